@@ -1,0 +1,92 @@
+# Entry points for users and CI. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_MODULES_STAMP := node_modules/.package-lock.json
+ITEST := node integration-tests/dist/cli.js
+SCENARIOS := basic_workflow login_errors sticky_session stream_subscription \
+  stream_subscription_myservice_stop session_transfer myservice_authentication_errors \
+  myservice_shutdown_errors no_instances_available system_overload \
+  gateway_error_unauthenticated gateway_error_unavailable
+# vitest reporter options; .ci/run sets VITEST_JSON to collect counts.
+VITEST_REPORT := $(if $(VITEST_JSON),--reporter=default --reporter=json --outputFile.json=$(VITEST_JSON),)
+
+.PHONY: help install deps build lint format typecheck test test_unit test_proto test_auth test_discoverer \
+  test_myservice test_mygateway test_integrationtests itest up down bench soak clean \
+  $(addprefix itest_,$(SCENARIOS)) itest_myservice_auth_errors
+
+help: ## List the targets
+	@echo "Usage: make <target>"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {printf "  %-44s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "  itest_<scenario> for each of:"
+	@for s in $(SCENARIOS); do echo "    itest_$$s"; done
+	@echo "    (itest_myservice_auth_errors is the reference's name for itest_myservice_authentication_errors)"
+
+$(NODE_MODULES_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NODE_MODULES_STAMP) ## Install npm packages (npm ci) and redis-server if missing
+	@scripts/ensure-system-deps.sh
+
+deps: install
+
+build: $(NODE_MODULES_STAMP) ## Compile every workspace to dist/
+	npx tsc -b tsconfig.build.json
+
+lint: $(NODE_MODULES_STAMP) ## Format and lint check (Biome)
+	npx biome check .
+
+format: $(NODE_MODULES_STAMP) ## Format and fix lint findings in place
+	npx biome check --write .
+
+typecheck: build ## Typecheck every workspace, tests included
+	node scripts/typecheck.mjs
+
+test: install lint typecheck ## Everything CI runs: lint, typecheck, unit, component and end-to-end tests
+	npx vitest run $(VITEST_REPORT)
+
+test_proto: install build ## Tests of the proto workspace
+	npx vitest run --project proto
+
+test_auth: install build ## Tests of the auth service
+	npx vitest run --project auth
+
+test_discoverer: install build ## Tests of the discoverer
+	npx vitest run --project discoverer
+
+test_myservice: install build ## Tests of the worker service
+	npx vitest run --project service
+
+test_mygateway: install build ## Tests of the gateway
+	npx vitest run --project gateway
+
+test_integrationtests: install build ## The end-to-end suite (each scenario on a fresh local stack)
+	npx vitest run --project integration-tests
+
+itest: install build ## Run all twelve scenarios through the CLI, each on a fresh stack
+	$(ITEST) --all
+
+$(addprefix itest_,$(SCENARIOS)): itest_%: install build
+	$(ITEST) $*
+
+itest_myservice_auth_errors: install build
+	$(ITEST) myservice_authentication_errors
+
+up: install build ## Run the full stack in the foreground (Docker Compose if an engine answers, else local processes)
+	node integration-tests/dist/up.js
+
+down: ## Stop a stack started in the background by `make up`
+	node integration-tests/dist/down.js
+
+bench: install build ## Benchmarks against nginx, haproxy and a naive node:http2 proxy
+	@scripts/ensure-system-deps.sh bench
+	node bench/dist/run.js
+
+soak: install build ## Mixed load with chaos for a few minutes (SOAK_SECONDS to change)
+	node integration-tests/dist/soak.js
+
+clean: ## Remove build output
+	rm -rf */dist */*.tsbuildinfo

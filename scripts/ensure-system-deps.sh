@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the local stack need, when they are missing.
+# As root it uses apt-get; otherwise it names what to install and fails.
+set -euo pipefail
+
+packages=()
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+for extra in "$@"; do
+  case "$extra" in
+    bench)
+      command -v h2load >/dev/null 2>&1 || packages+=(nghttp2-client)
+      command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
+      command -v haproxy >/dev/null 2>&1 || packages+=(haproxy)
+      ;;
+  esac
+done
+
+[ ${#packages[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing system packages: ${packages[*]}" >&2
+  echo "install them with: sudo apt-get install -y ${packages[*]}" >&2
+  exit 1
+fi
+echo "installing system packages: ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# The Debian package starts a system redis on :6379; the tests and the local stack run their own.
+if [[ " ${packages[*]} " == *" redis-server "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { getFreePort } from './free-port.js';
+import { waitFor } from './wait-for.js';
+
+/** A real redis-server process on a free loopback port, without persistence. */
+export interface StartedRedis {
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Stops the server (SIGTERM, then SIGKILL after 2 s). Idempotent. */
+  stop(): Promise<void>;
+  /** Starts the server again on the same port (for outage-and-recovery tests). Data is not kept. */
+  restart(): Promise<void>;
+}
+
+export function redisServerBinary(): string {
+  return process.env.REDIS_SERVER_BIN ?? 'redis-server';
+}
+
+/** True when a `redis-server` binary can be executed on this machine. */
+export function hasRedisServer(): boolean {
+  const result = spawnSync(redisServerBinary(), ['--version'], { stdio: 'ignore' });
+  return result.status === 0;
+}
+
+async function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+function spawnRedis(port: number): ChildProcess {
+  if (!hasRedisServer()) {
+    throw new Error(
+      'redis-server is not installed: run `make test` as root (it installs it with apt-get) or `apt-get install redis-server`',
+    );
+  }
+  return spawn(
+    redisServerBinary(),
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { stdio: 'ignore' },
+  );
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts redis-server on a free port and waits until it answers PING. */
+export async function startRedis(): Promise<StartedRedis> {
+  const port = await getFreePort();
+  let child = spawnRedis(port);
+  const awaitReady = () =>
+    waitFor(() => ping(port), { description: `redis-server on 127.0.0.1:${port}`, timeoutMs: 10_000 });
+  await awaitReady();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop: () => stopProcess(child),
+    restart: async () => {
+      await stopProcess(child);
+      child = spawnRedis(port);
+      await awaitReady();
+    },
+  };
+}
