@@ -50,7 +50,7 @@ export interface GatewayLimits {
 export interface GatewayConfig {
   /** SERVICE_PORT_GRPC */
   readonly port: number;
-  /** Address to listen on (LISTEN_HOST, default 0.0.0.0 as the reference; tests use 127.0.0.1). */
+  /** Address to listen on: LISTEN_HOST, default 127.0.0.1 (docker-compose sets 0.0.0.0). */
   readonly host: string;
   /** Absolute path of the YAML file that was loaded. */
   readonly configPath: string;
