@@ -1,0 +1,78 @@
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, describeRedisUrl, loadConfig } from './config.js';
+import { connectRedis, createRedisClient } from './redis-client.js';
+
+/** REFERENCE.md 4.1: the start-up ping gives up after 5 s. */
+const STARTUP_PING_TIMEOUT_MS = 5_000;
+/** REFERENCE.md 4.1: graceful shutdown is bounded by 10 s. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+
+  const logger = pino({ level: config.logLevel });
+  const redis = createRedisClient(config.redisUrl, logger);
+  try {
+    await connectRedis(redis, STARTUP_PING_TIMEOUT_MS);
+  } catch (error) {
+    redis.disconnect();
+    const reason = error instanceof Error ? error.message : String(error);
+    fail(`cannot reach Redis at REDIS_ADDR=${describeRedisUrl(config.redisUrl)}: ${reason}`);
+  }
+
+  const app = buildApp({ redis, logger });
+  try {
+    await app.listen({ host: config.listenHost, port: config.port });
+  } catch (error) {
+    redis.disconnect();
+    const reason = error instanceof Error ? error.message : String(error);
+    fail(`cannot listen on ${config.listenHost}:${config.port} (SERVICE_PORT_HTTP, LISTEN_HOST): ${reason}`);
+  }
+  logger.info({ host: config.listenHost, port: config.port }, 'listening');
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'graceful shutdown timed out');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    try {
+      await app.close();
+      await redis.quit().catch(() => redis.disconnect());
+    } finally {
+      clearTimeout(timer);
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    shutdown(signal).catch((error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `discoverer failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
