@@ -1,4 +1,6 @@
+import { ConfigError } from './config-error.js';
 import { DurationError, parseGoDuration } from './duration.js';
+import { parseRedisUrl } from './redis-url.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -13,11 +15,6 @@ export interface AuthConfig {
   readonly tokenExpirationMs: number;
   readonly seedTestUser: boolean;
   readonly logLevel: LogLevel;
-}
-
-/** A start-up refusal; the message names the variable and is printed as is before exiting 1. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -43,28 +40,6 @@ function parsePort(text: string | undefined): number {
     throw new ConfigError(`invalid SERVICE_PORT_GRPC: must be in 1..65535, got ${JSON.stringify(text)}`);
   }
   return port;
-}
-
-/**
- * Checks the URL the way go-redis' ParseURL does, without echoing it: it may carry a password.
- * The connection itself is not tried at start-up (REFERENCE.md 3.1).
- */
-function parseRedisUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError('cant parse redis url: not a valid URL');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(`cant parse redis url: invalid URL scheme: ${url.protocol.slice(0, -1)}`);
-  }
-  if (url.hostname === '') throw new ConfigError('cant parse redis url: missing host');
-  const database = url.pathname.replace(/^\//, '');
-  if (database !== '' && !/^\d+$/.test(database)) {
-    throw new ConfigError(`cant parse redis url: invalid database number: ${JSON.stringify(database)}`);
-  }
-  return text;
 }
 
 function parseTokenExpiration(text: string): number {

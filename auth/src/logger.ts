@@ -1,0 +1,9 @@
+import { type Logger, pino } from 'pino';
+import type { LogLevel } from './config/load-config.js';
+
+export type { Logger } from 'pino';
+
+/** JSON lines on stdout. Nothing logged by this service carries a password or a token. */
+export function createLogger(level: LogLevel): Logger {
+  return pino({ level, base: { service: 'auth' } });
+}

@@ -1,0 +1,63 @@
+import type { LoginRequest__Output, LoginResponse } from '@stickygw/proto';
+import { AuthError } from '../auth-error.js';
+import type { Logger } from '../logger.js';
+import { verifyPassword } from '../users/password.js';
+import type { UserStore } from '../users/user-store.js';
+import type { TokenIssuer } from './token-issuer.js';
+
+export interface LoginServiceDeps {
+  readonly users: UserStore;
+  readonly tokens: TokenIssuer;
+  readonly logger: Logger;
+  /** Milliseconds since the epoch; injected so tests can pin the clock. */
+  readonly now?: () => number;
+}
+
+const INVALID_CREDENTIALS = 'invalid username or password';
+
+/**
+ * Login as REFERENCE.md 3.2: the checks run in the reference's order and the first failing one
+ * answers. Nothing is trimmed and the password may be empty. Failures are {@link AuthError}s.
+ */
+export class LoginService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: LoginServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async login(request: LoginRequest__Output | null | undefined): Promise<LoginResponse> {
+    if (request === null || request === undefined) throw new AuthError('bad_parameter', 'request is nil');
+    if (request.username === '') throw new AuthError('bad_parameter', 'username is required');
+    if (request.session_id === '') throw new AuthError('bad_parameter', 'session_id is required');
+
+    const { users, tokens, logger } = this.deps;
+    let user: Awaited<ReturnType<UserStore['findUser']>>;
+    try {
+      user = await users.findUser(request.username);
+    } catch (error) {
+      logger.warn({ err: error }, 'user lookup failed');
+      throw new AuthError('internal_server_error', 'failed to get user', { cause: error });
+    }
+    if (user === undefined) throw new AuthError('invalid_user_or_password', INVALID_CREDENTIALS);
+    if (!(await verifyPassword(user.password, request.password))) {
+      throw new AuthError('invalid_user_or_password', INVALID_CREDENTIALS);
+    }
+
+    let issued: Awaited<ReturnType<TokenIssuer['issue']>>;
+    try {
+      issued = await tokens.issue(
+        { login: request.username, role: user.role, sessionId: request.session_id },
+        this.now(),
+      );
+    } catch (error) {
+      logger.error({ err: error }, 'token creation failed');
+      throw new AuthError('internal_server_error', 'failed to create token', { cause: error });
+    }
+    return {
+      token: issued.token,
+      expires_at: { seconds: issued.expiresAtSeconds, nanos: 0 },
+      role: user.role,
+    };
+  }
+}
