@@ -44,10 +44,11 @@ describe('Registration', () => {
 
     expect(discoverer.requests).toHaveLength(1);
     const [request] = discoverer.requests;
-    expect(request?.method).toBe('POST');
-    expect(request?.path).toBe('/v1/register');
-    expect(request?.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(request?.body).toEqual({
+    if (request === undefined) throw new Error('no request recorded');
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe('/v1/register');
+    expect(request.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(request.body).toEqual({
       instance_id: 'worker-a',
       service_type: 'grpcserver',
       ipv4: '127.0.0.1',
@@ -55,7 +56,7 @@ describe('Registration', () => {
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       ttl_ms: 30_000,
     });
-    const timestamp = Date.parse((request?.body as { timestamp: string }).timestamp);
+    const timestamp = Date.parse((request.body as { timestamp: string }).timestamp);
     expect(timestamp).toBeGreaterThanOrEqual(before);
     expect(timestamp).toBeLessThanOrEqual(Date.now());
   });
