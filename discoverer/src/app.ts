@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type FastifyInstance,
+  type FastifyReply,
   fastify,
   type HTTPMethods,
   LogController,
@@ -9,10 +10,11 @@ import {
 } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createErrorHandler, notFoundHandler } from './error-handler.js';
+import { createErrorHandler, notFoundHandler, toHttpError } from './error-handler.js';
 import { HttpError } from './http-error.js';
 import { InstanceStore } from './instance-store.js';
 import {
+  MAX_INSTANCE_ID_LENGTH,
   normalizeRegisterBody,
   type RegisterBody,
   registerBodySchema,
@@ -92,6 +94,23 @@ export function buildApp({ redis, logger }: AppDeps): DiscovererApp {
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
     // One access line per request (the onResponse hook below) instead of Fastify's two.
+    routerOptions: {
+      // A 253-code-point id is at most 253 * 12 characters percent-encoded; longer params would
+      // otherwise fall through to 404.
+      maxParamLength: MAX_INSTANCE_ID_LENGTH * 12,
+      onMaxParamLength: (_path, _request, response) => {
+        const error = HttpError.badParameter(
+          `instance_id must be at most ${MAX_INSTANCE_ID_LENGTH} characters`,
+        );
+        response.writeHead(error.statusCode, { 'content-type': 'application/json; charset=utf-8' });
+        response.end(JSON.stringify(error.toEnvelope()));
+      },
+    },
+    // Malformed percent-encoding in the URL is reported before routing, outside the error handler.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const httpError = toHttpError(error, BODY_LIMIT_BYTES);
+      reply.code(httpError.statusCode).send(httpError.toEnvelope());
+    },
     logController: new LogController({ disableRequestLogging: true }),
     // allErrors lets the error formatter pick the reference's first failing check regardless of
     // Ajv's keyword order (bodies are small and flat, so the cost is bounded). No coercion: a
