@@ -1,0 +1,15 @@
+export { TokenVerifier } from './auth/token-verifier.js';
+export { ConfigError } from './config/config-error.js';
+export { loadConfig } from './config/load-config.js';
+export type { ServiceConfig } from './config/service-config.js';
+export {
+  Registration,
+  type RegistrationOptions,
+  type RegistrationState,
+} from './registration/registration.js';
+export {
+  type StartedWorkerServer,
+  startWorkerServer,
+  type WorkerServerOptions,
+} from './server/worker-server.js';
+export { SessionBinding } from './session/session-binding.js';

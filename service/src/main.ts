@@ -1,0 +1,81 @@
+import { networkInterfaces } from 'node:os';
+import { ConfigError } from './config/config-error.js';
+import { loadConfig } from './config/load-config.js';
+import type { ServiceConfig } from './config/service-config.js';
+import { createLogger } from './observability/logger.js';
+import { Registration } from './registration/registration.js';
+import { type StartedWorkerServer, startWorkerServer } from './server/worker-server.js';
+
+/** After a MyServiceShutdown reply: time the reply gets to leave before the process ends (reference: ~200 ms). */
+const SHUTDOWN_FLUSH_MS = 200;
+/** On SIGTERM/SIGINT: how long in-flight calls may finish; open MyServiceSubscribe streams never do. */
+const SIGNAL_GRACE_MS = 5000;
+
+function readConfig(): ServiceConfig {
+  try {
+    return loadConfig(process.env, networkInterfaces);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    if (error.hint !== undefined) process.stderr.write(`${error.hint}\n`);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+
+  let server: StartedWorkerServer | undefined;
+  let registration: Registration | undefined;
+  let exiting = false;
+  // Neither path unregisters: the entry lives until its TTL and the gateway detects the dead
+  // instance itself (REFERENCE.md 5.5, 7.3.12).
+  const exit = async (reason: string, graceMs: number): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    logger.info({ reason }, 'stopping');
+    registration?.stop();
+    await server?.stop(graceMs);
+    logger.info('stopped');
+    process.exit(0);
+  };
+
+  try {
+    server = await startWorkerServer({
+      instanceId: config.instanceId,
+      jwtSecret: config.jwtSecret,
+      subscribeIntervalMs: config.subscribeIntervalMs,
+      listenHost: config.listenHost,
+      port: config.port,
+      logger,
+      onShutdownRequested: () => void exit('MyServiceShutdown', SHUTDOWN_FLUSH_MS),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`Could not listen on ${config.listenHost}:${config.port}: ${message}\n`);
+    process.exit(1);
+  }
+  logger.info({ port: server.port, instanceId: config.instanceId }, 'listening');
+
+  registration = new Registration({
+    discovererUrl: config.discovererUrl,
+    target: {
+      instanceId: config.instanceId,
+      ipv4: config.advertisedIpv4,
+      port: server.port,
+      ttlMs: config.registrationTtlMs,
+    },
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    logger,
+  });
+  registration.start();
+
+  process.once('SIGTERM', () => void exit('SIGTERM', SIGNAL_GRACE_MS));
+  process.once('SIGINT', () => void exit('SIGINT', SIGNAL_GRACE_MS));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
