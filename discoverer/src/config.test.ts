@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeRedisUrl, loadConfig } from './config.js';
+
+const valid = { REDIS_ADDR: 'redis://redis:6379', SERVICE_PORT_HTTP: '8080' };
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('reads the reference variables, with LISTEN_HOST 127.0.0.1 and LOG_LEVEL info by default', () => {
+    const config = loadConfig(valid);
+    expect(config).toEqual({
+      redisUrl: 'redis://redis:6379',
+      port: 8080,
+      listenHost: '127.0.0.1',
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('takes LISTEN_HOST and LOG_LEVEL, rediss:// and a bare host:port', () => {
+    expect(loadConfig({ ...valid, LISTEN_HOST: '0.0.0.0', LOG_LEVEL: 'debug' })).toMatchObject({
+      listenHost: '0.0.0.0',
+      logLevel: 'debug',
+    });
+    expect(loadConfig({ ...valid, REDIS_ADDR: 'rediss://u:p@redis:6380/2' }).redisUrl).toBe(
+      'rediss://u:p@redis:6380/2',
+    );
+    expect(loadConfig({ ...valid, REDIS_ADDR: 'localhost:6379' }).redisUrl).toBe('redis://localhost:6379');
+  });
+
+  it.each([
+    [{ SERVICE_PORT_HTTP: '8080' }, ['REDIS_ADDR is required']],
+    [{ REDIS_ADDR: '', SERVICE_PORT_HTTP: '8080' }, ['REDIS_ADDR is required']],
+    [{ REDIS_ADDR: 'redis://r:6379' }, ['SERVICE_PORT_HTTP is required']],
+    [{}, ['REDIS_ADDR is required', 'SERVICE_PORT_HTTP is required']],
+    [{ ...valid, SERVICE_PORT_HTTP: 'abc' }, ['invalid SERVICE_PORT_HTTP: "abc" is not an integer']],
+    [{ ...valid, SERVICE_PORT_HTTP: '80.5' }, ['invalid SERVICE_PORT_HTTP: "80.5" is not an integer']],
+    [{ ...valid, SERVICE_PORT_HTTP: ' 8080' }, ['invalid SERVICE_PORT_HTTP: " 8080" is not an integer']],
+    [{ ...valid, SERVICE_PORT_HTTP: '0' }, ['invalid SERVICE_PORT_HTTP: 0 is out of range 1..65535']],
+    [{ ...valid, SERVICE_PORT_HTTP: '-1' }, ['invalid SERVICE_PORT_HTTP: -1 is out of range 1..65535']],
+    [{ ...valid, SERVICE_PORT_HTTP: '65536' }, ['invalid SERVICE_PORT_HTTP: 65536 is out of range 1..65535']],
+    [
+      { ...valid, REDIS_ADDR: 'http://redis:6379' },
+      ['invalid REDIS_ADDR: scheme must be redis:// or rediss://, got http://'],
+    ],
+    [{ ...valid, REDIS_ADDR: 'redis://' }, ['invalid REDIS_ADDR: host is missing']],
+    [
+      { ...valid, REDIS_ADDR: 'redis://[::1' },
+      ['invalid REDIS_ADDR: cannot parse "redis://[::1" as redis://host:port'],
+    ],
+    [
+      { ...valid, LOG_LEVEL: 'loud' },
+      ['invalid LOG_LEVEL: "loud" is not one of fatal, error, warn, info, debug, trace, silent'],
+    ],
+    [
+      { REDIS_ADDR: 'ftp://x', SERVICE_PORT_HTTP: 'x', LOG_LEVEL: 'loud' },
+      [
+        'invalid REDIS_ADDR: scheme must be redis:// or rediss://, got ftp://',
+        'invalid SERVICE_PORT_HTTP: "x" is not an integer',
+        'invalid LOG_LEVEL: "loud" is not one of fatal, error, warn, info, debug, trace, silent',
+      ],
+    ],
+  ])('%j → %j', (env, problems) => {
+    expect(problemsOf(env)).toEqual(problems);
+  });
+
+  it('describeRedisUrl hides the password', () => {
+    expect(describeRedisUrl('redis://user:secret@redis:6379/1')).toBe('redis://user:***@redis:6379/1');
+    expect(describeRedisUrl('redis://redis:6379')).toBe('redis://redis:6379');
+  });
+});
