@@ -1,0 +1,148 @@
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Decides whether a bearer token admits a call (REFERENCE.md 3.4, 6.5). Called synchronously by
+ * `JwtAuthFilter` on every call of a route with `authorization: required`, so it must be fast,
+ * must not block and must not throw for any input (a bad token is `false`, never an exception).
+ */
+export interface TokenValidator {
+  /** true when the token is a valid, unexpired HS256 JWT whose session_id claim equals sessionId */
+  validate(token: string, sessionId: string, nowMs: number): boolean;
+}
+
+/** Far above a real token (a few hundred bytes); bounds the work an attacker can ask for. */
+const MAX_TOKEN_LENGTH = 8192;
+const DEFAULT_CACHE_SIZE = 4096;
+/** Unpadded base64url, as RFC 7515 requires; Node's decoder would silently skip other characters. */
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** An HMAC-SHA256 is 32 bytes: 43 base64url characters. */
+const SIGNATURE_LENGTH = 43;
+
+interface VerifiedClaims {
+  readonly expMs: number;
+  readonly nbfMs: number | undefined;
+  readonly sessionId: string;
+}
+
+/**
+ * HS256 JWT validation on `node:crypto` rather than jose: it runs on every authorised call, and
+ * jose's async, general-purpose path costs far more than one HMAC.
+ *
+ * Accepts only `alg: HS256` (so `none`, HS384/512 and RS256 headers are refused, whatever their
+ * signature), no `crit` header, a signature compared in constant time, a numeric `exp` (required),
+ * a string `session_id`, and a numeric `nbf` if present. Expired only when now is strictly after
+ * `exp` (the reference accepts `exp == now`, jose does not). No clock tolerance.
+ *
+ * Successful verifications are cached (token → claims, bounded, least recently used evicted), so a
+ * session's repeated calls skip the HMAC and the JSON parsing; expiry, `nbf` and the session are
+ * still checked on every call. Only tokens signed with our secret can enter the cache.
+ */
+export class Hs256TokenValidator implements TokenValidator {
+  private readonly key: KeyObject;
+  private readonly cacheSize: number;
+  private readonly cache = new Map<string, VerifiedClaims>();
+
+  constructor(secret: string, options: { readonly cacheSize?: number } = {}) {
+    if (secret === '') {
+      throw new TypeError('the HS256 secret must be non-empty');
+    }
+    const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) {
+      throw new RangeError(`cacheSize must be a non-negative integer, got ${cacheSize}`);
+    }
+    // Same bytes as jose's `new TextEncoder().encode(secret)`, so tokens from the auth service verify.
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+    this.cacheSize = cacheSize;
+  }
+
+  validate(token: string, sessionId: string, nowMs: number): boolean {
+    if (token.length > MAX_TOKEN_LENGTH) {
+      return false;
+    }
+    let claims = this.cache.get(token);
+    if (claims !== undefined) {
+      // Re-insert to mark it recently used: Map iteration order is insertion order.
+      this.cache.delete(token);
+      if (nowMs > claims.expMs) {
+        return false;
+      }
+      this.cache.set(token, claims);
+    } else {
+      claims = this.verify(token);
+      if (claims === undefined || nowMs > claims.expMs) {
+        return false;
+      }
+      this.remember(token, claims);
+    }
+    if (claims.nbfMs !== undefined && nowMs < claims.nbfMs) {
+      return false;
+    }
+    return claims.sessionId === sessionId;
+  }
+
+  /** Signature and claim shapes; the time- and session-dependent checks are the caller's. */
+  private verify(token: string): VerifiedClaims | undefined {
+    const firstDot = token.indexOf('.');
+    const secondDot = token.indexOf('.', firstDot + 1);
+    if (firstDot < 0 || secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) {
+      return undefined;
+    }
+    const encodedHeader = token.slice(0, firstDot);
+    const encodedPayload = token.slice(firstDot + 1, secondDot);
+    const signature = token.slice(secondDot + 1);
+    if (
+      signature.length !== SIGNATURE_LENGTH ||
+      !BASE64URL.test(signature) ||
+      !BASE64URL.test(encodedHeader) ||
+      !BASE64URL.test(encodedPayload)
+    ) {
+      return undefined;
+    }
+    const header = decodeJsonObject(encodedHeader);
+    // `crit` names extensions the verifier must understand (RFC 7515 4.1.11); we understand none.
+    if (header === undefined || header.alg !== 'HS256' || header.crit !== undefined) {
+      return undefined;
+    }
+    // Comparing the canonical encodings also refuses non-canonical spellings of the same bytes.
+    const expected = createHmac('sha256', this.key).update(token.slice(0, secondDot)).digest('base64url');
+    if (!timingSafeEqual(Buffer.from(signature, 'latin1'), Buffer.from(expected, 'latin1'))) {
+      return undefined;
+    }
+    const payload = decodeJsonObject(encodedPayload);
+    if (payload === undefined) {
+      return undefined;
+    }
+    const { exp, nbf, session_id: sessionId } = payload;
+    if (!isNumericDate(exp) || (nbf !== undefined && !isNumericDate(nbf)) || typeof sessionId !== 'string') {
+      return undefined;
+    }
+    return { expMs: exp * 1000, nbfMs: nbf === undefined ? undefined : nbf * 1000, sessionId };
+  }
+
+  private remember(token: string, claims: VerifiedClaims): void {
+    if (this.cacheSize === 0) {
+      return;
+    }
+    if (this.cache.size >= this.cacheSize) {
+      const leastRecentlyUsed = this.cache.keys().next().value as string;
+      this.cache.delete(leastRecentlyUsed);
+    }
+    this.cache.set(token, claims);
+  }
+}
+
+function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
