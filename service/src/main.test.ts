@@ -99,6 +99,27 @@ describe('node service/dist/main.js', () => {
     expect(discoverer.requests.every((request) => request.path === '/v1/register')).toBe(true);
   });
 
+  it('exits 0 after MyServiceShutdown even while a MyServiceSubscribe stream stays open', async () => {
+    const worker = start(baseEnv());
+    const client = createWorkerClient(await worker.listeningPort());
+    try {
+      const stream = client.MyServiceSubscribe({ value: 'v' }, await authed('s1'));
+      const streamEnded = new Promise<number>((resolve) => {
+        stream.on('error', (error: { code: number }) => resolve(error.code));
+        stream.on('end', () => resolve(status.OK));
+      });
+      stream.on('data', () => {});
+      await waitFor(() => worker.logs.some((log) => log.msg === 'session bound'), {
+        description: 'the session to bind',
+      });
+      expect((await shutdown(client, await authed('s1'))).ok).toBe(true);
+      expect(await worker.exited).toEqual({ code: 0, signal: null });
+      expect(await streamEnded).not.toBe(status.OK);
+    } finally {
+      client.close();
+    }
+  });
+
   it('keeps running after a refused MyServiceShutdown', async () => {
     const worker = start(baseEnv());
     const client = createWorkerClient(await worker.listeningPort());

@@ -250,6 +250,20 @@ describe('MyServiceSubscribe', () => {
     expect(server.session.current()).toBe('s1');
   });
 
+  it('is cut off by stop() once the grace period is over', async () => {
+    const stream = client.MyServiceSubscribe({ value: 'v' }, await authed('s1'));
+    const failed = new Promise<number>((resolve) =>
+      stream.on('error', (error: { code: number }) => resolve(error.code)),
+    );
+    stream.on('data', () => {});
+    await waitFor(() => server.activeSubscriptions() === 1, { description: 'the subscription to start' });
+    await server.stop(50);
+    expect(await failed).not.toBe(status.OK);
+    await waitFor(() => server.activeSubscriptions() === 0, {
+      description: 'the subscription timer to stop',
+    });
+  });
+
   it('returns a session conflict as the status, before any message', async () => {
     expect((await echo(client, 'v', await authed('s1'))).ok).toBe(true);
     const stream = client.MyServiceSubscribe({ value: 'v' }, await authed('s2'));
