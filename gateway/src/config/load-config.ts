@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './config-error.js';
 import {
-  describe,
+  describeYamlValue,
   type GatewayYamlConfig,
   type GatewayYamlValidation,
   MAX_TIMER_MS,
@@ -169,7 +169,7 @@ function interpretGatewayYaml(text: string, source: string): GatewayYamlValidati
     return loadFailure(firstLine(error instanceof Error ? error.message : String(error)));
   }
   if (value !== null && value !== undefined && !(value instanceof Map)) {
-    return loadFailure(`the document must be a mapping, got ${describe(value)}`);
+    return loadFailure(`the document must be a mapping, got ${describeYamlValue(value)}`);
   }
   return validateGatewayDocument(value);
 }

@@ -402,13 +402,13 @@ class ShapeReader {
   }
 
   private wrongType(path: string, expected: string, value: unknown): typeof INVALID {
-    this.problems.push(`${path}: expected ${expected}, got ${describe(value)}`);
+    this.problems.push(`${path}: expected ${expected}, got ${describeYamlValue(value)}`);
     return INVALID;
   }
 }
 
 /** Short, single-line rendering of a YAML value for a message (long strings are cut). */
-export function describe(value: unknown): string {
+export function describeYamlValue(value: unknown): string {
   if (typeof value === 'string') {
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
   }
