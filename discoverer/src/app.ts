@@ -93,7 +93,6 @@ export function buildApp({ redis, logger }: AppDeps): DiscovererApp {
   const app = fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    // One access line per request (the onResponse hook below) instead of Fastify's two.
     routerOptions: {
       // A 253-code-point id is at most 253 * 12 characters percent-encoded; longer params would
       // otherwise fall through to 404.
@@ -111,6 +110,7 @@ export function buildApp({ redis, logger }: AppDeps): DiscovererApp {
       const httpError = toHttpError(error, BODY_LIMIT_BYTES);
       reply.code(httpError.statusCode).send(httpError.toEnvelope());
     },
+    // One access line per request (the onResponse hook below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     // allErrors lets the error formatter pick the reference's first failing check regardless of
     // Ajv's keyword order (bodies are small and flat, so the cost is bounded). No coercion: a
