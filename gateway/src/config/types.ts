@@ -35,7 +35,9 @@ export interface DynamicClusterConfig {
 
 export type ClusterConfig = StaticClusterConfig | DynamicClusterConfig;
 
-export type DefaultAction = { readonly action: 'error' } | { readonly action: 'use_cluster'; readonly cluster: string };
+export type DefaultAction =
+  | { readonly action: 'error' }
+  | { readonly action: 'use_cluster'; readonly cluster: string };
 
 /** Limits that are not in the reference; each has a default and an env override (see load-config.ts). */
 export interface GatewayLimits {
