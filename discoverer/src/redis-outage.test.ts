@@ -68,4 +68,36 @@ describe('Redis outage and recovery', () => {
     expect((await fx.app.inject(routes[1].request)).statusCode).toBe(200);
     expect((await fx.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
   });
+
+  it('a Redis that accepts but does not answer gives 500 after the command timeout, then recovers', async () => {
+    await waitFor(async () => (await fx.app.inject({ method: 'GET', url: '/healthz' })).statusCode === 200, {
+      description: 'Redis to be reachable before the test',
+      timeoutMs: 5_000,
+    });
+    const info = await fx.inspect.info('server');
+    const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const responses = await Promise.all(
+        routes.map(async (route) => {
+          const started = performance.now();
+          const res = await fx.app.inject(route.request);
+          return { route, res, elapsed: performance.now() - started };
+        }),
+      );
+      for (const { route, res, elapsed } of responses) {
+        expect(res.statusCode, route.name).toBe(500);
+        expect(res.json().error.message, route.name).toBe(route.message);
+        expect(elapsed, `${route.name} answered in ${elapsed.toFixed(0)} ms`).toBeLessThan(PROMPT_MS + 500);
+      }
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(async () => (await fx.app.inject({ method: 'GET', url: '/healthz' })).statusCode === 200, {
+      description: 'Redis to answer again after SIGCONT',
+      timeoutMs: 5_000,
+    });
+    expect((await fx.app.inject(routes[0].request)).statusCode).toBe(200);
+  });
 });
