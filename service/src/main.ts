@@ -41,6 +41,11 @@ async function main(): Promise<void> {
     process.exit(0);
   };
 
+  // Installed before anything is logged: a harness may signal as soon as it reads "listening", and a
+  // signal that arrives before its listener exists kills the process with the default action.
+  process.once('SIGTERM', () => void exit('SIGTERM', SIGNAL_GRACE_MS));
+  process.once('SIGINT', () => void exit('SIGINT', SIGNAL_GRACE_MS));
+
   try {
     server = await startWorkerServer({
       instanceId: config.instanceId,
@@ -70,9 +75,6 @@ async function main(): Promise<void> {
     logger,
   });
   registration.start();
-
-  process.once('SIGTERM', () => void exit('SIGTERM', SIGNAL_GRACE_MS));
-  process.once('SIGINT', () => void exit('SIGINT', SIGNAL_GRACE_MS));
 }
 
 main().catch((error: unknown) => {

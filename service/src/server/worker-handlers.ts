@@ -63,7 +63,8 @@ export function createWorkerHandlers(deps: WorkerHandlerDeps): WorkerHandlersHan
     return denied;
   };
 
-  /** Token check, then the synchronous check-and-bind: no `await` may sit between the two halves of `bind`. */
+  /** Token check, then the synchronous check-and-bind: no `await` may come after the token check
+   *  and before `bind` returns, or two first calls could interleave. */
   const authenticateAndBind = async (metadata: CallMetadata, method: string): Promise<RpcError | string> => {
     const denied = await authenticate(metadata, method);
     if (denied !== undefined) return denied;
