@@ -1,6 +1,7 @@
 import { startAuthService } from './auth-service.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
+import { routeGrpcLogs } from './grpc/grpc-logging.js';
 import { createLogger } from './logger.js';
 
 function fail(message: string): never {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  routeGrpcLogs(logger);
   let service: Awaited<ReturnType<typeof startAuthService>>;
   try {
     service = await startAuthService(config, logger);

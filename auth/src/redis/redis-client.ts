@@ -54,6 +54,6 @@ export async function closeRedisClient(redis: Redis): Promise<void> {
   try {
     await redis.quit();
   } catch {
-    redis.disconnect();
+    if (redis.status !== 'end') redis.disconnect();
   }
 }
