@@ -1,0 +1,31 @@
+import { status } from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AuthError } from '../auth-error.js';
+import { toGrpcStatus } from '../grpc/to-grpc-status.js';
+import { createLogger } from '../logger.js';
+import { RedisUserStore } from '../users/redis-user-store.js';
+import { LoginService } from './login-service.js';
+import { JwtTokenIssuer } from './token-issuer.js';
+
+// Step 1 of REFERENCE.md 3.2 cannot be sent over the wire (an empty message decodes to an empty
+// request), so it is checked in-process. The store never connects: the check comes first.
+describe('LoginService', () => {
+  const redis = new Redis({ lazyConnect: true });
+  const service = new LoginService({
+    users: new RedisUserStore(redis),
+    tokens: new JwtTokenIssuer('secret', 60_000),
+    logger: createLogger('silent'),
+  });
+
+  afterAll(() => redis.disconnect());
+
+  it.each([null, undefined])(
+    'answers INVALID_ARGUMENT "request is nil" for a %s request',
+    async (request) => {
+      const error = await service.login(request).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(AuthError);
+      expect(toGrpcStatus(error)).toEqual({ code: status.INVALID_ARGUMENT, details: 'request is nil' });
+    },
+  );
+});
