@@ -1,0 +1,197 @@
+import { type BenchResults, isFailed, SIZES } from './results.js';
+import { compare, goals, medianLatency, medianThroughput } from './summarize.js';
+
+const int = (value: number | undefined) =>
+  value === undefined ? '—' : Math.round(value).toLocaleString('en-US');
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined ? '—' : value.toFixed(digits);
+const mb = (bytes: number | undefined) => (bytes === undefined ? '—' : (bytes / 1e6).toFixed(0));
+const tally = (outcomes: Record<string, number>) =>
+  Object.entries(outcomes)
+    .map(([outcome, count]) => `${outcome}: ${count.toLocaleString('en-US')}`)
+    .join('; ');
+
+/** Multi-line errors (process output) folded into one table- and list-safe line. */
+function oneLine(text: string, limit = 500): string {
+  const folded = text.replace(/\s*\n\s*/g, ' ⏎ ').replace(/\|/g, '\\|');
+  return folded.length > limit ? `${folded.slice(0, limit)}…` : folded;
+}
+
+/** The markdown report (bench/results/latest.md) of one run; every figure comes from `results`. */
+export function renderReport(results: BenchResults): string {
+  const { machine, settings } = results;
+  const out: string[] = [];
+  out.push('# Benchmark results', '');
+  out.push(
+    `\`make bench\` of ${results.generatedAt}, ${Math.round(results.wallSeconds)} s wall. Unary calls through each target ` +
+      `to a node:http2 echo backend on loopback, load from h2load (request = 5-byte gRPC prefix + payload, ` +
+      `\`content-type: application/grpc\`, \`te: trailers\`). Targets run interleaved in the same run, ` +
+      `${settings.repetitions} repetitions each (target order rotated per repetition); figures are medians. ` +
+      `c=8 m=32 runs last ${settings.throughputSeconds} s, c=1 m=1 runs ${settings.latencySeconds} s after a 1 s warm-up.`,
+    '',
+  );
+  out.push('## Machine', '');
+  out.push(
+    `- CPU: ${machine.cpuModel}, ${machine.cores} cores; memory ${machine.memoryGiB} GiB; ${machine.kernel}`,
+    `- node ${machine.node}; nginx ${machine.nginx ?? 'NOT INSTALLED'}; haproxy ${machine.haproxy ?? 'NOT INSTALLED'}; ` +
+      `h2load ${machine.h2load ?? 'NOT INSTALLED'}`,
+    `- 1-minute load average: ${machine.loadAverageAtStart} at start, ${results.loadAverageAtEnd} at end ` +
+      '(the machine is shared; load from elsewhere lowers every figure)',
+  );
+  for (const missing of results.unavailable)
+    out.push(`- **${missing.id} did not run**: ${oneLine(missing.reason)}`);
+  for (const failure of results.runErrors) out.push(`- run failed: ${oneLine(failure)}`);
+  out.push('');
+
+  out.push('## Unary throughput, cost and latency', '');
+  out.push(
+    '| target | req/s 20 B | req/s 1 KiB | req/s 64 KiB | MiB/s 64 KiB | proxy CPU µs/req 20 B / 1 KiB / 64 KiB | ' +
+      'backend CPU µs/req 20 B | p50 / p99 c=1 (ms) | proxy RSS after (MB) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const target of results.targets) {
+    const cpu = SIZES.map((size) =>
+      fixed(medianThroughput(target, size.key, 'proxyCpuMicrosPerRequest'), 0),
+    ).join(' / ');
+    out.push(
+      `| ${target.label} | ${int(medianThroughput(target, '20B', 'requestsPerSecond'))} | ` +
+        `${int(medianThroughput(target, '1KiB', 'requestsPerSecond'))} | ` +
+        `${int(medianThroughput(target, '64KiB', 'requestsPerSecond'))} | ` +
+        `${fixed(medianThroughput(target, '64KiB', 'mibPerSecond'), 0)} | ${cpu} | ` +
+        `${fixed(medianThroughput(target, '20B', 'backendCpuMicrosPerRequest'), 0)} | ` +
+        `${fixed(medianLatency(target, 'p50Ms'), 3)} / ${fixed(medianLatency(target, 'p99Ms'), 3)} | ${mb(target.rssBytes)} |`,
+    );
+  }
+  const failures = results.targets.flatMap((target) =>
+    SIZES.flatMap((size) =>
+      target.throughput[size.key]
+        .filter((run) => run.failures > 0)
+        .map(
+          (run) =>
+            `${target.id} ${size.label} repetition ${run.repetition + 1}: ${run.failures} failed requests`,
+        ),
+    ),
+  );
+  if (failures.length > 0) out.push('', `Failed requests: ${failures.join('; ')}.`);
+  out.push('');
+
+  out.push('## Ratios', '');
+  out.push(
+    'Ratio of medians; in parentheses the ratio within each repetition (same machine conditions). 64 KiB in MiB/s.',
+    '',
+  );
+  out.push('| subject vs reference | 20 B | 1 KiB | 64 KiB |', '|---|---:|---:|---:|');
+  const subjects = ['gateway', 'gateway-auth-sticky', 'frame-relay', 'naive', 'haproxy'];
+  for (const subject of subjects.filter((id) => results.targets.some((target) => target.id === id))) {
+    for (const reference of ['nginx', 'naive']) {
+      if (subject === reference || !results.targets.some((target) => target.id === reference)) continue;
+      const cells = SIZES.map((size) => {
+        const comparison = compare(results, subject, reference, size.key);
+        return `${fixed(comparison.ratio, 2)} (${comparison.perRepetition.map((value) => fixed(value, 2)).join(', ')})`;
+      });
+      out.push(`| ${subject} vs ${reference} | ${cells.join(' | ')} |`);
+    }
+  }
+  out.push('');
+
+  out.push('## Issue 5 targets', '', '| target | measured | met |', '|---|---|---|');
+  for (const goal of goals(results)) {
+    out.push(
+      `| ${goal.goal} | ${goal.measured} | ${goal.met === undefined ? 'not measured' : goal.met ? 'yes' : 'NO'} |`,
+    );
+  }
+  out.push('');
+
+  const sticky = results.stickySessions;
+  out.push('## Sticky routing across many sessions (own node:http2 client)', '');
+  if (sticky === undefined) out.push('Not run.');
+  else if (isFailed(sticky)) out.push(`Failed: ${oneLine(sticky.error)}`);
+  else {
+    out.push(
+      `${sticky.sessions.toLocaleString('en-US')} sessions, each with its own \`session-id\` and valid token, ` +
+        `on a fresh gateway whose discoverer lists ${sticky.instances.toLocaleString('en-US')} instance ids ` +
+        '(spread over two echo backends). Binding every session (first call each) took ' +
+        `${(sticky.bindMs / 1000).toFixed(2)} s (${tally(sticky.bindOutcomes)}). Calls answered by another backend ` +
+        `than the session's first: ${sticky.stickyViolations}. Gateway RSS afterwards: ${mb(sticky.gatewayRssBytes)} MB.`,
+      '',
+      '| route | calls/s | gateway CPU µs/call | p50 / p99 (ms) | outcomes |',
+      '|---|---:|---:|---:|---|',
+    );
+    for (const [name, loop] of [
+      ['JWT + sticky, cycling over all sessions', sticky.sticky],
+      ['plain static route, same client', sticky.plain],
+    ] as const) {
+      out.push(
+        `| ${name} | ${int(loop.callsPerSecond)} | ${fixed(loop.gatewayCpuMicrosPerCall, 0)} | ` +
+          `${fixed(loop.p50Ms, 2)} / ${fixed(loop.p99Ms, 2)} | ${tally(loop.outcomes)} |`,
+      );
+    }
+  }
+  out.push('');
+
+  out.push('## Idle concurrent streams', '');
+  if (results.idleStreams.length === 0) out.push('Not run.');
+  else {
+    out.push(
+      'Each stream sends one message and stays open once its echo is back; then all are half-closed.',
+      '',
+      '| target | opened | connections | time to open (s) | proxy RSS before → open (MB) | proxy CPU µs/stream | close (s) | close outcomes |',
+      '|---|---:|---:|---:|---:|---:|---:|---|',
+    );
+    for (const entry of results.idleStreams) {
+      if (isFailed(entry)) {
+        out.push(`| ${entry.target} | failed: ${oneLine(entry.error, 200)} | | | | | | |`);
+        continue;
+      }
+      out.push(
+        `| ${entry.target} | ${entry.opened.toLocaleString('en-US')} of ${entry.requested.toLocaleString('en-US')} | ` +
+          `${entry.connections} | ${(entry.openMs / 1000).toFixed(2)} | ${mb(entry.rssBeforeBytes)} → ${mb(entry.rssOpenBytes)} | ` +
+          `${fixed(entry.cpuMicrosPerStream, 0)} | ${(entry.closeMs / 1000).toFixed(2)} | ${tally(entry.closeOutcomes)} |`,
+      );
+    }
+  }
+  out.push('');
+
+  out.push('## Backend killed under load', '');
+  if (results.backendKill.length === 0) out.push('Not run.');
+  else {
+    out.push(
+      'A fresh echo backend per proxy is SIGKILLed while 16 clients call in a closed loop; new calls keep starting ' +
+        'for a while after the kill (client deadline per call bounds how long a proxy may hold one).',
+      '',
+      '| target | OK before kill | after the kill: outcome | calls | answered (ms after kill) | call duration median / max (ms) |',
+      '|---|---:|---|---:|---:|---:|',
+    );
+    for (const entry of results.backendKill) {
+      if (isFailed(entry)) {
+        out.push(`| ${entry.target} | failed: ${oneLine(entry.error, 200)} | | | | |`);
+        continue;
+      }
+      for (const group of entry.afterKill) {
+        out.push(
+          `| ${entry.target} | ${entry.okBeforeKill.toLocaleString('en-US')} | ${group.outcome} | ${group.calls.toLocaleString('en-US')} | ` +
+            `${group.firstMs.toFixed(1)} – ${group.lastMs.toFixed(1)} | ${group.medianCallMs.toFixed(1)} / ${group.maxCallMs.toFixed(1)} |`,
+        );
+      }
+    }
+  }
+  out.push('');
+
+  out.push(
+    '## Every repetition',
+    '',
+    '| target | size | req/s per repetition | proxy CPU µs/req per repetition |',
+  );
+  out.push('|---|---|---|---|');
+  for (const target of results.targets) {
+    for (const size of SIZES) {
+      const runs = target.throughput[size.key];
+      out.push(
+        `| ${target.id} | ${size.label} | ${runs.map((run) => int(run.requestsPerSecond)).join(', ')} | ` +
+          `${runs.map((run) => fixed(run.proxyCpuMicrosPerRequest, 0)).join(', ')} |`,
+      );
+    }
+  }
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,384 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchInstances, startBenchDiscoverer } from './bench-discoverer.js';
+import { readBenchSettings } from './bench-settings.js';
+import { benchPayload, grpcFrame } from './grpc-frame.js';
+import { describeMachine } from './machine.js';
+import { REPO_ROOT } from './paths.js';
+import { readCpuMicros, readRssBytes } from './proc-stats.js';
+import { renderReport } from './render-report.js';
+import type { BenchResults, LatencyRun, SizeKey, TargetResults, ThroughputRun } from './results.js';
+import { SIZES } from './results.js';
+import { runH2load } from './run-h2load.js';
+import { runBackendKill } from './scenarios/backend-kill.js';
+import { runIdleStreams } from './scenarios/idle-streams.js';
+import { runStickySessions } from './scenarios/sticky-sessions.js';
+import { summarizeLatencies } from './stats.js';
+import { goals } from './summarize.js';
+import { directTarget } from './targets/direct-target.js';
+import { startEchoProcess } from './targets/echo-process.js';
+import { gatewayBuilt, startGatewayProcess } from './targets/gateway-process.js';
+import { gatewayTargets } from './targets/gateway-target.js';
+import { startHaproxyTarget } from './targets/haproxy-target.js';
+import { startNaiveTarget } from './targets/naive-target.js';
+import { startNginxTarget } from './targets/nginx-target.js';
+import { awaitEcho } from './targets/ready-probe.js';
+import { PLAIN_PATH, type Target } from './targets/target.js';
+
+const began = performance.now();
+
+function progress(message: string): void {
+  const seconds = Math.floor((performance.now() - began) / 1000);
+  const stamp = `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+  process.stdout.write(`[bench ${stamp}] ${message}\n`);
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function main(): Promise<void> {
+  const settings = readBenchSettings(process.env);
+  const machine = describeMachine();
+  progress(
+    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ` +
+      `load average ${machine.loadAverageAtStart}`,
+  );
+  const work = await mkdtemp(join(tmpdir(), 'bench-'));
+  const bodies = {} as Record<SizeKey, Buffer>;
+  const bodyFiles = {} as Record<SizeKey, string>;
+  for (const size of SIZES) {
+    bodies[size.key] = grpcFrame(benchPayload(size.bytes));
+    bodyFiles[size.key] = join(work, `body-${size.key}.bin`);
+    await writeFile(bodyFiles[size.key], bodies[size.key]);
+  }
+  const probeBody = bodies['1KiB'];
+  const wanted = (id: string) => settings.targets === undefined || settings.targets.includes(id);
+  const stoppers: (() => Promise<void>)[] = [];
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    settings,
+    machine,
+    targets: [],
+    unavailable: [],
+    stickySessions: undefined,
+    idleStreams: [],
+    backendKill: [],
+    runErrors: [],
+    wallSeconds: 0,
+    loadAverageAtEnd: 0,
+  };
+  try {
+    const backend = await startEchoProcess('main');
+    stoppers.push(() => backend.process.stop());
+    const discoverer = await startBenchDiscoverer(benchInstances(16, [backend.port]));
+    stoppers.push(() => discoverer.close());
+    progress(`echo backend on 127.0.0.1:${backend.port} (pid ${backend.process.pid})`);
+
+    const targets: Target[] = [];
+    const tryStart = async (ids: string[], missing: string | undefined, start: () => Promise<Target[]>) => {
+      const ids_ = ids.filter(wanted);
+      if (ids_.length === 0) return;
+      if (missing !== undefined) {
+        for (const id of ids_) results.unavailable.push({ id, reason: missing });
+        progress(`${ids_.join(', ')}: NOT RUN, ${missing}`);
+        return;
+      }
+      try {
+        const started = await start();
+        for (const target of started) {
+          if (wanted(target.id)) targets.push(target);
+          stoppers.push(() => target.stop());
+        }
+        progress(`${started.map((target) => target.id).join(', ')}: ready on 127.0.0.1:${started[0]?.port}`);
+      } catch (error) {
+        for (const id of ids_)
+          results.unavailable.push({ id, reason: `failed to start: ${errorText(error)}` });
+        progress(`${ids_.join(', ')}: NOT RUN, failed to start: ${errorText(error)}`);
+      }
+    };
+    await tryStart(['direct'], undefined, async () => [directTarget(backend.port)]);
+    await tryStart(
+      ['gateway', 'gateway-auth-sticky'],
+      gatewayBuilt()
+        ? undefined
+        : 'gateway/dist/main.js is not built (npx tsc -b gateway/tsconfig.build.json)',
+      async () => {
+        const gateway = await startGatewayProcess({
+          backendPort: backend.port,
+          discovererUrl: discoverer.url,
+        });
+        try {
+          return await gatewayTargets(gateway, probeBody);
+        } catch (error) {
+          await gateway.stop();
+          throw error;
+        }
+      },
+    );
+    await tryStart(
+      ['nginx'],
+      machine.nginx === undefined ? 'nginx is not installed (apt-get install nginx-light)' : undefined,
+      async () => [await startNginxTarget(backend.port, probeBody)],
+    );
+    await tryStart(
+      ['haproxy'],
+      machine.haproxy === undefined ? 'haproxy is not installed (apt-get install haproxy)' : undefined,
+      async () => [await startHaproxyTarget(backend.port, probeBody)],
+    );
+    await tryStart(['naive'], undefined, async () => [await startNaiveTarget(backend.port, probeBody)]);
+    if (machine.h2load === undefined)
+      throw new Error('h2load is not installed (apt-get install nghttp2-client)');
+
+    for (const target of targets) {
+      results.targets.push({
+        id: target.id,
+        label: target.label,
+        throughput: { '20B': [], '1KiB': [], '64KiB': [] },
+        latency: [],
+        rssBytes: undefined,
+      });
+    }
+    const resultsOf = (target: Target) =>
+      results.targets.find((entry) => entry.id === target.id) as TargetResults;
+
+    // JIT warm-up of every proxy and of the backend, not measured.
+    for (const target of targets) {
+      for (const size of ['20B', '64KiB'] as const) {
+        await runH2load({
+          port: target.port,
+          path: target.path,
+          headers: target.headers,
+          bodyFile: bodyFiles[size],
+          clients: 8,
+          streams: 32,
+          durationSeconds: 1,
+        }).catch((error: unknown) => progress(`warm-up of ${target.id} failed: ${errorText(error)}`));
+      }
+    }
+    progress(`warmed up ${targets.map((target) => target.id).join(', ')}`);
+
+    const throughputRun = async (
+      target: Target,
+      size: SizeKey,
+      repetition: number,
+    ): Promise<ThroughputRun> => {
+      const proxyBefore = target.proxyPid === undefined ? 0 : readCpuMicros(target.proxyPid);
+      const backendBefore = readCpuMicros(backend.process.pid);
+      const { summary } = await runH2load({
+        port: target.port,
+        path: target.path,
+        headers: target.headers,
+        bodyFile: bodyFiles[size],
+        clients: 8,
+        streams: 32,
+        durationSeconds: settings.throughputSeconds,
+      });
+      const requests = summary.requests.done;
+      const proxyCpu =
+        target.proxyPid === undefined ? undefined : readCpuMicros(target.proxyPid) - proxyBefore;
+      const codes = summary.statusCodes;
+      return {
+        repetition,
+        requestsPerSecond: summary.requestsPerSecond,
+        mibPerSecond: summary.dataBytes / 2 ** 20 / summary.durationSeconds,
+        requests,
+        failures:
+          summary.requests.failed +
+          summary.requests.errored +
+          summary.requests.timeout +
+          codes['3xx'] +
+          codes['4xx'] +
+          codes['5xx'],
+        proxyCpuMicrosPerRequest: proxyCpu === undefined || requests === 0 ? undefined : proxyCpu / requests,
+        backendCpuMicrosPerRequest:
+          requests === 0 ? 0 : (readCpuMicros(backend.process.pid) - backendBefore) / requests,
+      };
+    };
+    const latencyRun = async (target: Target, repetition: number): Promise<LatencyRun> => {
+      const { latenciesMicros, summary } = await runH2load({
+        port: target.port,
+        path: target.path,
+        headers: target.headers,
+        bodyFile: bodyFiles['20B'],
+        clients: 1,
+        streams: 1,
+        durationSeconds: settings.latencySeconds,
+        warmupSeconds: 1,
+        logFile: join(work, `latency-${target.id}-${repetition}.log`),
+      });
+      const latency = summarizeLatencies(latenciesMicros ?? []);
+      return {
+        repetition,
+        p50Ms: latency.p50Micros / 1000,
+        p99Ms: latency.p99Micros / 1000,
+        requests: summary.requests.done,
+      };
+    };
+
+    for (let repetition = 0; repetition < settings.repetitions; repetition++) {
+      // Rotate the order so no target always runs first (or right after the same neighbour).
+      const order = targets.map((_, i) => targets[(i + repetition) % targets.length] as Target);
+      const rep = `rep ${repetition + 1}/${settings.repetitions}`;
+      for (const size of SIZES) {
+        for (const target of order) {
+          try {
+            const run = await throughputRun(target, size.key, repetition);
+            resultsOf(target).throughput[size.key].push(run);
+            const cpu =
+              run.proxyCpuMicrosPerRequest === undefined
+                ? ''
+                : `, ${run.proxyCpuMicrosPerRequest.toFixed(0)} µs CPU/req`;
+            const mib = size.key === '64KiB' ? `, ${run.mibPerSecond.toFixed(0)} MiB/s` : '';
+            const failed = run.failures > 0 ? `, ${run.failures} FAILED` : '';
+            progress(
+              `${rep} · ${size.label} c8 m32 · ${target.id}: ${Math.round(run.requestsPerSecond)} req/s${mib}${cpu}${failed}`,
+            );
+          } catch (error) {
+            results.runErrors.push(`${target.id} ${size.label} ${rep}: ${errorText(error)}`);
+            progress(`${rep} · ${size.label} · ${target.id}: FAILED ${errorText(error)}`);
+          }
+        }
+      }
+      for (const target of order) {
+        try {
+          const run = await latencyRun(target, repetition);
+          resultsOf(target).latency.push(run);
+          progress(
+            `${rep} · c1 m1 · ${target.id}: p50 ${run.p50Ms.toFixed(3)} ms, p99 ${run.p99Ms.toFixed(3)} ms`,
+          );
+        } catch (error) {
+          results.runErrors.push(`${target.id} latency ${rep}: ${errorText(error)}`);
+          progress(`${rep} · c1 m1 · ${target.id}: FAILED ${errorText(error)}`);
+        }
+      }
+    }
+    for (const target of targets) {
+      if (target.proxyPid !== undefined) resultsOf(target).rssBytes = readRssBytes(target.proxyPid);
+    }
+
+    if (settings.scenarios.includes('idle')) {
+      for (const target of targets.filter((entry) =>
+        ['gateway', 'naive', 'haproxy', 'nginx'].includes(entry.id),
+      )) {
+        try {
+          const idle = await runIdleStreams(target, {
+            streams: settings.idleStreams,
+            streamsPerConnection: 1000,
+            message: bodies['20B'],
+            phaseTimeoutMs: 30_000,
+          });
+          results.idleStreams.push(idle);
+          progress(
+            `idle streams · ${target.id}: ${idle.opened}/${idle.requested} open in ${(idle.openMs / 1000).toFixed(2)} s, ` +
+              `RSS ${((idle.rssOpenBytes ?? 0) / 1e6).toFixed(0)} MB, closed in ${(idle.closeMs / 1000).toFixed(2)} s`,
+          );
+          // A proxy left with broken state by the scenario would fail the next one: check it still echoes.
+          await awaitEcho(undefined, target.port, target.path, probeBody, target.headers, 5_000);
+        } catch (error) {
+          results.idleStreams.push({ target: target.id, error: errorText(error) });
+          progress(`idle streams · ${target.id}: FAILED ${errorText(error)}`);
+        }
+      }
+    }
+    for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => {});
+
+    if (settings.scenarios.includes('sticky') && wanted('gateway-auth-sticky')) {
+      if (!gatewayBuilt()) results.stickySessions = { target: 'gateway', error: 'gateway is not built' };
+      else {
+        try {
+          const sticky = await runStickySessions({
+            sessions: settings.sessions,
+            instances: settings.sessions + 100,
+            durationMs: settings.throughputSeconds * 1000,
+            concurrency: 64,
+            connections: 8,
+            body: bodies['20B'],
+          });
+          results.stickySessions = sticky;
+          progress(
+            `sticky · ${sticky.sessions} sessions bound in ${(sticky.bindMs / 1000).toFixed(2)} s; ` +
+              `${Math.round(sticky.sticky.callsPerSecond)} calls/s at ${sticky.sticky.gatewayCpuMicrosPerCall.toFixed(0)} µs CPU/call ` +
+              `(plain route ${Math.round(sticky.plain.callsPerSecond)} calls/s at ${sticky.plain.gatewayCpuMicrosPerCall.toFixed(0)} µs); ` +
+              `${sticky.stickyViolations} sticky violations`,
+          );
+        } catch (error) {
+          results.stickySessions = { target: 'gateway', error: errorText(error) };
+          progress(`sticky: FAILED ${errorText(error)}`);
+        }
+      }
+    }
+
+    if (settings.scenarios.includes('kill')) {
+      const killDiscoverer = await startBenchDiscoverer([]);
+      stoppers.push(() => killDiscoverer.close());
+      const starters: [string, (backendPort: number) => Promise<Target>][] = [];
+      const available = (id: string) => results.targets.some((target) => target.id === id);
+      if (available('gateway')) {
+        starters.push([
+          'gateway',
+          async (backendPort) => {
+            const gateway = await startGatewayProcess({ backendPort, discovererUrl: killDiscoverer.url });
+            await awaitEcho(gateway.process, gateway.port, PLAIN_PATH, probeBody);
+            return {
+              id: 'gateway',
+              label: 'gateway',
+              port: gateway.port,
+              path: PLAIN_PATH,
+              headers: {},
+              proxyPid: gateway.process.pid,
+              stop: gateway.stop,
+            };
+          },
+        ]);
+      }
+      if (available('nginx')) starters.push(['nginx', (port) => startNginxTarget(port, probeBody)]);
+      if (available('haproxy')) starters.push(['haproxy', (port) => startHaproxyTarget(port, probeBody)]);
+      if (available('naive')) starters.push(['naive', (port) => startNaiveTarget(port, probeBody)]);
+      for (const [id, start] of starters) {
+        try {
+          const kill = await runBackendKill(start, {
+            concurrency: 16,
+            beforeMs: 1_000,
+            afterMs: 1_000,
+            callTimeoutMs: 5_000,
+            body: bodies['20B'],
+          });
+          results.backendKill.push(kill);
+          progress(
+            `backend killed · ${id}: ${kill.afterKill
+              .map((group) => `${group.calls} × ${group.outcome} (max ${group.maxCallMs.toFixed(0)} ms)`)
+              .join('; ')}`,
+          );
+        } catch (error) {
+          results.backendKill.push({ target: id, error: errorText(error) });
+          progress(`backend killed · ${id}: FAILED ${errorText(error)}`);
+        }
+      }
+    }
+  } finally {
+    for (const stop of stoppers.reverse()) await stop().catch(() => {});
+    await rm(work, { recursive: true, force: true });
+  }
+
+  results.wallSeconds = (performance.now() - began) / 1000;
+  results.loadAverageAtEnd = Math.round((os.loadavg()[0] as number) * 100) / 100;
+  const dir = settings.resultsDir ?? join(REPO_ROOT, 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(dir, 'latest.md'), renderReport(results));
+  for (const goal of goals(results)) {
+    progress(
+      `${goal.met === undefined ? 'n/a' : goal.met ? 'MET' : 'NOT MET'} · ${goal.goal}: ${goal.measured}`,
+    );
+  }
+  progress(`wrote ${join(dir, 'latest.md')} and latest.json in ${Math.round(results.wallSeconds)} s`);
+}
+
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

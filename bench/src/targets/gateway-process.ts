@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getFreePort } from '@stickygw/testkit';
+import { type ManagedProcess, spawnManaged } from '../managed-process.js';
+import { REPO_ROOT, templatePath } from '../paths.js';
+import { renderTemplate } from '../render-template.js';
+import { callOnce } from './ready-probe.js';
+
+export const GATEWAY_MAIN = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
+
+/** The JWT secret the bench gateway verifies with and the bench signs with. */
+export const BENCH_JWT_SECRET = 'bench-jwt-secret-not-for-production';
+
+export interface GatewayProcess {
+  readonly process: ManagedProcess;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface GatewayProcessOptions {
+  /** Echo backend of the static route. */
+  readonly backendPort: number;
+  /** Base URL of the bench discoverer for the dynamic cluster. */
+  readonly discovererUrl: string;
+  /** Extra node flags (e.g. `--cpu-prof --cpu-prof-dir=...`). */
+  readonly nodeArgs?: readonly string[];
+}
+
+/** True when the gateway has been built (`npx tsc -b gateway/tsconfig.build.json`). */
+export function gatewayBuilt(): boolean {
+  return existsSync(GATEWAY_MAIN);
+}
+
+/**
+ * `node gateway/dist/main.js` with the bench YAML, per the runtime contract in notes/HELPERS.md:
+ * access log off and LOG_LEVEL=warn so logging is not what is measured. Ready once an unrouted
+ * call is answered with a grpc-status (the contract's readiness probe).
+ */
+export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-gateway-'));
+  const configPath = join(dir, 'gateway.yaml');
+  await writeFile(
+    configPath,
+    renderTemplate(await readFile(templatePath('gateway.yaml.tmpl'), 'utf8'), {
+      backendPort: options.backendPort,
+      discovererUrl: options.discovererUrl,
+    }),
+  );
+  const port = await getFreePort();
+  const started = await spawnManaged({
+    name: 'gateway',
+    command: process.execPath,
+    args: [...(options.nodeArgs ?? []), GATEWAY_MAIN],
+    env: {
+      ...process.env,
+      SERVICE_PORT_GRPC: String(port),
+      LISTEN_HOST: '127.0.0.1',
+      CONFIG_PATH: configPath,
+      JWT_SECRET: BENCH_JWT_SECRET,
+      RETRY_COUNT: '3',
+      RETRY_TIMEOUT_MS: '2000',
+      ACCESS_LOG: 'false',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  const stop = async () => {
+    await started.process.stop(6_000);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (started.process.hasExited()) throw new Error('gateway exited during start-up');
+      const answered = await callOnce(port, '/bench.Unrouted/Probe', Buffer.alloc(5)).then(
+        (result) => result.grpcStatus !== undefined,
+        () => false,
+      );
+      if (answered) break;
+      if (Date.now() > deadline) throw new Error('gateway did not answer a call within 15 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } catch (error) {
+    await stop();
+    throw new Error(
+      `${(error as Error).message}\n--- last output of the gateway ---\n${started.process.recentOutput()}`,
+    );
+  }
+  return { process: started.process, port, stop };
+}

@@ -1,0 +1,26 @@
+import { listeningPort, spawnManaged } from '../managed-process.js';
+import { benchScript } from '../paths.js';
+import { awaitEcho } from './ready-probe.js';
+import { PLAIN_PATH, type Target } from './target.js';
+
+/** The ~60-line node:http2 proxy (bench/src/naive-proxy.ts) in its own process. */
+export async function startNaiveTarget(backendPort: number, probeBody: Buffer): Promise<Target> {
+  const started = await spawnManaged<number>({
+    name: 'naive node:http2 proxy',
+    command: process.execPath,
+    args: [benchScript('naive-proxy-main.js')],
+    env: { ...process.env, PORT: '0', UPSTREAM: `127.0.0.1:${backendPort}` },
+    readyLine: listeningPort,
+  });
+  const port = started.ready as number;
+  await awaitEcho(started.process, port, PLAIN_PATH, probeBody);
+  return {
+    id: 'naive',
+    label: 'naive node:http2 proxy',
+    port,
+    path: PLAIN_PATH,
+    headers: {},
+    proxyPid: started.process.pid,
+    stop: () => started.process.stop(),
+  };
+}
