@@ -4,11 +4,15 @@ import { awaitEcho } from './ready-probe.js';
 import { PLAIN_PATH, type Target } from './target.js';
 
 /** The ~60-line node:http2 proxy (bench/src/naive-proxy.ts) in its own process. */
-export async function startNaiveTarget(backendPort: number, probeBody: Buffer): Promise<Target> {
+export async function startNaiveTarget(
+  backendPort: number,
+  probeBody: Buffer,
+  nodeArgs: readonly string[] = [],
+): Promise<Target> {
   const started = await spawnManaged<number>({
     name: 'naive node:http2 proxy',
     command: process.execPath,
-    args: [benchScript('naive-proxy-main.js')],
+    args: [...nodeArgs, benchScript('naive-proxy-main.js')],
     env: { ...process.env, PORT: '0', UPSTREAM: `127.0.0.1:${backendPort}` },
     readyLine: listeningPort,
   });
