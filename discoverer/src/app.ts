@@ -14,6 +14,7 @@ import { createErrorHandler, notFoundHandler, toHttpError } from './error-handle
 import { HttpError } from './http-error.js';
 import { InstanceStore } from './instance-store.js';
 import {
+  ID_FORMATS,
   MAX_INSTANCE_ID_LENGTH,
   normalizeRegisterBody,
   type RegisterBody,
@@ -115,7 +116,7 @@ export function buildApp({ redis, logger }: AppDeps): DiscovererApp {
     // allErrors lets the error formatter pick the reference's first failing check regardless of
     // Ajv's keyword order (bodies are small and flat, so the cost is bounded). No coercion: a
     // string "5000" is a decoding failure in the reference, not a port.
-    ajv: { customOptions: { allErrors: true, coerceTypes: false } },
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, formats: ID_FORMATS } },
   });
 
   app.setErrorHandler(createErrorHandler(BODY_LIMIT_BYTES));

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { getFreePort, type StartedRedis, startRedis } from '@stickygw/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildDiscoverer,
@@ -132,7 +133,7 @@ describe('a running discoverer, through real HTTP', () => {
     expect(await openapi.text()).toMatch(/^openapi: 3\./);
   });
 
-  it('unregisters the literal id ".." sent as %2E%2E on the wire (fetch would normalize it away)', async () => {
+  it('refuses to register "..", yet unregisters a legacy ".." entry sent as %2E%2E on the wire', async () => {
     const registered = await fetch(`${base}/v1/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -144,7 +145,20 @@ describe('a running discoverer, through real HTTP', () => {
         ttl_ms: 60_000,
       }),
     });
-    expect(registered.status).toBe(200);
+    expect(registered.status).toBe(400);
+    expect(await registered.json()).toEqual({
+      error: { code: 'bad_parameter', message: 'instance_id must not be "." or ".."' },
+    });
+    // An entry written before ".." was refused (fetch would normalize its unregister URL away).
+    const legacy = new Redis(redis.url);
+    try {
+      await legacy.set('instance:..', JSON.stringify({ instance_id: '..', ipv4: '10.0.0.1', port: 1 }));
+    } finally {
+      legacy.disconnect();
+    }
+    expect(await (await fetch(`${base}/v1/instances`)).json()).toEqual({
+      instances: [{ instance_id: '..', ipv4: '10.0.0.1', port: 1 }],
+    });
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
         `${base}/v1/unregister/%2E%2E`,

@@ -21,12 +21,28 @@ export interface RegisterBody {
 /** C0 controls, DEL, C1 controls and `/` are refused; everything else is stored literally. */
 const INSTANCE_ID_PATTERN = '^[^\\u0000-\\u001F\\u007F-\\u009F/]*$';
 
+/**
+ * Ajv formats the app registers. `well-formed-unicode` refuses lone surrogates (`"\ud800"` is valid
+ * JSON): `encodeURIComponent` throws on them, so the gateway could never unregister such an id.
+ */
+export const ID_FORMATS = {
+  'well-formed-unicode': (value: string) => !/\p{Cs}/u.test(value),
+} as const;
+
 export const instanceIdSchema = {
   type: 'string',
   minLength: 1,
   maxLength: MAX_INSTANCE_ID_LENGTH,
   pattern: INSTANCE_ID_PATTERN,
+  format: 'well-formed-unicode',
 } as const;
+
+/**
+ * At registration the dot segments are refused too: WHATWG URL parsing (fetch, the gateway) resolves
+ * `/v1/unregister/..` even when percent-encoded, so such an entry could only expire. Unregistering
+ * them stays possible for a client that sends the raw path.
+ */
+const registeredInstanceIdSchema = { ...instanceIdSchema, not: { enum: ['.', '..'] } } as const;
 
 /**
  * Body schema. Every keyword maps to exactly one message in `toValidationError`:
@@ -38,7 +54,7 @@ export const registerBodySchema = {
   type: 'object',
   required: ['instance_id', 'service_type', 'ipv4', 'port', 'ttl_ms'],
   properties: {
-    instance_id: instanceIdSchema,
+    instance_id: registeredInstanceIdSchema,
     service_type: { type: 'string', minLength: 1, maxLength: MAX_SERVICE_TYPE_LENGTH },
     ipv4: { type: 'string', minLength: 1, format: 'ipv4' },
     // Port 0 is what Go's decoder leaves for a missing field, so the reference reports it as
@@ -65,6 +81,8 @@ const STRICT_MESSAGES: Readonly<Record<Field, Readonly<Record<string, string>>>>
   instance_id: {
     maxLength: `instance_id must be at most ${MAX_INSTANCE_ID_LENGTH} characters`,
     pattern: "instance_id must not contain '/' or control characters",
+    format: 'instance_id must be well-formed Unicode',
+    not: 'instance_id must not be "." or ".."',
   },
   service_type: { maxLength: `service_type must be at most ${MAX_SERVICE_TYPE_LENGTH} characters` },
   ipv4: { format: 'ipv4 must be an IPv4 address' },
