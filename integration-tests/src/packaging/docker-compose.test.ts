@@ -1,0 +1,185 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../harness/repo-paths.js';
+import { buildOf, dependenciesOf, environmentOf, readComposeFile } from './test-support/compose-file.js';
+import { ENV_CONTRACTS } from './test-support/env-contract.js';
+
+const compose = readComposeFile();
+const APP_SERVICES = ['mydiscoverer', 'myauth', 'myservice', 'mygateway'] as const;
+const WORKSPACE_OF = {
+  mydiscoverer: 'discoverer',
+  myauth: 'auth',
+  myservice: 'service',
+  mygateway: 'gateway',
+} as const;
+
+/** Every `.ts` source of a workspace except tests, concatenated. */
+function sourcesOf(workspace: string): string {
+  const texts: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) {
+        if (entry !== 'test-support') walk(path);
+      } else if (entry.endsWith('.ts') && !entry.endsWith('.test.ts')) {
+        texts.push(readFileSync(path, 'utf8'));
+      }
+    }
+  };
+  walk(join(REPO_ROOT, workspace, 'src'));
+  return texts.join('\n');
+}
+
+describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
+  it('has exactly the reference services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'myauth',
+      'mydiscoverer',
+      'mygateway',
+      'myservice',
+      'redis',
+    ]);
+  });
+
+  it('runs redis 7 with a PING health check, published on host port 6380', () => {
+    const redis = compose.services.redis;
+    expect(redis?.image).toBe('redis:7-alpine');
+    expect(redis?.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    expect(redis?.ports).toEqual(['6380:6379']);
+  });
+
+  it('builds every application service from the repository root with its workspace Dockerfile', () => {
+    for (const name of APP_SERVICES) {
+      const build = buildOf(compose.services[name] ?? {});
+      expect(build, name).toEqual({ context: '.', dockerfile: `${WORKSPACE_OF[name]}/Dockerfile` });
+      if (build === undefined) continue;
+      expect(statSync(join(REPO_ROOT, build.context)).isDirectory(), `${name} context`).toBe(true);
+      expect(existsSync(join(REPO_ROOT, build.context, build.dockerfile)), `${name} Dockerfile`).toBe(true);
+      expect(existsSync(join(REPO_ROOT, WORKSPACE_OF[name], 'package.json')), `${name} workspace`).toBe(true);
+    }
+  });
+
+  it('scales the worker to three replicas', () => {
+    expect(compose.services.myservice?.deploy?.replicas).toBe(3);
+  });
+
+  it('publishes only the gateway on 10000 and Redis on 6380', () => {
+    expect(compose.services.mygateway?.ports).toEqual(['10000:10000']);
+    for (const name of ['mydiscoverer', 'myauth', 'myservice'])
+      expect(compose.services[name]?.ports, name).toBeUndefined();
+  });
+
+  it('gives each service only variables of its env contract, and all the required ones', () => {
+    for (const name of APP_SERVICES) {
+      const contract = ENV_CONTRACTS[name];
+      const env = environmentOf(compose.services[name] ?? {});
+      if (contract === undefined) throw new Error(`no contract for ${name}`);
+      for (const variable of Object.keys(env))
+        expect(contract.known, `${name}: ${variable}`).toContain(variable);
+      for (const variable of contract.required) expect(env[variable], `${name}: ${variable}`).toBeTruthy();
+    }
+  });
+
+  it('names only variables the service code actually reads', () => {
+    for (const name of APP_SERVICES) {
+      const sources = sourcesOf(WORKSPACE_OF[name]);
+      for (const variable of Object.keys(environmentOf(compose.services[name] ?? {}))) {
+        expect(sources.includes(variable), `${WORKSPACE_OF[name]}/src never mentions ${variable}`).toBe(true);
+      }
+    }
+  });
+
+  it('listens on all interfaces inside the containers (services default to loopback)', () => {
+    for (const name of APP_SERVICES)
+      expect(environmentOf(compose.services[name] ?? {}).LISTEN_HOST, name).toBe('0.0.0.0');
+  });
+
+  it('shares one JWT secret between auth, workers and gateway', () => {
+    const secrets = ['myauth', 'myservice', 'mygateway'].map(
+      (name) => environmentOf(compose.services[name] ?? {}).JWT_SECRET,
+    );
+    expect(new Set(secrets)).toEqual(new Set(['dev-secret-change-in-prod']));
+  });
+
+  it('uses the reference values for ports, TTLs and retries', () => {
+    expect(environmentOf(compose.services.mydiscoverer ?? {})).toMatchObject({
+      REDIS_ADDR: 'redis://redis:6379',
+      SERVICE_PORT_HTTP: '8080',
+    });
+    expect(environmentOf(compose.services.myauth ?? {})).toMatchObject({
+      SERVICE_PORT_GRPC: '5001',
+      REDIS_ADDR: 'redis://redis:6379',
+      TOKEN_EXPIRATION: '1h',
+    });
+    expect(environmentOf(compose.services.myservice ?? {})).toMatchObject({
+      SERVICE_PORT_GRPC: '5000',
+      MY_DISCOVERER_URL: 'http://mydiscoverer:8080',
+      REGISTRATION_TTL_MS: '300000',
+      REGISTRATION_HEARTBEAT_INTERVAL_MS: '120000',
+    });
+    expect(environmentOf(compose.services.mygateway ?? {})).toMatchObject({
+      SERVICE_PORT_GRPC: '10000',
+      CONFIG_PATH: '/etc/mygateway/gateway.yaml',
+      RETRY_COUNT: '3',
+      RETRY_TIMEOUT_MS: '5000',
+    });
+  });
+
+  it('does not pin worker identities: replicas register under their container hostname', () => {
+    const env = environmentOf(compose.services.myservice ?? {});
+    expect(env.INSTANCE_ID).toBeUndefined();
+    expect(env.HOSTNAME).toBeUndefined();
+    expect(env.DISCOVERABLE_HOST).toBeUndefined();
+  });
+
+  it('mounts config/gateway.docker.yaml at CONFIG_PATH through the gateway_yaml config', () => {
+    expect(compose.configs?.gateway_yaml?.file).toBe('./config/gateway.docker.yaml');
+    expect(existsSync(join(REPO_ROOT, 'config', 'gateway.docker.yaml'))).toBe(true);
+    expect(compose.services.mygateway?.configs).toEqual([
+      { source: 'gateway_yaml', target: '/etc/mygateway/gateway.yaml' },
+    ]);
+  });
+
+  it('starts services after what they need', () => {
+    const depends = (name: string) => compose.services[name]?.depends_on;
+    expect(depends('mydiscoverer')).toEqual({ redis: { condition: 'service_healthy' } });
+    expect(depends('myauth')).toEqual({ redis: { condition: 'service_healthy' } });
+    expect(dependenciesOf(compose.services.myservice ?? {})).toEqual(['mydiscoverer']);
+    expect(dependenciesOf(compose.services.mygateway ?? {}).sort()).toEqual([
+      'myauth',
+      'mydiscoverer',
+      'myservice',
+    ]);
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const dependency of dependenciesOf(service))
+        expect(compose.services, `${name} → ${dependency}`).toHaveProperty(dependency);
+    }
+  });
+
+  it('attaches every service to the one bridge network appnet', () => {
+    expect(compose.networks).toEqual({ appnet: { driver: 'bridge' } });
+    for (const [name, service] of Object.entries(compose.services))
+      expect(service.networks, name).toEqual(['appnet']);
+  });
+
+  it('points the gateway config at the compose services and their ports', () => {
+    const config = parse(readFileSync(join(REPO_ROOT, 'config', 'gateway.docker.yaml'), 'utf8')) as {
+      clusters: { myauth: { address: string }; my_service: { discoverer_url: string } };
+    };
+    const [authHost, authPort] = config.clusters.myauth.address.split(':');
+    expect(authHost).toBe('myauth');
+    expect(authPort).toBe(environmentOf(compose.services.myauth ?? {}).SERVICE_PORT_GRPC);
+    const discoverer = new URL(config.clusters.my_service.discoverer_url);
+    expect(discoverer.hostname).toBe('mydiscoverer');
+    expect(discoverer.port).toBe(environmentOf(compose.services.mydiscoverer ?? {}).SERVICE_PORT_HTTP);
+  });
+});
+
+describe('.dockerignore', () => {
+  it('keeps build output, dependencies, git data and local stack state out of the context', () => {
+    const lines = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const pattern of ['**/node_modules', '**/dist', '.git', '.stack']) expect(lines).toContain(pattern);
+  });
+});

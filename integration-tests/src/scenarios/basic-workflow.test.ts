@@ -1,0 +1,3 @@
+import { describeScenario } from './test-support/describe-scenario.js';
+
+describeScenario('basic_workflow');
