@@ -1,0 +1,54 @@
+import type { GatewayError } from '../grpc/errors.js';
+import type { UpstreamSession } from '../upstream/upstream-session.js';
+import type { Endpoint } from './endpoint.js';
+
+/**
+ * An immutable view of a cluster's membership. A cluster publishes a new snapshot object on every
+ * change and never mutates a published one, so a balancer may read it without locks or copies.
+ */
+export interface ClusterSnapshot {
+  /** In discoverer order. */
+  readonly endpoints: readonly Endpoint[];
+  readonly byId: ReadonlyMap<string, Endpoint>;
+}
+
+export type EndpointsRemovedListener = (endpointIds: readonly string[]) => void;
+
+/**
+ * A cluster type (extension point): owns membership and the pooled upstream sessions of its
+ * endpoints. Nothing in it runs inside a request except the synchronous reads below.
+ *
+ * Contract:
+ * - `snapshot` and `session()` are synchronous and cheap: the pipeline calls them for every attempt.
+ * - `reportFailure` is called by the proxy for each transport failure of a call on an endpoint (never
+ *   for an upstream status, a client cancellation or a deadline). A cluster with `failover` ejects
+ *   the endpoint; it must never block or throw (slow work such as telling a registry runs in the
+ *   background).
+ * - Listeners of `onEndpointsRemoved` learn every endpoint that leaves the membership (ejected,
+ *   vanished from discovery, or re-addressed), so session affinity can drop its bindings.
+ */
+export interface Cluster {
+  readonly id: string;
+  /**
+   * True when transport failures eject endpoints and calls are retried and transferred to other
+   * endpoints (dynamic clusters, REFERENCE.md 6.10-6.12); false for one fixed address (static).
+   */
+  readonly failover: boolean;
+  readonly snapshot: ClusterSnapshot;
+  /** The pooled HTTP/2 session to `endpoint`, created on first use. */
+  session(endpoint: Endpoint): UpstreamSession;
+  reportFailure(endpoint: Endpoint, error: GatewayError): void;
+  onEndpointsRemoved(listener: EndpointsRemovedListener): void;
+  /** First membership load (a dynamic cluster's first discovery); resolves even if it failed. */
+  start(): Promise<void>;
+  /** Stops timers and destroys every upstream session. */
+  close(): void;
+  /** Upstream HTTP/2 sessions created so far (a counter for tests and metrics). */
+  readonly sessionsCreated: number;
+}
+
+export function snapshotOf(endpoints: readonly Endpoint[]): ClusterSnapshot {
+  const byId = new Map<string, Endpoint>();
+  for (const endpoint of endpoints) byId.set(endpoint.id, endpoint);
+  return Object.freeze({ endpoints: Object.freeze([...endpoints]), byId });
+}

@@ -1,0 +1,168 @@
+import { once } from 'node:events';
+import { createServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { getFreePort, waitFor } from '@stickygw/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../grpc/errors.js';
+import { UpstreamSession, type UpstreamSessionOptions } from './upstream-session.js';
+
+const FAST: UpstreamSessionOptions = {
+  connectTimeoutMs: 300,
+  keepaliveIntervalMs: 0,
+  keepaliveTimeoutMs: 100,
+};
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startH2(): Promise<{ server: Http2Server; port: number; sessions: ServerHttp2Session[] }> {
+  const server = createServer();
+  const sessions: ServerHttp2Session[] = [];
+  server.on('session', (session) => sessions.push(session));
+  server.on('stream', (stream, headers) => {
+    if (headers[':path'] === '/hold') return;
+    stream.respond({ ':status': 200 });
+    stream.end('ok');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const session of sessions) session.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return { server, port: (server.address() as AddressInfo).port, sessions };
+}
+
+/** A TCP server that completes the HTTP/2 SETTINGS exchange and then ignores everything (no PING ACK). */
+async function startMute(speak = true): Promise<number> {
+  const sockets: Socket[] = [];
+  const server: Server = createTcpServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    if (speak) socket.write(Buffer.from('000000040000000000' + '000000040100000000', 'hex'));
+    socket.resume();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
+function track(session: UpstreamSession): UpstreamSession {
+  cleanups.push(() => session.close());
+  return session;
+}
+
+async function get(session: UpstreamSession, path = '/'): Promise<string> {
+  const http = await session.connect();
+  const stream = session.request(http, { ':path': path, ':method': 'POST' });
+  stream.end();
+  let body = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    body += chunk;
+  });
+  await once(stream, 'close');
+  session.release();
+  return body;
+}
+
+describe('UpstreamSession state machine', () => {
+  it('idle → connecting → open, sharing one connect between concurrent callers', async () => {
+    const { port } = await startH2();
+    const session = track(new UpstreamSession(`127.0.0.1:${port}`, FAST));
+    expect(session.state).toBe('idle');
+    expect(session.openSession).toBeUndefined();
+    const [a, b] = await Promise.all([session.connect(), session.connect()]);
+    expect(a).toBe(b);
+    expect(session.state).toBe('open');
+    expect(session.openSession).toBe(a);
+    expect(await get(session)).toBe('ok');
+    expect(session.sessionsCreated).toBe(1);
+  });
+
+  it('rejects a refused connect as a transport failure and goes back to idle', async () => {
+    const port = await getFreePort();
+    const session = track(new UpstreamSession(`127.0.0.1:${port}`, FAST));
+    const error = await session.connect().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).reason).toBe('upstream_connect_failed');
+    expect((error as GatewayError).isTransportFailure).toBe(true);
+    expect(session.state).toBe('idle');
+  });
+
+  it('times out a peer that accepts TCP but never speaks HTTP/2', async () => {
+    const port = await startMute(false);
+    const session = track(new UpstreamSession(`127.0.0.1:${port}`, { ...FAST, connectTimeoutMs: 150 }));
+    const error = await session.connect().catch((err: unknown) => err);
+    expect((error as GatewayError).reason).toBe('upstream_connect_failed');
+    expect((error as GatewayError).message).toContain('timed out');
+    expect(session.state).toBe('idle');
+  });
+
+  it('reconnects lazily after the peer drops the session', async () => {
+    const { port, sessions } = await startH2();
+    const session = track(new UpstreamSession(`127.0.0.1:${port}`, FAST));
+    await get(session);
+    sessions[0]?.destroy();
+    await waitFor(() => session.state === 'idle', { description: 'the session to notice the drop' });
+    expect(await get(session)).toBe('ok');
+    expect(session.sessionsCreated).toBe(2);
+  });
+
+  it('on GOAWAY stops using the session at once, lets its streams finish, and opens a new one', async () => {
+    const { port, sessions } = await startH2();
+    const session = track(new UpstreamSession(`127.0.0.1:${port}`, FAST));
+    const http = await session.connect();
+    const held = session.request(http, { ':path': '/hold', ':method': 'POST' });
+    held.on('error', () => undefined);
+    await waitFor(() => held.id !== undefined, { description: 'the held stream to get its id' });
+    sessions[0]?.goaway(0, 1);
+    await waitFor(() => session.state === 'idle', { description: 'the GOAWAY to detach the session' });
+    expect(held.closed).toBe(false);
+    expect(await get(session)).toBe('ok');
+    expect(session.sessionsCreated).toBe(2);
+    held.close();
+  });
+
+  it('closed is terminal: sessions destroyed, connect refused', async () => {
+    const { port } = await startH2();
+    const session = new UpstreamSession(`127.0.0.1:${port}`, FAST);
+    const http = await session.connect();
+    session.close();
+    expect(session.state).toBe('closed');
+    expect(http.destroyed).toBe(true);
+    await expect(session.connect()).rejects.toMatchObject({ reason: 'upstream_connect_failed' });
+  });
+
+  it('destroys a session whose PING goes unanswered while streams are active', async () => {
+    const port = await startMute();
+    const session = track(
+      new UpstreamSession(`127.0.0.1:${port}`, {
+        connectTimeoutMs: 1000,
+        keepaliveIntervalMs: 50,
+        keepaliveTimeoutMs: 100,
+      }),
+    );
+    const http = await session.connect();
+    const stream = session.request(http, { ':path': '/', ':method': 'POST' });
+    stream.on('error', () => undefined);
+    await waitFor(() => http.destroyed, {
+      description: 'keepalive to destroy the silent session',
+      timeoutMs: 3000,
+    });
+    await waitFor(() => stream.closed || stream.destroyed, { description: 'the stream to fail' });
+    await waitFor(() => session.state === 'idle', { description: 'the session to go idle' });
+  });
+});
