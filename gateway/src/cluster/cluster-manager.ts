@@ -1,0 +1,75 @@
+import type { ClusterConfig, DynamicClusterConfig, StaticClusterConfig } from '../config/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { UpstreamSessionOptions } from '../upstream/upstream-session.js';
+import type { Cluster } from './cluster.js';
+import { DiscoveredCluster } from './discovered-cluster.js';
+import { type Discovery, HttpDiscoveryClient } from './discoverer-client.js';
+import { StaticCluster } from './static-cluster.js';
+
+/** What a cluster factory gets besides its own config. */
+export interface ClusterContext {
+  readonly logger: Logger;
+  /** Upstream session tuning; for dynamic clusters `connectTimeoutMs` is RETRY_TIMEOUT_MS. */
+  readonly upstream: UpstreamSessionOptions;
+  readonly retryTimeoutMs: number;
+  /** Builds the discovery client of a dynamic cluster. */
+  readonly createDiscovery: (config: DynamicClusterConfig) => Discovery;
+}
+
+/** Builds a cluster of one `type` (extension point: replace or add cluster types in `createGateway`). */
+export type ClusterFactory = (config: ClusterConfig, context: ClusterContext) => Cluster;
+
+export function createHttpDiscovery(config: DynamicClusterConfig, logger: Logger): Discovery {
+  return new HttpDiscoveryClient(config.discovererUrl, {
+    onInvalidEntries: (count, example) =>
+      logger.warn({ cluster: config.id, count, example }, 'discoverer listed malformed instances (skipped)'),
+  });
+}
+
+export const DEFAULT_CLUSTER_FACTORIES: Readonly<Record<string, ClusterFactory>> = Object.freeze({
+  static: (config: ClusterConfig, context: ClusterContext) =>
+    new StaticCluster(config as StaticClusterConfig, context.upstream),
+  dynamic: (config: ClusterConfig, context: ClusterContext) => {
+    const dynamic = config as DynamicClusterConfig;
+    // RETRY_TIMEOUT_MS bounds the opening of each attempt (REFERENCE.md 6.11), i.e. the connect.
+    const upstream = { ...context.upstream, connectTimeoutMs: context.retryTimeoutMs };
+    return new DiscoveredCluster(dynamic, context.createDiscovery(dynamic), context.logger, upstream);
+  },
+});
+
+/** Every configured cluster (referenced or not, as the reference), by id. */
+export class ClusterManager {
+  private readonly clusters = new Map<string, Cluster>();
+
+  constructor(
+    configs: readonly ClusterConfig[],
+    factories: Readonly<Record<string, ClusterFactory>>,
+    context: ClusterContext,
+  ) {
+    for (const config of configs) {
+      const factory = factories[config.type];
+      if (factory === undefined)
+        throw new Error(`cluster ${config.id}: no factory for type "${config.type}"`);
+      this.clusters.set(config.id, factory(config, context));
+    }
+  }
+
+  get(id: string): Cluster | undefined {
+    return this.clusters.get(id);
+  }
+
+  /** First membership load of every cluster, in parallel (a failure is logged by the cluster). */
+  async start(): Promise<void> {
+    await Promise.all([...this.clusters.values()].map((cluster) => cluster.start()));
+  }
+
+  close(): void {
+    for (const cluster of this.clusters.values()) cluster.close();
+  }
+
+  get sessionsCreated(): number {
+    let total = 0;
+    for (const cluster of this.clusters.values()) total += cluster.sessionsCreated;
+    return total;
+  }
+}

@@ -1,0 +1,177 @@
+import type { DynamicClusterConfig } from '../config/types.js';
+import type { GatewayError } from '../grpc/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { ConnectionPool } from '../upstream/connection-pool.js';
+import type { UpstreamSession, UpstreamSessionOptions } from '../upstream/upstream-session.js';
+import { type Cluster, type ClusterSnapshot, type EndpointsRemovedListener, snapshotOf } from './cluster.js';
+import type { DiscoveredInstance, Discovery } from './discoverer-client.js';
+import { type Endpoint, makeEndpoint } from './endpoint.js';
+
+/**
+ * A dynamic cluster (REFERENCE.md 6.7, 6.8, 6.10): membership comes from a `Discovery`, refreshed on
+ * start-up and then every `discoverer_interval_ms` on an unref'd timer, never on the request path.
+ *
+ * - A successful fetch replaces the list (discoverer order). Endpoints that vanished, or whose
+ *   address changed, have their upstream session closed (calls on it fail over) and are announced
+ *   to `onEndpointsRemoved` listeners (session affinity drops their bindings). An instance ejected
+ *   earlier comes back if the discoverer still lists it.
+ * - A failed fetch (network, non-200/404 status, bad body) keeps the current list; 404 is an empty list.
+ * - `reportFailure` ejects the endpoint until the next successful refresh: new snapshot without it,
+ *   session closed, listeners told, and `unregister` sent in the background (errors ignored).
+ */
+export class DiscoveredCluster implements Cluster {
+  readonly id: string;
+  readonly failover = true;
+  private current: ClusterSnapshot = snapshotOf([]);
+  private readonly pool: ConnectionPool;
+  private readonly listeners: EndpointsRemovedListener[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private closed = false;
+  private lastRefreshFailed = false;
+
+  constructor(
+    private readonly config: DynamicClusterConfig,
+    private readonly discovery: Discovery,
+    private readonly logger: Logger,
+    upstreamOptions?: UpstreamSessionOptions,
+  ) {
+    this.id = config.id;
+    this.pool = new ConnectionPool(upstreamOptions);
+  }
+
+  get snapshot(): ClusterSnapshot {
+    return this.current;
+  }
+
+  session(endpoint: Endpoint): UpstreamSession {
+    return this.pool.get(endpoint.id, endpoint.authority);
+  }
+
+  onEndpointsRemoved(listener: EndpointsRemovedListener): void {
+    this.listeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    if (this.closed) return;
+    this.timer = setInterval(() => void this.refresh(), this.config.discovererIntervalMs);
+    this.timer.unref();
+  }
+
+  /** One discovery round; concurrent callers share it. Never rejects. */
+  refresh(): Promise<void> {
+    if (this.refreshing === undefined) {
+      this.refreshing = this.runRefresh().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+    return this.refreshing;
+  }
+
+  reportFailure(endpoint: Endpoint, error: GatewayError): void {
+    // Another call may already have ejected it (all calls on a dead session fail together), or a
+    // refresh may have replaced it: only the endpoint object still published is ejected.
+    if (this.closed || this.current.byId.get(endpoint.id) !== endpoint) return;
+    this.current = snapshotOf(this.current.endpoints.filter((candidate) => candidate !== endpoint));
+    this.pool.close(endpoint.id);
+    this.logger.warn(
+      {
+        cluster: this.id,
+        endpoint: endpoint.id,
+        address: endpoint.authority,
+        reason: error.reason,
+        err: error.message,
+      },
+      'endpoint ejected after a transport failure',
+    );
+    this.notifyRemoved([endpoint.id]);
+    this.discovery.unregister(endpoint.id).then(
+      () =>
+        this.logger.debug(
+          { cluster: this.id, endpoint: endpoint.id },
+          'endpoint unregistered at the discoverer',
+        ),
+      (err: unknown) =>
+        this.logger.debug(
+          { cluster: this.id, endpoint: endpoint.id, err: String(err) },
+          'unregister failed (ignored)',
+        ),
+    );
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.pool.closeAll();
+  }
+
+  get sessionsCreated(): number {
+    return this.pool.sessionsCreated;
+  }
+
+  private async runRefresh(): Promise<void> {
+    let instances: readonly DiscoveredInstance[];
+    try {
+      instances = await this.discovery.fetchInstances();
+    } catch (err) {
+      if (!this.closed) {
+        this.logger.warn(
+          {
+            cluster: this.id,
+            err: err instanceof Error ? err.message : String(err),
+            endpoints: this.current.endpoints.length,
+          },
+          'discovery failed, keeping the last known endpoints',
+        );
+        this.lastRefreshFailed = true;
+      }
+      return;
+    }
+    if (this.closed) return;
+    if (this.lastRefreshFailed) {
+      this.lastRefreshFailed = false;
+      this.logger.info({ cluster: this.id }, 'discovery recovered');
+    }
+    this.apply(instances);
+  }
+
+  private apply(instances: readonly DiscoveredInstance[]): void {
+    const previous = this.current;
+    const next: Endpoint[] = [];
+    const kept = new Set<Endpoint>();
+    const seen = new Set<string>();
+    for (const instance of instances) {
+      if (seen.has(instance.id)) continue;
+      seen.add(instance.id);
+      const known = previous.byId.get(instance.id);
+      // Keep the published object when nothing changed: identity is what reportFailure compares.
+      if (known !== undefined && known.host === instance.host && known.port === instance.port) {
+        next.push(known);
+        kept.add(known);
+      } else {
+        next.push(makeEndpoint(instance.id, instance.host, instance.port));
+      }
+    }
+    const removed: string[] = [];
+    for (const endpoint of previous.endpoints) {
+      if (!kept.has(endpoint)) removed.push(endpoint.id);
+    }
+    const sameOrder =
+      next.length === previous.endpoints.length &&
+      next.every((endpoint, i) => previous.endpoints[i] === endpoint);
+    if (sameOrder) return;
+    this.current = snapshotOf(next);
+    for (const id of removed) this.pool.close(id);
+    this.logger.info(
+      { cluster: this.id, endpoints: next.map((endpoint) => endpoint.id), removed },
+      'cluster membership changed',
+    );
+    if (removed.length > 0) this.notifyRemoved(removed);
+  }
+
+  private notifyRemoved(ids: readonly string[]): void {
+    for (const listener of this.listeners) listener(ids);
+  }
+}
