@@ -1,0 +1,199 @@
+import type { Balancer } from './balancer/balancer.js';
+import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky.js';
+import { InMemoryAffinityStore } from './balancer/in-memory-affinity-store.js';
+import { RoundRobinBalancer } from './balancer/round-robin.js';
+import type { SessionAffinityStore } from './balancer/session-affinity-store.js';
+import type { Cluster } from './cluster/cluster.js';
+import {
+  type ClusterFactory,
+  ClusterManager,
+  createHttpDiscovery,
+  DEFAULT_CLUSTER_FACTORIES,
+} from './cluster/cluster-manager.js';
+import type { Discovery } from './cluster/discoverer-client.js';
+import type { DynamicClusterConfig, GatewayConfig } from './config/types.js';
+import type { HeaderFilter } from './filters/filter.js';
+import { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
+import { JwtAuthFilter } from './filters/jwt-auth.js';
+import { GrpcListener } from './listener/grpc-listener.js';
+import type { AccessLog } from './observability/access-log.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { Pipeline, type RouteRuntime } from './pipeline.js';
+import { retryPolicyFor } from './proxy/retry.js';
+import type { ProxySettings } from './proxy/stream-proxy.js';
+import { type Route, RouteTable } from './routing/route-table.js';
+import {
+  DEFAULT_UPSTREAM_SESSION_OPTIONS,
+  type UpstreamSessionOptions,
+} from './upstream/upstream-session.js';
+
+/**
+ * The extension points (README "Extending the gateway"). Each is optional; the defaults reproduce
+ * the reference. A user implements the interface and passes it here, in the composition root
+ * (`main.ts` or their own).
+ */
+export interface GatewayDeps {
+  readonly logger?: Logger;
+  /** One line per finished call; `undefined` = none. */
+  readonly accessLog?: AccessLog;
+  /** Extra header filters (filters/filter.ts), run after the built-in JWT check on every route, in order. */
+  readonly headerFilters?: readonly HeaderFilter[];
+  /** Token check of `authorization: required` routes (default: HS256 with JWT_SECRET). */
+  readonly tokenValidator?: TokenValidator;
+  /** Discovery client of a dynamic cluster (default: the reference discoverer's HTTP API). */
+  readonly createDiscovery?: (config: DynamicClusterConfig) => Discovery;
+  /**
+   * Balancer of a route over a failover cluster (default: round_robin, or exclusive sticky sessions
+   * over the cluster's affinity store). Static clusters have a single endpoint and always use round robin.
+   */
+  readonly createBalancer?: (route: Route, cluster: Cluster, affinity: SessionAffinityStore) => Balancer;
+  /** Sticky bindings of one cluster (default: in memory). */
+  readonly createAffinityStore?: (cluster: Cluster) => SessionAffinityStore;
+  /** Cluster types by YAML `type`, merged over the built-in `static` and `dynamic`. */
+  readonly clusterTypes?: Readonly<Record<string, ClusterFactory>>;
+  /** Upstream HTTP/2 session tuning (connect timeout of static clusters, keepalive). */
+  readonly upstream?: Partial<UpstreamSessionOptions>;
+}
+
+/** Counters for tests and operators. */
+export interface GatewayStats {
+  /** Upstream HTTP/2 sessions created since start (a silent reconnect shows here). */
+  readonly upstreamSessionsCreated: number;
+  /** Open downstream HTTP/2 sessions. */
+  readonly downstreamSessions: number;
+  /** Sticky bindings, over every cluster. */
+  readonly stickyBindings: number;
+}
+
+export interface Gateway {
+  /** First discovery of every cluster (failures are logged), then listen. Resolves with the bound port. */
+  start(): Promise<number>;
+  /** Graceful shutdown (REFERENCE.md 6.14): GOAWAY, in-flight calls get `graceMs`, then everything closes. */
+  close(graceMs?: number): Promise<void>;
+  stats(): GatewayStats;
+  readonly config: GatewayConfig;
+}
+
+export function defaultBalancer(route: Route, cluster: Cluster, affinity: SessionAffinityStore): Balancer {
+  if (cluster.failover && route.balancer.type === 'sticky_sessions') {
+    return new ExclusiveStickyBalancer(route.balancer.header, affinity);
+  }
+  return new RoundRobinBalancer();
+}
+
+/** Wires the modules for one configuration. No protocol logic lives here. */
+export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
+  const logger = deps.logger ?? createLogger();
+  const upstream: UpstreamSessionOptions = { ...DEFAULT_UPSTREAM_SESSION_OPTIONS, ...deps.upstream };
+  const clusters = new ClusterManager(
+    config.clusters,
+    { ...DEFAULT_CLUSTER_FACTORIES, ...deps.clusterTypes },
+    {
+      logger,
+      upstream,
+      retryTimeoutMs: config.retryTimeoutMs,
+      createDiscovery: deps.createDiscovery ?? ((cluster) => createHttpDiscovery(cluster, logger)),
+    },
+  );
+
+  const stores = new Map<string, SessionAffinityStore>();
+  const affinityOf = (cluster: Cluster): SessionAffinityStore => {
+    let store = stores.get(cluster.id);
+    if (store === undefined) {
+      store = deps.createAffinityStore?.(cluster) ?? new InMemoryAffinityStore();
+      const created = store;
+      // An endpoint that leaves the cluster (ejected, vanished, re-addressed) loses its binding.
+      cluster.onEndpointsRemoved((ids) => {
+        for (const id of ids) created.unbindEndpoint(id);
+      });
+      stores.set(cluster.id, store);
+    }
+    return store;
+  };
+
+  const needsJwt = config.routes.some((route) => route.authorization === 'required');
+  let jwtFilter: HeaderFilter | undefined;
+  if (needsJwt) {
+    const validator = deps.tokenValidator ?? new Hs256TokenValidator(config.jwtSecret ?? '');
+    jwtFilter = new JwtAuthFilter(validator);
+  }
+  const extraFilters = deps.headerFilters ?? [];
+  const createBalancer = deps.createBalancer ?? defaultBalancer;
+
+  const runtimeFor = (route: Route): RouteRuntime => {
+    const cluster = clusters.get(route.cluster);
+    if (cluster === undefined) throw new Error(`route ${route.prefix}: unknown cluster "${route.cluster}"`);
+    const filters =
+      route.authorization === 'required' && jwtFilter !== undefined
+        ? [jwtFilter, ...extraFilters]
+        : [...extraFilters];
+    return {
+      target: {
+        route,
+        cluster,
+        balancer: createBalancer(route, cluster, affinityOf(cluster)),
+        retry: retryPolicyFor(cluster, config.retryCount),
+      },
+      filters,
+    };
+  };
+
+  const runtimes = new Map<string, RouteRuntime>();
+  for (const route of config.routes) runtimes.set(route.prefix, runtimeFor({ ...route, isDefault: false }));
+  const defaultRuntime =
+    config.default.action === 'use_cluster'
+      ? runtimeFor({
+          prefix: '',
+          cluster: config.default.cluster,
+          authorization: 'none',
+          balancer: { type: 'round_robin' },
+          isDefault: true,
+        })
+      : undefined;
+
+  const settings: ProxySettings = {
+    maxMessageBytes: config.limits.maxMessageBytes,
+    maxReplayBufferBytes: config.limits.maxReplayBufferBytes,
+    accessLog: deps.accessLog,
+    logger,
+    debug: logger.isLevelEnabled('debug'),
+  };
+  const pipeline = new Pipeline(RouteTable.fromConfig(config), runtimes, defaultRuntime, settings);
+  const listener = new GrpcListener({
+    host: config.host,
+    port: config.port,
+    logger,
+    onStream: (stream, headers) => pipeline.handleStream(stream, headers),
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    async start() {
+      await clusters.start();
+      const port = await listener.listen();
+      logger.info({ host: config.host, port }, 'listening');
+      return port;
+    },
+    close(graceMs = config.limits.shutdownGraceMs) {
+      closed ??= (async () => {
+        logger.info({ graceMs }, 'draining');
+        await listener.close(graceMs);
+        clusters.close();
+        for (const store of stores.values()) store.clear();
+        deps.accessLog?.close();
+        logger.info('closed');
+      })();
+      return closed;
+    },
+    stats() {
+      let stickyBindings = 0;
+      for (const store of stores.values()) stickyBindings += store.size;
+      return {
+        upstreamSessionsCreated: clusters.sessionsCreated,
+        downstreamSessions: listener.sessionCount,
+        stickyBindings,
+      };
+    },
+  };
+}
