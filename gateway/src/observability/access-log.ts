@@ -32,7 +32,7 @@ const FLUSH_INTERVAL_MS = 1000;
  * flushed every second and on shutdown.
  */
 export class PinoAccessLog implements AccessLog {
-  private readonly destination = pino.destination({ dest: 1, sync: false, minLength: 16 * 1024 });
+  private readonly destination = pino.destination({ dest: 1, sync: false, minLength: 8 * 1024 });
   private readonly logger: Logger;
   private readonly timer: NodeJS.Timeout;
 

@@ -1,0 +1,39 @@
+/**
+ * Public API of the gateway package: build a gateway from a configuration and plug in extensions.
+ * See README.md, "Extending the gateway".
+ */
+
+export type { Balancer, PickContext, PickResult } from './balancer/balancer.js';
+export { ExclusiveStickyBalancer } from './balancer/exclusive-sticky.js';
+export { InMemoryAffinityStore } from './balancer/in-memory-affinity-store.js';
+export { RoundRobinBalancer } from './balancer/round-robin.js';
+export type { SessionAffinityStore } from './balancer/session-affinity-store.js';
+export type { Cluster, ClusterSnapshot, EndpointsRemovedListener } from './cluster/cluster.js';
+export {
+  type ClusterContext,
+  type ClusterFactory,
+  DEFAULT_CLUSTER_FACTORIES,
+} from './cluster/cluster-manager.js';
+export type { DiscoveredInstance, Discovery } from './cluster/discoverer-client.js';
+export { HttpDiscoveryClient } from './cluster/discoverer-client.js';
+export { type Endpoint, makeEndpoint } from './cluster/endpoint.js';
+export { ConfigError } from './config/config-error.js';
+export { loadGatewayConfig } from './config/load-config.js';
+export type { ClusterConfig, GatewayConfig, RouteConfig } from './config/types.js';
+export { type CallContext, CONTINUE, type FilterDecision, type HeaderFilter } from './filters/filter.js';
+export { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
+export { JwtAuthFilter } from './filters/jwt-auth.js';
+export {
+  createGateway,
+  defaultBalancer,
+  type Gateway,
+  type GatewayDeps,
+  type GatewayStats,
+} from './gateway.js';
+export { GatewayError, type GatewayErrorReason } from './grpc/errors.js';
+export { firstMetadataValue } from './grpc/metadata.js';
+export { GatewayMessage, Status, type StatusCode } from './grpc/status.js';
+export { type AccessLog, type AccessLogEntry, PinoAccessLog } from './observability/access-log.js';
+export { createLogger, type Logger } from './observability/logger.js';
+export type { Route } from './routing/route-table.js';
+export { UpstreamSession, type UpstreamSessionOptions } from './upstream/upstream-session.js';

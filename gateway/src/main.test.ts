@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getFreePort, waitFor } from '@stickygw/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProbeBackend, type ProbeClient, probeClient } from './test-support/probe-backend.js';
+import { unary } from './test-support/test-gateway.js';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+interface Run {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  readonly exited: Promise<number | null>;
+}
+
+function run(env: Record<string, string>): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const result: Run = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: once(child, 'exit').then(([code]) => code as number | null),
+  };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    result.stdout += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    result.stderr += chunk;
+  });
+  return result;
+}
+
+/** The composition root as a process: `node gateway/dist/main.js` with the reference env vars. */
+describe('main (the gateway process)', () => {
+  let backend: ProbeBackend;
+  let configPath: string;
+  const running: Run[] = [];
+
+  beforeAll(async () => {
+    backend = await ProbeBackend.start('alpha');
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-main-'));
+    configPath = join(dir, 'gateway.yaml');
+    writeFileSync(
+      configPath,
+      [
+        'default:',
+        '  action: error',
+        'routes:',
+        '  - prefix: /probe.v1.Probe/',
+        '    cluster: probe',
+        'clusters:',
+        '  probe:',
+        '    type: static',
+        `    address: ${backend.address}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  afterAll(async () => {
+    for (const r of running) r.child.kill('SIGKILL');
+    await backend?.stop();
+  });
+
+  function env(port: number, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      SERVICE_PORT_GRPC: String(port),
+      CONFIG_PATH: configPath,
+      RETRY_COUNT: '3',
+      RETRY_TIMEOUT_MS: '500',
+      SHUTDOWN_GRACE_MS: '5000',
+      ...extra,
+    };
+  }
+
+  it('refuses bad configuration: the problems on stderr, exit code 1', async () => {
+    const r = run({ SERVICE_PORT_GRPC: '70000' });
+    expect(await r.exited).toBe(1);
+    expect(r.stderr).toContain('failed to load configuration');
+    expect(r.stderr).toContain('SERVICE_PORT_GRPC must be 1-65535, got 70000');
+    expect(r.stderr).toContain('CONFIG_PATH is required');
+  });
+
+  it('serves, refuses a second instance on the same port, and drains in-flight calls on SIGTERM', async () => {
+    const port = await getFreePort();
+    const gateway = run(env(port));
+    running.push(gateway);
+    await waitFor(() => gateway.stdout.includes('"msg":"listening"'), {
+      description: 'the listening line',
+      timeoutMs: 15_000,
+    });
+    const client: ProbeClient = probeClient(`127.0.0.1:${port}`);
+    try {
+      expect((await unary(client, { text: 'hi' })).reply?.backend).toBe('alpha');
+      await waitFor(() => gateway.stdout.includes('"msg":"call finished"'), {
+        description: 'an access-log line',
+      });
+      expect(gateway.stdout).not.toContain('authorization');
+
+      const second = run(env(port));
+      running.push(second);
+      expect(await second.exited).toBe(1);
+      expect(second.stderr).toContain(`failed to listen on 127.0.0.1:${port}: address already in use`);
+
+      const callsBefore = backend.calls.length;
+      const inFlight = unary(client, { text: 'slow', delay_ms: 700 });
+      await waitFor(() => backend.calls.length > callsBefore, {
+        description: 'the slow call to reach the backend',
+      });
+      gateway.child.kill('SIGTERM');
+      const outcome = await inFlight;
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.reply?.text).toBe('slow');
+      expect(await gateway.exited).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+});
