@@ -1,0 +1,131 @@
+import { waitFor } from '@stickygw/testkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../grpc/errors.js';
+import { Status } from '../grpc/status.js';
+import { createLogger } from '../observability/logger.js';
+import { FakeDiscoverer } from '../test-support/fake-discoverer.js';
+import { DiscoveredCluster } from './discovered-cluster.js';
+import { HttpDiscoveryClient } from './discoverer-client.js';
+
+const logger = createLogger({ level: 'silent' });
+const failure = new GatewayError(Status.UNAVAILABLE, 'upstream_reset', 'reset');
+
+describe('HttpDiscoveryClient', () => {
+  let discoverer: FakeDiscoverer;
+  beforeEach(async () => {
+    discoverer = await FakeDiscoverer.start();
+  });
+  afterEach(() => discoverer.stop());
+
+  it('reads instances, skipping malformed entries', async () => {
+    const invalid: number[] = [];
+    const client = new HttpDiscoveryClient(discoverer.url, {
+      onInvalidEntries: (count) => invalid.push(count),
+    });
+    discoverer.rawBody = JSON.stringify({
+      instances: [
+        { instance_id: 'a', ipv4: '10.0.0.1', port: 5000, extra: true },
+        { instance_id: 'b', ipv4: '10.0.0.2', port: 70000 },
+        { instance_id: '..', ipv4: '10.0.0.3', port: 5000 },
+        { instance_id: 'c\n', ipv4: '10.0.0.4', port: 5000 },
+        { instance_id: 7, ipv4: '10.0.0.5', port: 5000 },
+        { instance_id: 'd/e:*', ipv4: '10.0.0.6', port: 1 },
+        null,
+      ],
+    });
+    expect(await client.fetchInstances()).toEqual([
+      { id: 'a', host: '10.0.0.1', port: 5000 },
+      { id: 'd/e:*', host: '10.0.0.6', port: 1 },
+    ]);
+    expect(invalid).toEqual([5]);
+  });
+
+  it('treats 404 as an empty list and other failures as errors', async () => {
+    const client = new HttpDiscoveryClient(discoverer.url);
+    discoverer.failWith = 404;
+    expect(await client.fetchInstances()).toEqual([]);
+    discoverer.failWith = 500;
+    await expect(client.fetchInstances()).rejects.toThrow('discoverer answered HTTP 500');
+    discoverer.failWith = undefined;
+    discoverer.rawBody = '{"instances":null}';
+    await expect(client.fetchInstances()).rejects.toThrow('discoverer response missing instances field');
+    discoverer.rawBody = 'not json';
+    await expect(client.fetchInstances()).rejects.toThrow('not valid JSON');
+    discoverer.rawBody = JSON.stringify({ instances: Array(2000).fill({ instance_id: 'x'.repeat(100) }) });
+    await expect(
+      new HttpDiscoveryClient(discoverer.url, { maxBodyBytes: 1000 }).fetchInstances(),
+    ).rejects.toThrow('larger than 1000 bytes');
+  });
+
+  it('percent-encodes the id it unregisters', async () => {
+    await new HttpDiscoveryClient(discoverer.url).unregister('pod/1 ?#');
+    expect(discoverer.unregistered).toEqual(['pod/1 ?#']);
+  });
+});
+
+describe('DiscoveredCluster', () => {
+  let discoverer: FakeDiscoverer;
+  let cluster: DiscoveredCluster;
+  let removed: string[][];
+
+  beforeEach(async () => {
+    discoverer = await FakeDiscoverer.start();
+    removed = [];
+  });
+  afterEach(async () => {
+    cluster?.close();
+    await discoverer.stop();
+  });
+
+  function create(): DiscoveredCluster {
+    cluster = new DiscoveredCluster(
+      { type: 'dynamic', id: 'workers', discovererUrl: discoverer.url, discovererIntervalMs: 60_000 },
+      new HttpDiscoveryClient(discoverer.url),
+      logger,
+    );
+    cluster.onEndpointsRemoved((ids) => removed.push([...ids]));
+    return cluster;
+  }
+
+  it('starts with an empty list when the first discovery fails', async () => {
+    discoverer.failWith = 503;
+    await create().start();
+    expect(cluster.snapshot.endpoints).toEqual([]);
+  });
+
+  it('publishes new snapshots, keeps unchanged endpoint objects, and reports vanished or moved ones', async () => {
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 }, { name: 'c', port: 1003 });
+    await create().start();
+    const first = cluster.snapshot;
+    expect(first.endpoints.map((e) => e.authority)).toEqual([
+      '127.0.0.1:1001',
+      '127.0.0.1:1002',
+      '127.0.0.1:1003',
+    ]);
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 2002 });
+    await cluster.refresh();
+    const second = cluster.snapshot;
+    expect(second).not.toBe(first);
+    expect(second.byId.get('a')).toBe(first.byId.get('a'));
+    expect(second.byId.get('b')?.port).toBe(2002);
+    expect(removed).toEqual([['b', 'c']]);
+    await cluster.refresh();
+    expect(cluster.snapshot).toBe(second);
+  });
+
+  it('ejects a failed endpoint once, unregisters it in the background, and takes it back if listed again', async () => {
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 });
+    await create().start();
+    const a = cluster.snapshot.byId.get('a');
+    if (a === undefined) throw new Error('a missing');
+    cluster.reportFailure(a, failure);
+    cluster.reportFailure(a, failure);
+    expect(cluster.snapshot.endpoints.map((e) => e.id)).toEqual(['b']);
+    expect(removed).toEqual([['a']]);
+    await waitFor(() => discoverer.unregistered.length > 0, { description: 'the unregister POST' });
+    expect(discoverer.unregistered).toEqual(['a']);
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 });
+    await cluster.refresh();
+    expect(cluster.snapshot.endpoints.map((e) => e.id)).toEqual(['a', 'b']);
+  });
+});
