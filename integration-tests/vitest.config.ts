@@ -4,7 +4,12 @@ export default defineConfig({
   test: {
     name: 'integration-tests',
     include: ['src/**/*.test.ts'],
+    // Probes for a container runtime once; the compose suite is skipped (and says why) without one.
+    globalSetup: ['src/harness/test-support/container-runtime-setup.ts'],
+    // Every scenario file starts a whole stack (7 processes). Three at a time keeps a 2-core
+    // machine busy without starving the stacks' readiness deadlines.
+    maxWorkers: 3,
     testTimeout: 20_000,
-    hookTimeout: 30_000,
+    hookTimeout: 90_000,
   },
 });

@@ -193,7 +193,7 @@ class Starting {
         return { process, port };
       } catch (error) {
         await process.kill();
-        const portTaken = /EADDRINUSE|Address already in use/.test(process.readLog());
+        const portTaken = /EADDRINUSE|address already in use/i.test(process.readLog());
         if (fixedPort === undefined && portTaken && attempt < PORT_ATTEMPTS) {
           this.progress(`  ${name}: port ${port} was taken, trying another`);
           continue;

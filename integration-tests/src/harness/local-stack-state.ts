@@ -1,0 +1,36 @@
+import type { StartedProcessStack } from './process-stack.js';
+import type { StackState } from './stack-state.js';
+
+/** The state file content describing a running local stack owned by process `ownerPid`. */
+export async function localStackState(stack: StartedProcessStack, ownerPid: number): Promise<StackState> {
+  const pods = await stack.workerPods();
+  const processes = stack.processes();
+  return {
+    mode: 'local',
+    pid: ownerPid,
+    gatewayAddress: stack.gatewayAddress,
+    discovererUrl: stack.discovererUrl,
+    jwtSecret: stack.jwtSecret,
+    logDir: stack.logDir,
+    processes: processes.map((process) => ({
+      name: process.name,
+      pid: process.pid,
+      logFile: process.spec.logFile,
+    })),
+    workers: pods.map((pod) => {
+      const spec = stack.workerSpec(pod);
+      const process = processes.find((candidate) => candidate.name === pod);
+      if (process === undefined) throw new Error(`no process for ${pod}`);
+      return {
+        pod,
+        pid: process.pid,
+        port: stack.workerPort(pod),
+        logFile: spec.logFile,
+        command: spec.command,
+        args: spec.args,
+        env: spec.env,
+        cwd: spec.cwd,
+      };
+    }),
+  };
+}

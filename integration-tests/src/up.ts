@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { probeContainerRuntime } from './harness/container-runtime.js';
+import { LOCAL_STACK } from './harness/local-stack.js';
+import { localStackState } from './harness/local-stack-state.js';
+import { ProcessStack, type StartedProcessStack } from './harness/process-stack.js';
+import { REPO_ROOT } from './harness/repo-paths.js';
+import {
+  isAlive,
+  readStackState,
+  removeStackState,
+  STACK_DIR,
+  signalGroup,
+  writeStackState,
+} from './harness/stack-state.js';
+import { Wait } from './harness/wait-strategies.js';
+
+/**
+ * `make up`: the whole stack in the foreground. Docker Compose when an engine answers, otherwise
+ * the same topology as local processes on 127.0.0.1 (gateway :10000, discoverer :8080, auth :5001,
+ * three workers, redis-server :6380). Prints the mode, every address and a `ready` line; Ctrl-C (or
+ * `make down` from another shell) stops everything.
+ */
+
+const GATEWAY = `127.0.0.1:${LOCAL_STACK.gatewayPort}`;
+const UNROUTED_PROBE_METHOD = '/stickygw.harness.Probe/Ready';
+
+function refuseIfRunning(): void {
+  const state = readStackState();
+  if (state === undefined) return;
+  if (isAlive(state.pid)) {
+    console.error(
+      `a stack is already running (pid ${state.pid}, gateway ${state.gatewayAddress}): run \`make down\` first`,
+    );
+    process.exit(1);
+  }
+  removeStackState();
+}
+
+/** `docker compose` (plugin) or the standalone `docker-compose`, whichever works. */
+function composeCommand(): string[] | undefined {
+  if (spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0)
+    return ['docker', 'compose'];
+  if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0) return ['docker-compose'];
+  return undefined;
+}
+
+async function upWithCompose(command: string[]): Promise<void> {
+  const composeFile = join(REPO_ROOT, 'docker-compose.yml');
+  console.log(`mode: Docker Compose (${composeFile})`);
+  console.log(
+    `  gateway  ${GATEWAY}   redis  127.0.0.1:6380   (discoverer, auth and 3 workers on the compose network)`,
+  );
+  const [executable, ...prefix] = command as [string, ...string[]];
+  const child = spawn(executable, [...prefix, '-f', composeFile, 'up', '--build'], {
+    stdio: 'inherit',
+    cwd: REPO_ROOT,
+  });
+  writeStackState({
+    mode: 'compose',
+    pid: process.pid,
+    gatewayAddress: GATEWAY,
+    jwtSecret: LOCAL_STACK.jwtSecret,
+    composeCommand: command,
+    composeFile,
+  });
+  const stop = () => {
+    console.log('\nstopping the stack');
+    spawnSync(executable, [...prefix, '-f', composeFile, 'down'], { stdio: 'inherit', cwd: REPO_ROOT });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', () => {
+    child.kill('SIGTERM');
+    stop();
+  });
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  const ready = Wait.forGrpcStatus(GATEWAY, UNROUTED_PROBE_METHOD, 12)
+    .withStartupTimeout(600_000)
+    .withPollInterval(1_000);
+  await Promise.race([
+    ready.waitUntilReady().then(() => console.log(`stack ready: gateway ${GATEWAY}`)),
+    exited,
+  ]);
+  const code = await exited;
+  removeStackState();
+  process.exit(code);
+}
+
+async function upLocal(reason: string): Promise<void> {
+  console.log(`mode: local processes (${reason})`);
+  const logDir = join(STACK_DIR, 'logs');
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+
+  let stack: StartedProcessStack | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping the stack');
+    // Workers restarted by the CLI's fault driver run detached from us; the state file knows them.
+    const state = readStackState();
+    await stack?.stop();
+    if (state?.mode === 'local') {
+      for (const worker of state.workers) if (isAlive(worker.pid)) signalGroup(worker.pid, 'SIGTERM');
+    }
+    removeStackState();
+    console.log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    stack = await new ProcessStack()
+      .withFixedPorts({
+        gateway: LOCAL_STACK.gatewayPort,
+        discoverer: LOCAL_STACK.discovererPort,
+        auth: LOCAL_STACK.authPort,
+        redis: LOCAL_STACK.redisPort,
+      })
+      .withWorkers(LOCAL_STACK.workers)
+      .withJwtSecret(LOCAL_STACK.jwtSecret)
+      .withRetry(LOCAL_STACK.retryCount, LOCAL_STACK.retryTimeoutMs)
+      .withSubscribeIntervalMs(LOCAL_STACK.subscribeIntervalMs)
+      .withGatewayConfigFile(LOCAL_STACK.gatewayConfigFile)
+      .withLogDir(logDir)
+      .withProgress((line) => console.log(line))
+      .start();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+  writeStackState(await localStackState(stack, process.pid));
+  console.log(`logs: ${logDir}`);
+  console.log(`stack ready: gateway ${stack.gatewayAddress} (Ctrl-C or \`make down\` stops it)`);
+
+  // A worker exits after MyServiceShutdown (expected); any other service exiting ends the stack.
+  for (const child of stack.processes()) {
+    void child.exited.then((status) => {
+      if (stopping) return;
+      const how = status.signal ? `killed by ${status.signal}` : `exited with code ${status.code}`;
+      if (child.name.startsWith('worker-')) {
+        console.log(`${child.name} ${how}`);
+        return;
+      }
+      console.error(`${child.name} ${how}: stopping the stack (see ${child.spec.logFile})`);
+      void stop(1);
+    });
+  }
+}
+
+refuseIfRunning();
+const runtime = await probeContainerRuntime();
+const compose = runtime.available ? composeCommand() : undefined;
+if (compose !== undefined && existsSync(join(REPO_ROOT, 'docker-compose.yml'))) {
+  await upWithCompose(compose);
+} else {
+  await upLocal(
+    runtime.available ? 'a container runtime answers, but no docker compose command' : runtime.reason,
+  );
+}
