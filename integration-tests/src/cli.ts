@@ -188,6 +188,13 @@ async function run(invocation: Invocation): Promise<number> {
       printResult(result);
       results.push(result);
     }
+    if (results.some((result) => !result.passed)) {
+      console.log(
+        '\nnote: the scenarios expect a fresh stack (3 workers, none bound to a session). A running stack keeps\n' +
+          'every session it has served (workers never release one), so earlier runs can make later ones fail:\n' +
+          'restart it (make down && make up), or run without --gateway to give each scenario a stack of its own.',
+      );
+    }
   } else {
     if (invocation.stack === 'compose' && !existsSync(invocation.composeFile)) {
       console.error(`compose file not found: ${invocation.composeFile}`);

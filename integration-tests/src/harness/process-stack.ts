@@ -352,7 +352,8 @@ class Starting {
       tap: this.tap,
     });
     await stack.waitForGatewayToSee(podNames, 0);
-    this.progress(`  gateway     ${gatewayAddress} (sees ${podNames.join(', ')})`);
+    const seen = this.tap ? 'has discovered' : 'started after the discoverer listed';
+    this.progress(`  gateway     ${gatewayAddress} (${seen} ${podNames.join(', ')})`);
     return stack;
   }
 
