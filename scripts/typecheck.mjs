@@ -1,7 +1,16 @@
 // Typechecks every workspace including its tests (the build configs exclude tests).
 import { spawnSync } from 'node:child_process';
 
-const workspaces = ['proto', 'testkit', 'auth', 'discoverer', 'service', 'gateway', 'integration-tests', 'bench'];
+const workspaces = [
+  'proto',
+  'testkit',
+  'auth',
+  'discoverer',
+  'service',
+  'gateway',
+  'integration-tests',
+  'bench',
+];
 let failed = 0;
 for (const ws of workspaces) {
   const result = spawnSync('npx', ['tsc', '-p', `${ws}/tsconfig.json`], { stdio: 'inherit' });

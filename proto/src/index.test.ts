@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MY_SERVICE_METHODS, loadMyServiceProto } from './index.js';
+import { loadMyServiceProto, MY_SERVICE_METHODS } from './index.js';
 
 describe('my_service contract', () => {
   const proto = loadMyServiceProto();
@@ -22,11 +22,17 @@ describe('my_service contract', () => {
   it('keeps the field numbers of REFERENCE.md section 2.2', () => {
     const fieldNumbers = (type: { type: { field: { name: string; number: number }[] } }) =>
       Object.fromEntries(type.type.field.map((f) => [f.name, f.number]));
-    const types = proto.my_service as unknown as Record<string, { type: { field: { name: string; number: number }[] } }>;
-    expect(fieldNumbers(types.LoginRequest!)).toEqual({ username: 1, password: 2, session_id: 3 });
-    expect(fieldNumbers(types.LoginResponse!)).toEqual({ token: 1, expires_at: 2, role: 3 });
-    expect(fieldNumbers(types.EchoRequest!)).toEqual({ value: 1 });
-    expect(fieldNumbers(types.EchoResponse!)).toEqual({
+    type Described = { type: { field: { name: string; number: number }[] } };
+    const types = proto.my_service as unknown as Record<string, Described | undefined>;
+    const fieldsOf = (name: string) => {
+      const type = types[name];
+      if (type === undefined) throw new Error(`message ${name} is missing from the contract`);
+      return fieldNumbers(type);
+    };
+    expect(fieldsOf('LoginRequest')).toEqual({ username: 1, password: 2, session_id: 3 });
+    expect(fieldsOf('LoginResponse')).toEqual({ token: 1, expires_at: 2, role: 3 });
+    expect(fieldsOf('EchoRequest')).toEqual({ value: 1 });
+    expect(fieldsOf('EchoResponse')).toEqual({
       client_value: 1,
       server_value: 2,
       pod_name: 3,
@@ -35,7 +41,7 @@ describe('my_service contract', () => {
       index: 6,
       server_method: 7,
     });
-    expect(fieldNumbers(types.ShutdownResponse!)).toEqual({
+    expect(fieldsOf('ShutdownResponse')).toEqual({
       pod_name: 1,
       server_session_id: 2,
       client_session_id: 3,
@@ -47,6 +53,10 @@ describe('my_service contract', () => {
   it('round-trips an EchoResponse through the wire format', () => {
     const service = proto.my_service.MyServiceAPI.service.MyServiceEcho;
     const bytes = service.responseSerialize({ client_value: 'x', pod_name: 'pod-1', index: 7 });
-    expect(service.responseDeserialize(bytes)).toMatchObject({ client_value: 'x', pod_name: 'pod-1', index: 7 });
+    expect(service.responseDeserialize(bytes)).toMatchObject({
+      client_value: 'x',
+      pod_name: 'pod-1',
+      index: 7,
+    });
   });
 });
