@@ -7,6 +7,14 @@ export interface EchoBackendOptions {
   host?: string;
   /** Sent back in the `echo-instance` response header, so several backends can be told apart. */
   instanceId?: string;
+  /**
+   * Receive window (per stream and per connection) in bytes; node's default (65,535) when unset.
+   * Keep it small: a node:http2 session stops reading its socket while one of its writes is in
+   * progress (node_http2.cc, MaybeStopReading), so two node peers that both grant windows larger
+   * than the kernel's socket buffers can each block writing and never read again (a mutual
+   * deadlock seen here with 8 MiB windows against the gateway's 32 MiB ones).
+   */
+  windowBytes?: number;
 }
 
 export interface EchoBackend {
@@ -15,20 +23,17 @@ export interface EchoBackend {
 }
 
 /**
- * Large windows so that flow control never throttles the backend: it is the limit the proxies are
- * compared with, so it must not become the bottleneck itself (64 KiB messages exceed the default
- * 65,535-byte stream window).
- */
-const WINDOW_BYTES = 8 * 1024 * 1024;
-
-/**
  * A gRPC echo server for any path: response headers at once, every request DATA chunk written back
  * as it arrives (so the gRPC framing of the request is the framing of the response), then trailers
  * `grpc-status: 0` when the client half-closes. No decoding, no pipe() machinery.
  */
 export async function startEchoBackend(options: EchoBackendOptions = {}): Promise<EchoBackend> {
+  const windowBytes = options.windowBytes;
   const server = http2.createServer({
-    settings: { initialWindowSize: WINDOW_BYTES, maxConcurrentStreams: 100_000 },
+    settings: {
+      maxConcurrentStreams: 100_000,
+      ...(windowBytes === undefined ? {} : { initialWindowSize: windowBytes }),
+    },
   });
   const instanceId = options.instanceId;
   const open = new Set<http2.ServerHttp2Session>();
@@ -36,7 +41,7 @@ export async function startEchoBackend(options: EchoBackendOptions = {}): Promis
     open.add(session);
     session.once('close', () => open.delete(session));
     session.on('error', () => {});
-    session.once('connect', () => session.setLocalWindowSize(WINDOW_BYTES));
+    if (windowBytes !== undefined) session.once('connect', () => session.setLocalWindowSize(windowBytes));
   });
   server.on('stream', (stream) => {
     stream.on('error', () => {});

@@ -45,10 +45,9 @@ export function describeOutcome(result: CallResult): string {
 /** Connects an h2c client session to 127.0.0.1:port and waits until it is usable. */
 export function connectH2(port: number, timeoutMs = 5_000): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`, {
-      settings: { initialWindowSize: 8 * 1024 * 1024 },
-      peerMaxConcurrentStreams: 100_000,
-    });
+    // node's default receive windows on purpose: two node:http2 peers with large windows can
+    // deadlock on big messages (see EchoBackendOptions.windowBytes).
+    const session = http2.connect(`http://127.0.0.1:${port}`, { peerMaxConcurrentStreams: 100_000 });
     const timer = setTimeout(() => {
       session.destroy();
       reject(new Error(`no HTTP/2 connection to 127.0.0.1:${port} within ${timeoutMs} ms`));
@@ -61,7 +60,6 @@ export function connectH2(port: number, timeoutMs = 5_000): Promise<http2.Client
       clearTimeout(timer);
       session.removeAllListeners('error');
       session.on('error', () => {});
-      session.setLocalWindowSize(8 * 1024 * 1024);
       resolve(session);
     });
   });

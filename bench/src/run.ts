@@ -256,11 +256,48 @@ async function main(): Promise<void> {
       if (target.proxyPid !== undefined) resultsOf(target).rssBytes = readRssBytes(target.proxyPid);
     }
 
+    // The h2load targets and their backend are done with.
+    for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => {});
+
+    // The own-client scenarios use fresh proxies (and backends): their RSS and their state are then
+    // the scenario's alone, not left over from the h2load runs.
+    const scenarioDiscoverer = await startBenchDiscoverer([]);
+    stoppers.push(() => scenarioDiscoverer.close());
+    const available = (id: string) => results.targets.some((target) => target.id === id);
+    const starters: [string, (backendPort: number) => Promise<Target>][] = [];
+    if (available('gateway')) {
+      starters.push([
+        'gateway',
+        async (backendPort) => {
+          const gateway = await startGatewayProcess({ backendPort, discovererUrl: scenarioDiscoverer.url });
+          try {
+            await awaitEcho(gateway.process, gateway.port, PLAIN_PATH, probeBody);
+          } catch (error) {
+            await gateway.stop();
+            throw error;
+          }
+          return {
+            id: 'gateway',
+            label: 'gateway',
+            port: gateway.port,
+            path: PLAIN_PATH,
+            headers: {},
+            proxyPid: gateway.process.pid,
+            stop: gateway.stop,
+          };
+        },
+      ]);
+    }
+    if (available('nginx')) starters.push(['nginx', (port) => startNginxTarget(port, probeBody)]);
+    if (available('haproxy')) starters.push(['haproxy', (port) => startHaproxyTarget(port, probeBody)]);
+    if (available('naive')) starters.push(['naive', (port) => startNaiveTarget(port, probeBody)]);
+
     if (settings.scenarios.includes('idle')) {
-      for (const target of targets.filter((entry) =>
-        ['gateway', 'naive', 'haproxy', 'nginx'].includes(entry.id),
-      )) {
+      for (const [id, start] of starters) {
+        const idleBackend = await startEchoProcess('idle');
+        let target: Target | undefined;
         try {
+          target = await start(idleBackend.port);
           const idle = await runIdleStreams(target, {
             streams: settings.idleStreams,
             streamsPerConnection: 1000,
@@ -269,18 +306,19 @@ async function main(): Promise<void> {
           });
           results.idleStreams.push(idle);
           progress(
-            `idle streams · ${target.id}: ${idle.opened}/${idle.requested} open in ${(idle.openMs / 1000).toFixed(2)} s, ` +
-              `RSS ${((idle.rssOpenBytes ?? 0) / 1e6).toFixed(0)} MB, closed in ${(idle.closeMs / 1000).toFixed(2)} s`,
+            `idle streams · ${id}: ${idle.opened}/${idle.requested} open in ${(idle.openMs / 1000).toFixed(2)} s, ` +
+              `RSS ${((idle.rssBeforeBytes ?? 0) / 1e6).toFixed(0)} → ${((idle.rssOpenBytes ?? 0) / 1e6).toFixed(0)} MB, ` +
+              `closed in ${(idle.closeMs / 1000).toFixed(2)} s`,
           );
-          // A proxy left with broken state by the scenario would fail the next one: check it still echoes.
-          await awaitEcho(undefined, target.port, target.path, probeBody, target.headers, 5_000);
         } catch (error) {
-          results.idleStreams.push({ target: target.id, error: errorText(error) });
-          progress(`idle streams · ${target.id}: FAILED ${errorText(error)}`);
+          results.idleStreams.push({ target: id, error: errorText(error) });
+          progress(`idle streams · ${id}: FAILED ${errorText(error)}`);
+        } finally {
+          await target?.stop().catch(() => {});
+          await idleBackend.process.stop();
         }
       }
     }
-    for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => {});
 
     if (settings.scenarios.includes('sticky') && wanted('gateway-auth-sticky')) {
       if (!gatewayBuilt()) results.stickySessions = { target: 'gateway', error: 'gateway is not built' };
@@ -309,31 +347,6 @@ async function main(): Promise<void> {
     }
 
     if (settings.scenarios.includes('kill')) {
-      const killDiscoverer = await startBenchDiscoverer([]);
-      stoppers.push(() => killDiscoverer.close());
-      const starters: [string, (backendPort: number) => Promise<Target>][] = [];
-      const available = (id: string) => results.targets.some((target) => target.id === id);
-      if (available('gateway')) {
-        starters.push([
-          'gateway',
-          async (backendPort) => {
-            const gateway = await startGatewayProcess({ backendPort, discovererUrl: killDiscoverer.url });
-            await awaitEcho(gateway.process, gateway.port, PLAIN_PATH, probeBody);
-            return {
-              id: 'gateway',
-              label: 'gateway',
-              port: gateway.port,
-              path: PLAIN_PATH,
-              headers: {},
-              proxyPid: gateway.process.pid,
-              stop: gateway.stop,
-            };
-          },
-        ]);
-      }
-      if (available('nginx')) starters.push(['nginx', (port) => startNginxTarget(port, probeBody)]);
-      if (available('haproxy')) starters.push(['haproxy', (port) => startHaproxyTarget(port, probeBody)]);
-      if (available('naive')) starters.push(['naive', (port) => startNaiveTarget(port, probeBody)]);
       for (const [id, start] of starters) {
         try {
           const kill = await runBackendKill(start, {

@@ -71,6 +71,7 @@ function fixture(): BenchResults {
         target: 'gateway',
         okBeforeKill: 900,
         afterKill: [
+          { outcome: 'grpc-status 0', calls: 16, firstMs: 0.2, lastMs: 3, medianCallMs: 1, maxCallMs: 3 },
           {
             outcome: 'grpc-status 14 "backend service unavailable"',
             calls: 40,
@@ -123,6 +124,11 @@ describe('goals', () => {
       '10,000 idle streams: gateway RSS < 300 MB': true,
       'backend killed under load: clients get grpc-status 14 at once': true,
     });
+  });
+
+  it('counts only failed calls after the kill, not those the backend still answered', () => {
+    const kill = goals(fixture()).find((goal) => goal.goal.startsWith('backend killed'));
+    expect(kill?.measured).toBe('40 of 40 failed calls after the kill got 14; slowest 12.0 ms');
   });
 
   it('fails the CPU goal above 1.25× and the kill goal on any other outcome', () => {

@@ -31,6 +31,7 @@ export interface IdleStreamsResult {
 
 interface IdleStream {
   readonly stream: http2.ClientHttp2Stream;
+  httpStatus: number | undefined;
   grpcStatus: string | undefined;
   echoed: boolean;
   closed: boolean;
@@ -73,13 +74,22 @@ export async function runIdleStreams(
         },
         { endStream: false },
       );
-      const entry: IdleStream = { stream, grpcStatus: undefined, echoed: false, closed: false };
+      const entry: IdleStream = {
+        stream,
+        httpStatus: undefined,
+        grpcStatus: undefined,
+        echoed: false,
+        closed: false,
+      };
       streams.push(entry);
       const readStatus = (fields: http2.IncomingHttpHeaders) => {
         const status = fields['grpc-status'];
         if (typeof status === 'string') entry.grpcStatus = status;
       };
-      stream.on('response', readStatus);
+      stream.on('response', (headers) => {
+        entry.httpStatus = Number(headers[':status']);
+        readStatus(headers);
+      });
       stream.on('trailers', readStatus);
       stream.on('data', () => {
         if (entry.echoed) return;
@@ -122,7 +132,9 @@ export async function runIdleStreams(
         ? 'still open at the deadline'
         : entry.grpcStatus !== undefined
           ? `grpc-status ${entry.grpcStatus}`
-          : `reset (RST_STREAM code ${entry.stream.rstCode ?? '?'})`;
+          : entry.httpStatus !== undefined && entry.httpStatus !== 200
+            ? `HTTP ${entry.httpStatus} (no grpc-status)`
+            : `reset (RST_STREAM code ${entry.stream.rstCode ?? '?'})`;
       closeOutcomes[outcome] = (closeOutcomes[outcome] ?? 0) + 1;
     }
     return {
