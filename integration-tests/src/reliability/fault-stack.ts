@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { getFreePort, redisServerBinary } from '@stickygw/testkit';
 import { stringify } from 'yaml';
 import { listInstances } from '../harness/discoverer-client.js';
-import { StartedDiscoveryTap } from '../harness/discovery-tap.js';
 import { checkGrpcHealth } from '../harness/grpc-probe.js';
 import { type ExitStatus, ManagedProcess, type ProcessSpec, tail } from '../harness/managed-process.js';
 import { REPO_ROOT, serverEntry } from '../harness/repo-paths.js';
 import { Wait, type WaitStrategy } from '../harness/wait-strategies.js';
+import { DiscoveryRecorder } from './discovery-recorder.js';
 import { PROBE_SERVICE } from './probe-service.js';
 
 export interface FaultStackOptions {
@@ -100,8 +100,8 @@ class Component {
  * discoverer (Redis db 1) and routed by `/stickygw.probe.Probe/` with the same auth and exclusive
  * sticky balancing as the worker route. Unlike the scenario harness, every component can be killed,
  * stopped and started again on the same port, workers can be restarted on a new port or added, and
- * the gateway can be signalled and measured. Both discoverers sit behind a {@link StartedDiscoveryTap}
- * so the stack can tell when the gateway has seen a list without calling through it.
+ * the gateway can be signalled and measured. Both discoverers sit behind a {@link DiscoveryRecorder}
+ * so the stack can tell what the gateway was told and did without calling through it.
  */
 export class FaultStack {
   readonly jwtSecret = randomBytes(24).toString('hex');
@@ -113,8 +113,8 @@ export class FaultStack {
   readonly gateway: Component;
   readonly #workers = new Map<string, Component>();
   readonly #probes = new Map<string, Component>();
-  #workerTap: StartedDiscoveryTap | undefined;
-  #probeTap: StartedDiscoveryTap | undefined;
+  #workerTap: DiscoveryRecorder | undefined;
+  #probeTap: DiscoveryRecorder | undefined;
   readonly #options: Required<FaultStackOptions>;
 
   private constructor(options: FaultStackOptions) {
@@ -209,8 +209,8 @@ export class FaultStack {
     const workers = Array.from({ length: o.workers }, (_, i) => this.#newWorker(`worker-${i + 1}`));
     const probes = Array.from({ length: o.probes }, (_, i) => this.#newProbe(`probe-${i + 1}`));
     await Promise.all([this.auth.start(), ...[...workers, ...probes].map((c) => c.start())]);
-    this.#workerTap = await StartedDiscoveryTap.start(this.discovererUrl);
-    if (o.probes > 0) this.#probeTap = await StartedDiscoveryTap.start(this.probeDiscovererUrl);
+    this.#workerTap = await DiscoveryRecorder.start(() => this.discovererUrl);
+    if (o.probes > 0) this.#probeTap = await DiscoveryRecorder.start(() => this.probeDiscovererUrl);
     writeFileSync(join(this.logDir, 'gateway.yaml'), this.#gatewayYaml());
     await this.gateway.start();
     await this.waitForGatewayToSee(this.workerPods(), 0);
@@ -391,16 +391,40 @@ export class FaultStack {
     return pod;
   }
 
-  /** Resolves once the gateway has applied a list naming every pod, fetched after `since`. */
+  /** What the gateway was told and did at the workers' (or probes') discoverer. */
+  recorder(kind: 'workers' | 'probes' = 'workers'): DiscoveryRecorder {
+    const recorder = kind === 'workers' ? this.#workerTap : this.#probeTap;
+    if (recorder === undefined) throw new Error(`no ${kind} cluster in this stack`);
+    return recorder;
+  }
+
+  /** Resolves once the gateway has applied a list, fetched after `since`, naming every pod at its current port. */
   async waitForGatewayToSee(
     pods: readonly string[],
     since: number,
     kind: 'workers' | 'probes' = 'workers',
   ): Promise<void> {
-    const tap = kind === 'workers' ? this.#workerTap : this.#probeTap;
-    if (tap === undefined) throw new Error(`no ${kind} cluster in this stack`);
+    const recorder = this.recorder(kind);
+    const listed = (instances: readonly { instance_id: string; port: number }[]) =>
+      pods.every((pod) => instances.some((i) => i.instance_id === pod && i.port === this.instance(pod).port));
     await Wait.forCondition(`the gateway to discover ${pods.join(', ')}`, async () =>
-      tap.hasServed(pods, since) ? true : tap.lastFetch(),
+      recorder.hasApplied(since, listed) ? true : recorder.describeLast(),
+    )
+      .withStartupTimeout(15_000)
+      .waitUntilReady(this.gateway.process);
+  }
+
+  /** Resolves once the gateway has applied a list, fetched after `since`, without `pod`. */
+  async waitForGatewayToForget(
+    pod: string,
+    since: number,
+    kind: 'workers' | 'probes' = 'workers',
+  ): Promise<void> {
+    const recorder = this.recorder(kind);
+    await Wait.forCondition(`the gateway to drop ${pod}`, async () =>
+      recorder.hasApplied(since, (instances) => !instances.some((i) => i.instance_id === pod))
+        ? true
+        : recorder.describeLast(),
     )
       .withStartupTimeout(15_000)
       .waitUntilReady(this.gateway.process);

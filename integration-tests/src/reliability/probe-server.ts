@@ -102,9 +102,12 @@ export async function startProbeServer(
         call.emit('error', session);
         return;
       }
+      const seqs: number[] = [];
       call.on('data', (bytes: Buffer) => {
         const request = parse(bytes);
-        if (request?.reply !== false) call.write(reply(session, 'chat', request?.seq ?? -1));
+        seqs.push(request?.seq ?? -1);
+        if (request?.reply !== false)
+          call.write(reply(session, 'chat', request?.seq ?? -1, { seqs: [...seqs] }));
       });
       call.on('end', () => call.end());
     },

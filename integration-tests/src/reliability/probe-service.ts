@@ -17,7 +17,7 @@ export const PROBE_METHODS = {
   unary: `/${PROBE_SERVICE}/Unary`,
   /** Client streaming: any number of `{seq}` → one reply with every seq received, at half-close. */
   collect: `/${PROBE_SERVICE}/Collect`,
-  /** Bidi: each `{seq, reply?}` is answered with `{seq}` unless `reply` is false; ends at half-close. */
+  /** Bidi: each `{seq, reply?}` is answered with `{seq, seqs}` unless `reply` is false; ends at half-close. */
   chat: `/${PROBE_SERVICE}/Chat`,
   /** Server streaming: `{count, bytes}` → `count` replies (0 = until cancelled), each padded to `bytes`. */
   flood: `/${PROBE_SERVICE}/Flood`,
@@ -40,7 +40,7 @@ export interface ProbeReply {
   readonly kind: 'unary' | 'collect' | 'chat' | 'flood';
   /** chat/flood: the seq answered; collect: the number of messages received. */
   readonly seq: number;
-  /** collect: every seq received, in order. */
+  /** collect and chat: every seq received on this call so far, in order. */
   readonly seqs?: readonly number[];
   readonly padding?: string;
 }
