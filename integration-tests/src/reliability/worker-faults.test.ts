@@ -48,8 +48,7 @@ afterAll(async () => {
 });
 
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail') process.stderr.write(`${stack.describeLogs(15)}
-`);
+  if (context.task.result?.state === 'fail') process.stderr.write(`${stack.describeLogs(15)}\n`);
   // Killed instances come back as fresh processes (no session) so the next case has capacity.
   await Promise.all(killed.splice(0).map((pod) => stack.restart(pod)));
 });
