@@ -6,7 +6,11 @@ import { statusFromRstCode, toGrpcStatus } from './to-grpc-status.js';
 
 describe('toGrpcStatus (REFERENCE.md 6.13, gateway-detected errors)', () => {
   it.each([
-    [new GatewayError(Status.UNIMPLEMENTED, 'no_route', 'method not routed'), Status.UNIMPLEMENTED, 'method not routed'],
+    [
+      new GatewayError(Status.UNIMPLEMENTED, 'no_route', 'method not routed'),
+      Status.UNIMPLEMENTED,
+      'method not routed',
+    ],
     [
       new GatewayError(Status.RESOURCE_EXHAUSTED, 'no_free_endpoint', 'all instances are busy'),
       Status.RESOURCE_EXHAUSTED,
@@ -23,12 +27,20 @@ describe('toGrpcStatus (REFERENCE.md 6.13, gateway-detected errors)', () => {
       'deadline exceeded',
     ],
     [
-      new GatewayError(Status.UNAVAILABLE, 'upstream_connect_failed', 'connect to 127.0.0.1:1 failed: ECONNREFUSED'),
+      new GatewayError(
+        Status.UNAVAILABLE,
+        'upstream_connect_failed',
+        'connect to 127.0.0.1:1 failed: ECONNREFUSED',
+      ),
       Status.UNAVAILABLE,
       'backend service unavailable',
     ],
     [backendUnavailable('retries_exhausted'), Status.UNAVAILABLE, 'backend service unavailable'],
-    [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), Status.UNAVAILABLE, 'backend service unavailable'],
+    [
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      Status.UNAVAILABLE,
+      'backend service unavailable',
+    ],
     [new TypeError('a bug'), Status.UNAVAILABLE, 'backend service unavailable'],
     ['a string', Status.UNAVAILABLE, 'backend service unavailable'],
     [undefined, Status.UNAVAILABLE, 'backend service unavailable'],
