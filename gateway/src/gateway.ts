@@ -102,10 +102,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     if (store === undefined) {
       store = deps.createAffinityStore?.(cluster) ?? new InMemoryAffinityStore();
       const created = store;
-      // An endpoint that leaves the cluster (ejected, vanished, re-addressed) loses its binding.
+      // An endpoint that leaves the cluster (ejected, vanished, re-addressed) loses its binding;
+      // one that merely vanished from discovery while bound is retained for its session instead.
       cluster.onEndpointsRemoved((ids) => {
         for (const id of ids) created.unbindEndpoint(id);
       });
+      cluster.retainPinned?.((id) => created.keyOf(id) !== undefined);
       stores.set(cluster.id, store);
     }
     return store;

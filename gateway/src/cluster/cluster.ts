@@ -7,8 +7,12 @@ import type { Endpoint } from './endpoint.js';
  * change and never mutates a published one, so a balancer may read it without locks or copies.
  */
 export interface ClusterSnapshot {
-  /** In discoverer order. */
+  /** The endpoints new calls may be given, in discoverer order. */
   readonly endpoints: readonly Endpoint[];
+  /**
+   * `endpoints` by id, plus endpoints retained for their bound session after they left discovery
+   * (see `Cluster.retainPinned`): a balancer looks bound endpoints up here, never picks new ones here.
+   */
   readonly byId: ReadonlyMap<string, Endpoint>;
 }
 
@@ -39,6 +43,15 @@ export interface Cluster {
   session(endpoint: Endpoint): UpstreamSession;
   reportFailure(endpoint: Endpoint, error: GatewayError): void;
   onEndpointsRemoved(listener: EndpointsRemovedListener): void;
+  /**
+   * Optional (membership-changing clusters): endpoints for which `pinned(id)` holds (session affinity
+   * has a key bound to them) are retained when they vanish from discovery instead of being removed:
+   * they stay reachable through `snapshot.byId` for their bound key, are never offered to new keys,
+   * and leave on a transport failure, when no longer pinned, or after a bounded retention. A registry
+   * that forgets a live instance (its store restarted empty, heartbeats late) then moves no session:
+   * the instance still holds that session's state, and any other instance may hold another's.
+   */
+  retainPinned?(pinned: (endpointId: string) => boolean): void;
   /** First membership load (a dynamic cluster's first discovery); resolves even if it failed. */
   start(): Promise<void>;
   /** Stops timers and destroys every upstream session. */
@@ -47,8 +60,13 @@ export interface Cluster {
   readonly sessionsCreated: number;
 }
 
-export function snapshotOf(endpoints: readonly Endpoint[]): ClusterSnapshot {
+/** A snapshot of `endpoints`, with `retained` endpoints reachable by id only. */
+export function snapshotOf(
+  endpoints: readonly Endpoint[],
+  retained: readonly Endpoint[] = [],
+): ClusterSnapshot {
   const byId = new Map<string, Endpoint>();
+  for (const endpoint of retained) byId.set(endpoint.id, endpoint);
   for (const endpoint of endpoints) byId.set(endpoint.id, endpoint);
   return Object.freeze({ endpoints: Object.freeze([...endpoints]), byId });
 }

@@ -4,8 +4,9 @@ import { GatewayError } from '../grpc/errors.js';
 import { Status } from '../grpc/status.js';
 import { createLogger } from '../observability/logger.js';
 import { FakeDiscoverer } from '../test-support/fake-discoverer.js';
-import { DiscoveredCluster } from './discovered-cluster.js';
+import { DiscoveredCluster, type DiscoveredClusterOptions } from './discovered-cluster.js';
 import { HttpDiscoveryClient } from './discoverer-client.js';
+import type { Endpoint } from './endpoint.js';
 
 const logger = createLogger({ level: 'silent' });
 const failure = new GatewayError(Status.UNAVAILABLE, 'upstream_reset', 'reset');
@@ -77,11 +78,13 @@ describe('DiscoveredCluster', () => {
     await discoverer.stop();
   });
 
-  function create(): DiscoveredCluster {
+  function create(options: DiscoveredClusterOptions = {}): DiscoveredCluster {
     cluster = new DiscoveredCluster(
       { type: 'dynamic', id: 'workers', discovererUrl: discoverer.url, discovererIntervalMs: 60_000 },
       new HttpDiscoveryClient(discoverer.url),
       logger,
+      undefined,
+      options,
     );
     cluster.onEndpointsRemoved((ids) => removed.push([...ids]));
     return cluster;
@@ -127,5 +130,62 @@ describe('DiscoveredCluster', () => {
     discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 });
     await cluster.refresh();
     expect(cluster.snapshot.endpoints.map((e) => e.id)).toEqual(['a', 'b']);
+  });
+
+  it('retains a pinned endpoint that vanished, reachable by id only, until it is listed again', async () => {
+    let now = 0;
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 }, { name: 'c', port: 1003 });
+    await create({ now: () => now, vanishedRetentionMs: 1_000 }).start();
+    cluster.retainPinned((id) => id === 'a');
+    const a = cluster.snapshot.byId.get('a');
+    discoverer.list({ name: 'c', port: 1003 });
+    await cluster.refresh();
+    expect(cluster.snapshot.endpoints.map((e) => e.id)).toEqual(['c']);
+    expect(cluster.snapshot.byId.get('a')).toBe(a);
+    expect(cluster.snapshot.byId.has('b')).toBe(false);
+    expect(removed).toEqual([['b']]);
+
+    now = 999;
+    await cluster.refresh();
+    expect(cluster.snapshot.byId.get('a')).toBe(a);
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'c', port: 1003 });
+    await cluster.refresh();
+    expect(cluster.snapshot.endpoints.map((e) => e.id)).toEqual(['a', 'c']);
+    expect(cluster.snapshot.byId.get('a')).toBe(a);
+    expect(removed).toEqual([['b']]);
+  });
+
+  it('drops a retained endpoint after the retention, once unpinned, or when it fails', async () => {
+    let now = 0;
+    const pinned = new Set(['a', 'b', 'c']);
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 }, { name: 'c', port: 1003 });
+    await create({ now: () => now, vanishedRetentionMs: 1_000 }).start();
+    cluster.retainPinned((id) => pinned.has(id));
+    discoverer.list();
+    await cluster.refresh();
+    expect([...cluster.snapshot.byId.keys()].sort()).toEqual(['a', 'b', 'c']);
+    expect(cluster.snapshot.endpoints).toEqual([]);
+
+    cluster.reportFailure(cluster.snapshot.byId.get('a') as Endpoint, failure);
+    expect(removed).toEqual([['a']]);
+    pinned.delete('b');
+    now = 500;
+    await cluster.refresh();
+    expect([...cluster.snapshot.byId.keys()]).toEqual(['c']);
+    expect(removed).toEqual([['a'], ['b']]);
+    now = 1_000;
+    await cluster.refresh();
+    expect(cluster.snapshot.byId.size).toBe(0);
+    expect(removed).toEqual([['a'], ['b'], ['c']]);
+  });
+
+  it('does not retain a pinned endpoint whose address changed (a new process at another address)', async () => {
+    discoverer.list({ name: 'a', port: 1001 });
+    await create().start();
+    cluster.retainPinned(() => true);
+    discoverer.list({ name: 'a', port: 2001 });
+    await cluster.refresh();
+    expect(cluster.snapshot.byId.get('a')?.port).toBe(2001);
+    expect(removed).toEqual([['a']]);
   });
 });

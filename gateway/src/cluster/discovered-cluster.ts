@@ -15,10 +15,27 @@ import { type Endpoint, makeEndpoint } from './endpoint.js';
  *   address changed, have their upstream session closed (calls on it fail over) and are announced
  *   to `onEndpointsRemoved` listeners (session affinity drops their bindings). An instance ejected
  *   earlier comes back if the discoverer still lists it.
+ * - Except a vanished endpoint that is pinned (`retainPinned`: a session is bound to it): it is
+ *   retained, reachable for that session only, until it is listed again, fails, is no longer pinned,
+ *   or has been gone for `vanishedRetentionMs`. The registry forgetting a live instance (Redis
+ *   restarted empty) must not move its session onto an instance that may hold another one.
  * - A failed fetch (network, non-200/404 status, bad body) keeps the current list; 404 is an empty list.
  * - `reportFailure` ejects the endpoint until the next successful refresh: new snapshot without it,
  *   session closed, listeners told, and `unregister` sent in the background (errors ignored).
  */
+/**
+ * How long a pinned endpoint is retained after it left discovery. Workers re-register at least every
+ * heartbeat (120 s by default), so a live instance is listed again well before; one still missing
+ * after this is gone for good, and its session's next call moves it anyway.
+ */
+export const DEFAULT_VANISHED_RETENTION_MS = 10 * 60_000;
+
+export interface DiscoveredClusterOptions {
+  readonly vanishedRetentionMs?: number;
+  /** Milliseconds; injected by tests. */
+  readonly now?: () => number;
+}
+
 export class DiscoveredCluster implements Cluster {
   readonly id: string;
   readonly failover = true;
@@ -29,15 +46,25 @@ export class DiscoveredCluster implements Cluster {
   private refreshing: Promise<void> | undefined;
   private closed = false;
   private lastRefreshFailed = false;
+  /** Vanished but pinned endpoints, in `current.byId` only. */
+  private retained: readonly Endpoint[] = [];
+  /** When each retained endpoint was first missing from a successful fetch. */
+  private readonly vanishedAt = new Map<string, number>();
+  private pinned: ((endpointId: string) => boolean) | undefined;
+  private readonly vanishedRetentionMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly config: DynamicClusterConfig,
     private readonly discovery: Discovery,
     private readonly logger: Logger,
     upstreamOptions?: UpstreamSessionOptions,
+    options: DiscoveredClusterOptions = {},
   ) {
     this.id = config.id;
     this.pool = new ConnectionPool(upstreamOptions);
+    this.vanishedRetentionMs = options.vanishedRetentionMs ?? DEFAULT_VANISHED_RETENTION_MS;
+    this.now = options.now ?? Date.now;
   }
 
   get snapshot(): ClusterSnapshot {
@@ -50,6 +77,10 @@ export class DiscoveredCluster implements Cluster {
 
   onEndpointsRemoved(listener: EndpointsRemovedListener): void {
     this.listeners.push(listener);
+  }
+
+  retainPinned(pinned: (endpointId: string) => boolean): void {
+    this.pinned = pinned;
   }
 
   async start(): Promise<void> {
@@ -73,7 +104,12 @@ export class DiscoveredCluster implements Cluster {
     // Another call may already have ejected it (all calls on a dead session fail together), or a
     // refresh may have replaced it: only the endpoint object still published is ejected.
     if (this.closed || this.current.byId.get(endpoint.id) !== endpoint) return;
-    this.current = snapshotOf(this.current.endpoints.filter((candidate) => candidate !== endpoint));
+    this.retained = this.retained.filter((candidate) => candidate !== endpoint);
+    this.vanishedAt.delete(endpoint.id);
+    this.current = snapshotOf(
+      this.current.endpoints.filter((candidate) => candidate !== endpoint),
+      this.retained,
+    );
     this.pool.close(endpoint.id);
     this.logger.warn(
       {
@@ -150,22 +186,43 @@ export class DiscoveredCluster implements Cluster {
       if (known !== undefined && known.host === instance.host && known.port === instance.port) {
         next.push(known);
         kept.add(known);
+        this.vanishedAt.delete(known.id);
       } else {
         next.push(makeEndpoint(instance.id, instance.host, instance.port));
       }
     }
+    const now = this.now();
+    const retained: Endpoint[] = [];
     const removed: string[] = [];
-    for (const endpoint of previous.endpoints) {
-      if (!kept.has(endpoint)) removed.push(endpoint.id);
+    for (const endpoint of previous.byId.values()) {
+      if (kept.has(endpoint)) continue;
+      if (!seen.has(endpoint.id) && this.pinned?.(endpoint.id) === true) {
+        const since = this.vanishedAt.get(endpoint.id) ?? now;
+        if (now - since < this.vanishedRetentionMs) {
+          this.vanishedAt.set(endpoint.id, since);
+          retained.push(endpoint);
+          continue;
+        }
+      }
+      this.vanishedAt.delete(endpoint.id);
+      removed.push(endpoint.id);
     }
     const sameOrder =
       next.length === previous.endpoints.length &&
-      next.every((endpoint, i) => previous.endpoints[i] === endpoint);
+      next.every((endpoint, i) => previous.endpoints[i] === endpoint) &&
+      retained.length === this.retained.length &&
+      retained.every((endpoint, i) => this.retained[i] === endpoint);
     if (sameOrder) return;
-    this.current = snapshotOf(next);
+    this.retained = retained;
+    this.current = snapshotOf(next, retained);
     for (const id of removed) this.pool.close(id);
     this.logger.info(
-      { cluster: this.id, endpoints: next.map((endpoint) => endpoint.id), removed },
+      {
+        cluster: this.id,
+        endpoints: next.map((endpoint) => endpoint.id),
+        removed,
+        retained: retained.map((endpoint) => endpoint.id),
+      },
       'cluster membership changed',
     );
     if (removed.length > 0) this.notifyRemoved(removed);

@@ -251,23 +251,64 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     const seen2 = discoverer.listRequests;
     await waitFor(() => discoverer.listRequests >= seen2 + 2, { description: 'malformed refreshes' });
     expect((await unary(client, {}, session('s3'))).error).toBeUndefined();
-    // Recovery: the list shrinks to one instance, taken by s1 or free.
+    // Recovery: the list shrinks to one new instance. s1-s3 keep their (vanished, bound) instances,
+    // and z is free for a new session.
     discoverer.rawBody = undefined;
     discoverer.list({ name: 'z', port: backendNamed('a').port });
     await waitFor(async () => (await unary(client, {}, session('s9'))).reply !== undefined || undefined, {
       description: 'the new list to apply',
     });
-    expect(gw.gateway.stats().stickyBindings).toBe(1);
+    expect(gw.gateway.stats().stickyBindings).toBe(4);
   });
 
-  it('drops an instance that vanished from discovery, and its binding', async () => {
+  it('keeps a bound session on its instance when that instance vanishes from discovery', async () => {
+    // A registry that forgets a live instance (Redis restarted empty, heartbeats late) must not move
+    // its session: the instance still holds the session, and any other instance may hold another
+    // one (a worker answers it INTERNAL "Session conflict" for good).
     await startGateway({ intervalMs: 50 });
     const bound = (await unary(client, {}, session('s1'))).reply?.backend as string;
-    discoverer.list(...backends.filter((b) => b.name !== bound).map((b) => ({ name: b.name, port: b.port })));
-    await waitFor(async () => (await unary(client, {}, session('s1'))).reply?.backend !== bound, {
-      description: 's1 to move off the vanished instance',
-    });
+    const others = backends.filter((b) => b.name !== bound);
+    discoverer.list();
+    const seen = discoverer.listRequests;
+    await waitFor(() => discoverer.listRequests >= seen + 2, { description: 'the empty list to apply' });
+    expect((await unary(client, {}, session('s1'))).reply?.backend).toBe(bound);
+    expect((await unary(client, {}, session('s2'))).error?.details).toBe('all instances are busy');
+
+    discoverer.list(...others.map((b) => ({ name: b.name, port: b.port })));
+    const seen2 = discoverer.listRequests;
+    await waitFor(() => discoverer.listRequests >= seen2 + 2, { description: 'the partial list to apply' });
+    expect((await unary(client, {}, session('s1'))).reply?.backend).toBe(bound);
+    // New sessions only get listed instances.
+    const s2 = (await unary(client, {}, session('s2'))).reply?.backend;
+    const s3 = (await unary(client, {}, session('s3'))).reply?.backend;
+    expect(new Set([s2, s3])).toEqual(new Set(others.map((b) => b.name)));
+    expect((await unary(client, {}, session('s4'))).error?.details).toBe('all instances are busy');
+
+    discoverer.list(...backends.map((b) => ({ name: b.name, port: b.port })));
+    const seen3 = discoverer.listRequests;
+    await waitFor(() => discoverer.listRequests >= seen3 + 2, { description: 'the full list to apply' });
+    expect((await unary(client, {}, session('s1'))).reply?.backend).toBe(bound);
     expect(discoverer.unregistered).toEqual([]);
+  });
+
+  it('moves a session off a vanished instance once that instance fails, and drops unbound vanished ones', async () => {
+    await startGateway({ intervalMs: 50 });
+    const bound = (await unary(client, {}, session('s1'))).reply?.backend as string;
+    const [kept, dropped] = backends.filter((b) => b.name !== bound);
+    discoverer.list({ name: (kept as ProbeBackend).name, port: (kept as ProbeBackend).port });
+    const seen = discoverer.listRequests;
+    await waitFor(() => discoverer.listRequests >= seen + 2, { description: 'the shorter list to apply' });
+    // The unbound vanished instance is gone: only the listed one is free.
+    expect((await unary(client, {}, session('s2'))).reply?.backend).toBe(kept?.name);
+    expect((await unary(client, {}, session('s3'))).error?.details).toBe('all instances are busy');
+    expect(dropped).toBeDefined();
+
+    backendNamed(bound).kill();
+    const moved = await unary(client, {}, session('s1'));
+    // Its only other candidate is taken by s2: the transport failure then answers UNAVAILABLE.
+    expect(moved.error?.code).toBe(14);
+    expect(discoverer.unregistered).toEqual([bound]);
+    expect(gw.gateway.stats().stickyBindings).toBe(1);
   });
 
   it('does not eject an instance whose idle session merely closed (restart on the same port)', async () => {

@@ -23,6 +23,8 @@ export interface RecordedUnregister {
 export class DiscoveryRecorder {
   readonly lists: RecordedList[] = [];
   readonly unregisters: RecordedUnregister[] = [];
+  /** Start times of list requests the discoverer did not answer with a list (down, 5xx). */
+  readonly failedLists: number[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -36,6 +38,7 @@ export class DiscoveryRecorder {
       const startedAt = Date.now();
       const upstream = new URL(upstreamUrl());
       const path = incoming.url ?? '/';
+      const isList = incoming.method === 'GET' && path.startsWith('/v1/instances');
       if (incoming.method === 'POST' && path.startsWith('/v1/unregister/')) {
         recorder?.unregisters.push({
           at: startedAt,
@@ -57,18 +60,22 @@ export class DiscoveryRecorder {
             const body = Buffer.concat(chunks);
             outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
             outgoing.end(body, () => {
-              if (incoming.method !== 'GET' || !path.startsWith('/v1/instances')) return;
+              if (!isList) return;
               try {
                 const instances = parseInstances(answer.statusCode ?? 0, body.toString());
                 recorder?.lists.push({ startedAt, finishedAt: Date.now(), instances });
               } catch {
-                // An error answer leaves the gateway's list unchanged: nothing to record.
+                // An error answer leaves the gateway's list unchanged.
+                recorder?.failedLists.push(startedAt);
               }
             });
           });
         },
       );
-      relay.on('error', () => outgoing.destroy());
+      relay.on('error', () => {
+        if (isList) recorder?.failedLists.push(startedAt);
+        outgoing.destroy();
+      });
       incoming.pipe(relay);
     });
     await new Promise<void>((resolve, reject) => {
@@ -88,6 +95,11 @@ export class DiscoveryRecorder {
     if (index === -1) return false;
     const applied = this.lists[index] as RecordedList;
     return this.lists.slice(index + 1).some((later) => later.startedAt >= applied.finishedAt);
+  }
+
+  /** List requests that failed since `since`. */
+  failuresSince(since: number): number {
+    return this.failedLists.filter((at) => at >= since).length;
   }
 
   /** Unregisters of `instanceId` the gateway sent after `since`. */
