@@ -47,7 +47,11 @@ export function connectH2(port: number, timeoutMs = 5_000): Promise<http2.Client
   return new Promise((resolve, reject) => {
     // node's default receive windows on purpose: two node:http2 peers with large windows can
     // deadlock on big messages (see EchoBackendOptions.windowBytes).
-    const session = http2.connect(`http://127.0.0.1:${port}`, { peerMaxConcurrentStreams: 100_000 });
+    // maxSessionMemory: node's 10 MB default cannot hold 256 concurrent 64 KiB requests.
+    const session = http2.connect(`http://127.0.0.1:${port}`, {
+      peerMaxConcurrentStreams: 100_000,
+      maxSessionMemory: 256,
+    });
     const timer = setTimeout(() => {
       session.destroy();
       reject(new Error(`no HTTP/2 connection to 127.0.0.1:${port} within ${timeoutMs} ms`));

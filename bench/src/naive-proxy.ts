@@ -14,6 +14,13 @@ export interface NaiveProxy {
 }
 
 /**
+ * node's default cap on buffered session data (10 MB) is below 32 streams × 8 connections of
+ * 64 KiB requests: the proxy would reset calls with ENHANCE_YOUR_CALM. A setting, not a feature;
+ * the gateway sets the same.
+ */
+const SESSION_MEMORY_MB = 256;
+
+/**
  * The floor: what node:http2 gives for free. One upstream session, every stream piped both ways,
  * upstream trailers copied; no routing, auth, retries, limits or status mapping. A broken upstream
  * stream resets the downstream one.
@@ -22,12 +29,12 @@ export async function startNaiveProxy(options: NaiveProxyOptions): Promise<Naive
   let upstream: http2.ClientHttp2Session | undefined;
   const upstreamSession = () => {
     if (upstream === undefined || upstream.closed || upstream.destroyed) {
-      upstream = http2.connect(`http://${options.upstream}`);
+      upstream = http2.connect(`http://${options.upstream}`, { maxSessionMemory: SESSION_MEMORY_MB });
       upstream.on('error', () => {});
     }
     return upstream;
   };
-  const server = http2.createServer();
+  const server = http2.createServer({ maxSessionMemory: SESSION_MEMORY_MB });
   const downstream = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     downstream.add(session);

@@ -8,6 +8,7 @@ import { REPO_ROOT } from './paths.js';
 import { readCpuMicros } from './proc-stats.js';
 import { runH2load } from './run-h2load.js';
 import { startEchoProcess } from './targets/echo-process.js';
+import { startFrameRelayTarget } from './targets/frame-relay-target.js';
 import { startGatewayProcess } from './targets/gateway-process.js';
 import { gatewayTargets } from './targets/gateway-target.js';
 import { startNaiveTarget } from './targets/naive-target.js';
@@ -17,9 +18,9 @@ import type { Target } from './targets/target.js';
  * `node bench/dist/profile.js [target...]`: runs h2load (20 B, c=8 m=32, BENCH_PROFILE_SECONDS,
  * default 8) through one proxy process started with `--cpu-prof`, stops it so V8 writes the
  * profile, and prints the top self-time functions. Targets: gateway (default), gateway-auth-sticky,
- * naive. Writes bench/results/profile-latest.md; the raw .cpuprofile files stay in bench/results/tmp/.
+ * naive, frame-relay. Writes bench/results/profile-latest.md; the raw .cpuprofile files stay in bench/results/tmp/.
  */
-const PROFILABLE = ['gateway', 'gateway-auth-sticky', 'naive'];
+const PROFILABLE = ['gateway', 'gateway-auth-sticky', 'naive', 'frame-relay'];
 
 async function profileOne(id: string, seconds: number, profileDir: string) {
   const body = grpcFrame(benchPayload(20));
@@ -32,8 +33,11 @@ async function profileOne(id: string, seconds: number, profileDir: string) {
   let target: Target | undefined;
   let stopProxy: () => Promise<void> = async () => {};
   try {
-    if (id === 'naive') {
-      target = await startNaiveTarget(backend.port, body, nodeArgs);
+    if (id === 'naive' || id === 'frame-relay') {
+      target =
+        id === 'naive'
+          ? await startNaiveTarget(backend.port, body, nodeArgs)
+          : await startFrameRelayTarget(backend.port, body, nodeArgs);
       stopProxy = (target as Target).stop;
     } else {
       const gateway = await startGatewayProcess({

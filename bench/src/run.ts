@@ -18,6 +18,7 @@ import { summarizeLatencies } from './stats.js';
 import { goals } from './summarize.js';
 import { directTarget } from './targets/direct-target.js';
 import { startEchoProcess } from './targets/echo-process.js';
+import { startFrameRelayTarget } from './targets/frame-relay-target.js';
 import { gatewayBuilt, startGatewayProcess } from './targets/gateway-process.js';
 import { gatewayTargets } from './targets/gateway-target.js';
 import { startHaproxyTarget } from './targets/haproxy-target.js';
@@ -126,6 +127,9 @@ async function main(): Promise<void> {
       async () => [await startHaproxyTarget(backend.port, probeBody)],
     );
     await tryStart(['naive'], undefined, async () => [await startNaiveTarget(backend.port, probeBody)]);
+    await tryStart(['frame-relay'], undefined, async () => [
+      await startFrameRelayTarget(backend.port, probeBody),
+    ]);
     if (machine.h2load === undefined)
       throw new Error('h2load is not installed (apt-get install nghttp2-client)');
 
@@ -206,7 +210,13 @@ async function main(): Promise<void> {
         warmupSeconds: 1,
         logFile: join(work, `latency-${target.id}-${repetition}.log`),
       });
-      const latency = summarizeLatencies(latenciesMicros ?? []);
+      if (latenciesMicros === undefined || latenciesMicros.length === 0) {
+        throw new Error(
+          `no answered request in the latency run: requests ${JSON.stringify(summary.requests)}, ` +
+            `status codes ${JSON.stringify(summary.statusCodes)}`,
+        );
+      }
+      const latency = summarizeLatencies(latenciesMicros);
       return {
         repetition,
         p50Ms: latency.p50Micros / 1000,
@@ -291,6 +301,8 @@ async function main(): Promise<void> {
     if (available('nginx')) starters.push(['nginx', (port) => startNginxTarget(port, probeBody)]);
     if (available('haproxy')) starters.push(['haproxy', (port) => startHaproxyTarget(port, probeBody)]);
     if (available('naive')) starters.push(['naive', (port) => startNaiveTarget(port, probeBody)]);
+    if (available('frame-relay'))
+      starters.push(['frame-relay', (port) => startFrameRelayTarget(port, probeBody)]);
 
     if (settings.scenarios.includes('idle')) {
       for (const [id, start] of starters) {
