@@ -36,6 +36,11 @@ describe('parseH2loadOutput', () => {
     expect(summary.timeForRequestMicros.max).toBeCloseTo(98110);
   });
 
+  it('reads a run shorter than a second, which h2load times in ms', () => {
+    const summary = parseH2loadOutput(SAMPLE.replace('finished in 3.00s,', 'finished in 389.12ms,'));
+    expect(summary.durationSeconds).toBeCloseTo(0.38912);
+  });
+
   it('names the missing line when h2load printed no summary', () => {
     expect(() => parseH2loadOutput('connect() failed\n')).toThrow('h2load output: no "finished in" line');
   });

@@ -44,7 +44,7 @@ function line(output: string, pattern: RegExp, what: string): RegExpExecArray {
 
 /** Parses the summary h2load prints at the end of a run (nghttp2 1.52 format). */
 export function parseH2loadOutput(output: string): H2loadSummary {
-  const finished = line(output, /^finished in ([\d.]+)s, ([\d.]+) req\/s/m, '"finished in"');
+  const finished = line(output, /^finished in ([\d.]+(?:us|ms|s)), ([\d.]+) req\/s/m, '"finished in"');
   const requests = line(
     output,
     /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m,
@@ -55,7 +55,7 @@ export function parseH2loadOutput(output: string): H2loadSummary {
   const time = line(output, /^time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/m, '"time for request:"');
   const n = (match: RegExpExecArray, i: number) => Number(match[i]);
   return {
-    durationSeconds: n(finished, 1),
+    durationSeconds: parseH2loadDuration(finished[1] as string) / 1_000_000,
     requestsPerSecond: n(finished, 2),
     requests: {
       total: n(requests, 1),

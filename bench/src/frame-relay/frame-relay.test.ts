@@ -114,6 +114,7 @@ describe('frame relay in front of the echo backend', () => {
       ],
       { encoding: 'utf8', timeout: 15_000 },
     );
+    expect(`${run.stdout}${run.stderr}`).toContain('finished in');
     const summary = parseH2loadOutput(run.stdout);
     expect(summary.requests.succeeded).toBe(2000);
     expect(summary.dataBytes).toBe(2000 * (1024 + 5));
