@@ -119,7 +119,8 @@ export function renderReport(results: BenchResults): string {
     );
     for (const [name, loop] of [
       ['JWT + sticky, cycling over all sessions', sticky.sticky],
-      ['plain static route, same client', sticky.plain],
+      ['round_robin over the same instances, no auth (same upstream fan-out)', sticky.spread],
+      ['plain static route (one upstream connection), same client', sticky.plain],
     ] as const) {
       out.push(
         `| ${name} | ${int(loop.callsPerSecond)} | ${fixed(loop.gatewayCpuMicrosPerCall, 0)} | ` +

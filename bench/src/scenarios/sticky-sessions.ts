@@ -6,7 +6,7 @@ import { type ClosedLoopResult, runClosedLoop } from '../load-loop.js';
 import { readCpuMicros, readRssBytes } from '../proc-stats.js';
 import { type EchoProcess, startEchoProcess } from '../targets/echo-process.js';
 import { BENCH_JWT_SECRET, startGatewayProcess } from '../targets/gateway-process.js';
-import { PLAIN_PATH, STICKY_PATH } from '../targets/target.js';
+import { PLAIN_PATH, SPREAD_PATH, STICKY_PATH } from '../targets/target.js';
 
 export interface StickySessionsOptions {
   readonly sessions: number;
@@ -31,7 +31,12 @@ export interface StickySessionsResult {
   readonly bindOutcomes: Record<string, number>;
   /** Steady state: calls cycling over all sessions, each with its own session-id and token. */
   readonly sticky: LoopFigures;
-  /** Same client, same gateway, plain route: the per-call cost without auth and stickiness. */
+  /**
+   * Same client and gateway, round_robin over the same instances without auth: as many upstream
+   * connections as the sticky run, so sticky − spread is the JWT and sticky lookup alone.
+   */
+  readonly spread: LoopFigures;
+  /** Same client and gateway, the static route (one upstream connection, no auth). */
   readonly plain: LoopFigures;
   /** Calls answered by another backend than the session's first call: must be 0. */
   readonly stickyViolations: number;
@@ -118,6 +123,7 @@ export async function runStickySessions(options: StickySessionsOptions): Promise
       return { ...loop, gatewayCpuMicrosPerCall: cpu / loop.calls };
     };
     const sticky = await measure(STICKY_PATH, true);
+    const spread = await measure(SPREAD_PATH, false);
     const plain = await measure(PLAIN_PATH, false);
     return {
       sessions: options.sessions,
@@ -125,6 +131,7 @@ export async function runStickySessions(options: StickySessionsOptions): Promise
       bindMs,
       bindOutcomes,
       sticky,
+      spread,
       plain,
       stickyViolations,
       gatewayRssBytes: readRssBytes(gateway.process.pid),

@@ -20,3 +20,4 @@ export interface Target {
 /** The `:path` every target is called with; the gateway routes on its prefix. */
 export const PLAIN_PATH = '/bench.Echo/Plain';
 export const STICKY_PATH = '/bench.Echo/Sticky';
+export const SPREAD_PATH = '/bench.Echo/Spread';
