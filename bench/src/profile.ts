@@ -7,6 +7,7 @@ import { benchPayload, grpcFrame } from './grpc-frame.js';
 import { REPO_ROOT } from './paths.js';
 import { readCpuMicros } from './proc-stats.js';
 import { runH2load } from './run-h2load.js';
+import { runStickySessions } from './scenarios/sticky-sessions.js';
 import { startEchoProcess } from './targets/echo-process.js';
 import { startFrameRelayTarget } from './targets/frame-relay-target.js';
 import { startGatewayProcess } from './targets/gateway-process.js';
@@ -18,11 +19,44 @@ import type { Target } from './targets/target.js';
  * `node bench/dist/profile.js [target...]`: runs h2load (20 B, c=8 m=32, BENCH_PROFILE_SECONDS,
  * default 8) through one proxy process started with `--cpu-prof`, stops it so V8 writes the
  * profile, and prints the top self-time functions. Targets: gateway (default), gateway-auth-sticky,
- * naive, frame-relay. Writes bench/results/profile-latest.md; the raw .cpuprofile files stay in bench/results/tmp/.
+ * naive, frame-relay, and gateway-sessions (the own client cycling 1,000 sessions on the auth + sticky
+ * route, then the round_robin and static routes, in one profile). Writes bench/results/profile-latest.md; the raw .cpuprofile files stay in bench/results/tmp/.
  */
-const PROFILABLE = ['gateway', 'gateway-auth-sticky', 'naive', 'frame-relay'];
+const PROFILABLE = ['gateway', 'gateway-auth-sticky', 'gateway-sessions', 'naive', 'frame-relay'];
+
+async function readProfile(id: string, profileDir: string) {
+  const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error(`${id}: no .cpuprofile written in ${profileDir}`);
+  const latest = files.sort().at(-1) as string;
+  const profile = JSON.parse(await readFile(join(profileDir, latest), 'utf8')) as CpuProfile;
+  return { profileFile: join(profileDir, latest), summary: summarizeCpuProfile(profile, 30) };
+}
+
+async function profileSessions(seconds: number, profileDir: string) {
+  const result = await runStickySessions({
+    sessions: 1000,
+    instances: 1100,
+    durationMs: seconds * 1000,
+    concurrency: 64,
+    connections: 8,
+    body: grpcFrame(benchPayload(20)),
+    gatewayNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  });
+  const calls = result.sticky.calls + result.spread.calls + result.plain.calls;
+  return {
+    id: 'gateway-sessions',
+    requestsPerSecond: result.sticky.callsPerSecond,
+    cpuPerRequest: result.sticky.gatewayCpuMicrosPerCall,
+    note:
+      `${calls} calls: auth + sticky over 1,000 sessions ${result.sticky.gatewayCpuMicrosPerCall.toFixed(0)} µs/call, ` +
+      `round_robin over 1,100 instances ${result.spread.gatewayCpuMicrosPerCall.toFixed(0)} µs/call, ` +
+      `static ${result.plain.gatewayCpuMicrosPerCall.toFixed(0)} µs/call (one profile for all three). `,
+    ...(await readProfile('gateway-sessions', profileDir)),
+  };
+}
 
 async function profileOne(id: string, seconds: number, profileDir: string) {
+  if (id === 'gateway-sessions') return profileSessions(seconds, profileDir);
   const body = grpcFrame(benchPayload(20));
   const work = await mkdtemp(join(tmpdir(), 'bench-profile-'));
   const bodyFile = join(work, 'body.bin');
@@ -62,16 +96,12 @@ async function profileOne(id: string, seconds: number, profileDir: string) {
     });
     const cpuPerRequest = (readCpuMicros(pid) - cpuBefore) / summary.requests.done;
     await stopProxy();
-    const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'));
-    if (files.length === 0) throw new Error(`${id}: no .cpuprofile written in ${profileDir}`);
-    const latest = files.sort().at(-1) as string;
-    const profile = JSON.parse(await readFile(join(profileDir, latest), 'utf8')) as CpuProfile;
     return {
       id,
       requestsPerSecond: summary.requestsPerSecond,
       cpuPerRequest,
-      profileFile: join(profileDir, latest),
-      summary: summarizeCpuProfile(profile, 30),
+      note: '',
+      ...(await readProfile(id, profileDir)),
     };
   } finally {
     await stopProxy().catch(() => {});
@@ -86,16 +116,22 @@ function render(
     id: string;
     requestsPerSecond: number;
     cpuPerRequest: number;
+    note: string;
     profileFile: string;
     summary: CpuProfileSummary;
   }[],
 ): string {
-  const out = ['# CPU profiles (node --cpu-prof, h2load 20 B c=8 m=32)', ''];
+  const out = [
+    '# CPU profiles (node --cpu-prof, 20 B calls; h2load c=8 m=32 unless noted)',
+    '',
+    'Reproduce: `node bench/dist/profile.js <target...>` after `make build`.',
+    '',
+  ];
   for (const run of runs) {
     out.push(
       `## ${run.id}`,
       '',
-      `${Math.round(run.requestsPerSecond)} req/s under the profiler (slower than without it), ` +
+      `${run.note}${Math.round(run.requestsPerSecond)} req/s under the profiler (slower than without it), ` +
         `${run.cpuPerRequest.toFixed(0)} µs CPU per request; ${run.summary.busyMs.toFixed(0)} ms sampled busy time. ` +
         `Profile: \`${run.profileFile.replace(REPO_ROOT, '')}\`.`,
       '',

@@ -16,6 +16,8 @@ export interface StickySessionsOptions {
   readonly concurrency: number;
   readonly connections: number;
   readonly body: Buffer;
+  /** Extra node flags for the gateway (the profile runner passes `--cpu-prof`). */
+  readonly gatewayNodeArgs?: readonly string[];
 }
 
 export interface LoopFigures extends ClosedLoopResult {
@@ -65,6 +67,7 @@ export async function runStickySessions(options: StickySessionsOptions): Promise
     const gateway = await startGatewayProcess({
       backendPort: (backends[0] as EchoProcess).port,
       discovererUrl: discoverer.url,
+      ...(options.gatewayNodeArgs === undefined ? {} : { nodeArgs: options.gatewayNodeArgs }),
     });
     stoppers.push(gateway.stop);
     const ids = Array.from({ length: options.sessions }, (_, i) => `bench-session-${i}`);
