@@ -80,6 +80,9 @@ function onUpstreamData(this: UpstreamStream, chunk: Buffer): void {
 function onUpstreamTrailers(this: UpstreamStream, trailers: IncomingHttpHeaders): void {
   this[kCall]?.upstreamTrailers(trailers);
 }
+function onUpstreamEnd(this: UpstreamStream): void {
+  this[kCall]?.upstreamEnd();
+}
 function onUpstreamDrain(this: UpstreamStream): void {
   this[kCall]?.upstreamDrain();
 }
@@ -122,6 +125,13 @@ export class StreamProxy implements PickContext {
   /** Upstream paused until the downstream drains. */
   private waitingDownstreamDrain = false;
   private downstreamAttached = false;
+  /**
+   * The current upstream stream's trailers, held until its data has all been read: node emits
+   * 'trailers' as the frame arrives, while DATA before it may still sit in the paused readable.
+   */
+  private pendingTrailers: IncomingHttpHeaders | undefined;
+  /** The current upstream stream's readable side has ended ('end': every DATA byte was consumed). */
+  private upstreamReadEnded = false;
   private readonly framing: RequestFraming;
   private readonly replay: RequestReplay | undefined;
   private readonly startedAt = performance.now();
@@ -220,6 +230,8 @@ export class StreamProxy implements PickContext {
     }
     this.streamsOpened++;
     this.up = stream;
+    this.pendingTrailers = undefined;
+    this.upstreamReadEnded = false;
     this.upEndpoint = endpoint;
     this.upSession = session;
     this.upHttpSession = httpSession;
@@ -227,6 +239,7 @@ export class StreamProxy implements PickContext {
     stream.on('response', onUpstreamResponse);
     stream.on('data', onUpstreamData);
     stream.on('trailers', onUpstreamTrailers);
+    stream.on('end', onUpstreamEnd);
     stream.on('drain', onUpstreamDrain);
     stream.on('close', onUpstreamClose);
     stream.on('error', onStreamError);
@@ -330,6 +343,19 @@ export class StreamProxy implements PickContext {
 
   upstreamTrailers(trailers: IncomingHttpHeaders): void {
     if (this.finished) return;
+    if (this.upstreamReadEnded) this.relayTrailers(trailers);
+    else this.pendingTrailers = trailers;
+  }
+
+  /** Every response byte of the upstream stream has been handed on: the held trailers may follow. */
+  upstreamEnd(): void {
+    this.upstreamReadEnded = true;
+    const trailers = this.pendingTrailers;
+    if (trailers !== undefined && !this.finished) this.relayTrailers(trailers);
+  }
+
+  private relayTrailers(trailers: IncomingHttpHeaders): void {
+    this.pendingTrailers = undefined;
     this.finished = true;
     this.grpcStatus = Number(trailers['grpc-status'] ?? -1);
     endWithTrailers(this.down, downstreamTrailers(trailers));
@@ -338,6 +364,9 @@ export class StreamProxy implements PickContext {
 
   /** The upstream stream closed: after its trailers that is the normal end, otherwise a failure. */
   upstreamClose(stream: UpstreamStream): void {
+    // Trailers still held here mean the stream was reset before its data was all read (node only
+    // destroys an unread stream for an error code): that answer may be incomplete, so it is not
+    // relayed; the call fails over or fails like any reset.
     this.detachUpstream();
     if (this.finished) return;
     const httpSession = this.upHttpSession;

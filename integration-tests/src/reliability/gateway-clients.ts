@@ -21,6 +21,7 @@ import {
   PROBE_METHODS,
   type ProbeReply,
   type ProbeRequest,
+  type ProbeStats,
 } from './probe-service.js';
 
 /** How a call ended: `code` 0 with a value, or the status the client saw. `ms` is the wall time. */
@@ -272,4 +273,25 @@ export function probeFlood(
     sessionMetadata(session),
     timeoutMs === undefined ? {} : deadline(timeoutMs),
   );
+}
+
+/** The counters of the probe listening at `address`, asked directly (not through the gateway). */
+export async function probeStats(address: string): Promise<ProbeStats> {
+  const client = rawClient(address);
+  try {
+    return await new Promise<ProbeStats>((resolve, reject) =>
+      client.makeUnaryRequest(
+        PROBE_METHODS.stats,
+        identity,
+        identity,
+        Buffer.alloc(0),
+        new Metadata(),
+        deadline(2_000),
+        (error: ServiceError | null, bytes?: Buffer) =>
+          error !== null || bytes === undefined ? reject(error) : resolve(decodeProbe<ProbeStats>(bytes)),
+      ),
+    );
+  } finally {
+    client.close();
+  }
 }

@@ -50,6 +50,7 @@ export async function startProbeServer(
   port: number,
 ): Promise<StartedProbeServer> {
   let boundSession: string | undefined;
+  const stats = { floodWritten: 0, floodCancelled: 0, collectReceived: 0 };
 
   /** The caller's session, after binding; a failure status when it conflicts or is missing. */
   const bind = (metadata: Metadata): string | Partial<ServiceError> => {
@@ -91,7 +92,10 @@ export async function startProbeServer(
         return callback(session);
       }
       const seqs: number[] = [];
-      call.on('data', (bytes: Buffer) => seqs.push(parse(bytes)?.seq ?? -1));
+      call.on('data', (bytes: Buffer) => {
+        stats.collectReceived++;
+        seqs.push(parse(bytes)?.seq ?? -1);
+      });
       call.on('end', () => callback(null, reply(session, 'collect', seqs.length, { seqs })));
     },
 
@@ -125,12 +129,14 @@ export async function startProbeServer(
       let cancelled = false;
       call.on('cancelled', () => {
         cancelled = true;
+        stats.floodCancelled++;
       });
       // Writes as fast as the transport takes them and no faster: a slow reader stalls this loop
       // through grpc-js flow control, which is what the gateway must propagate.
       const pump = () => {
         while (!cancelled && (count === 0 || seq < count)) {
           const more = call.write(reply(session, 'flood', seq++, { padding }));
+          stats.floodWritten++;
           if (!more) {
             call.once('drain', pump);
             return;
@@ -139,6 +145,10 @@ export async function startProbeServer(
         if (!cancelled) call.end();
       };
       pump();
+    },
+
+    Stats: (_call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+      callback(null, Buffer.from(JSON.stringify(stats)));
     },
   });
 

@@ -21,7 +21,19 @@ export const PROBE_METHODS = {
   chat: `/${PROBE_SERVICE}/Chat`,
   /** Server streaming: `{count, bytes}` → `count` replies (0 = until cancelled), each padded to `bytes`. */
   flood: `/${PROBE_SERVICE}/Flood`,
+  /** Unary, binds no session: the process's {@link ProbeStats}, for tests that call the probe directly. */
+  stats: `/${PROBE_SERVICE}/Stats`,
 } as const;
+
+/** Counters of one probe process. */
+export interface ProbeStats {
+  /** Flood replies handed to the transport so far, over all calls. */
+  readonly floodWritten: number;
+  /** Flood calls that ended by cancellation. */
+  readonly floodCancelled: number;
+  /** Collect messages received so far, over all calls. */
+  readonly collectReceived: number;
+}
 
 export interface ProbeRequest {
   readonly seq?: number;
@@ -73,4 +85,5 @@ export const probeServiceDefinition: ServiceDefinition = {
   Collect: method(PROBE_METHODS.collect, true, false),
   Chat: method(PROBE_METHODS.chat, true, true),
   Flood: method(PROBE_METHODS.flood, false, true),
+  Stats: method(PROBE_METHODS.stats, false, false),
 };
