@@ -1,5 +1,5 @@
 import { type BenchResults, isFailed, SIZES } from './results.js';
-import { compare, goals, medianLatency, medianThroughput } from './summarize.js';
+import { compare, compareCpu, goals, medianLatency, medianThroughput } from './summarize.js';
 
 const int = (value: number | undefined) =>
   value === undefined ? '—' : Math.round(value).toLocaleString('en-US');
@@ -41,6 +41,11 @@ export function renderReport(results: BenchResults): string {
   for (const missing of results.unavailable)
     out.push(`- **${missing.id} did not run**: ${oneLine(missing.reason)}`);
   for (const failure of results.runErrors) out.push(`- run failed: ${oneLine(failure)}`);
+  for (const slow of results.slowRecoveries) {
+    out.push(
+      `- ${slow.target} answered a call again only ${(slow.ms / 1000).toFixed(2)} s after ${slow.after}`,
+    );
+  }
   out.push('');
 
   out.push('## Unary throughput, cost and latency', '');
@@ -80,19 +85,29 @@ export function renderReport(results: BenchResults): string {
     'Ratio of medians; in parentheses the ratio within each repetition (same machine conditions). 64 KiB in MiB/s.',
     '',
   );
-  out.push('| subject vs reference | 20 B | 1 KiB | 64 KiB |', '|---|---:|---:|---:|');
   const subjects = ['gateway', 'gateway-auth-sticky', 'frame-relay', 'naive', 'haproxy'];
-  for (const subject of subjects.filter((id) => results.targets.some((target) => target.id === id))) {
-    for (const reference of ['nginx', 'naive']) {
-      if (subject === reference || !results.targets.some((target) => target.id === reference)) continue;
-      const cells = SIZES.map((size) => {
-        const comparison = compare(results, subject, reference, size.key);
-        return `${fixed(comparison.ratio, 2)} (${comparison.perRepetition.map((value) => fixed(value, 2)).join(', ')})`;
-      });
-      out.push(`| ${subject} vs ${reference} | ${cells.join(' | ')} |`);
+  const ran = (id: string) => results.targets.some((target) => target.id === id);
+  const ratioTable = (compareWith: typeof compare) => {
+    out.push('| subject vs reference | 20 B | 1 KiB | 64 KiB |', '|---|---:|---:|---:|');
+    for (const subject of subjects.filter(ran)) {
+      for (const reference of ['nginx', 'naive']) {
+        if (subject === reference || !ran(reference)) continue;
+        const cells = SIZES.map((size) => {
+          const comparison = compareWith(results, subject, reference, size.key);
+          return `${fixed(comparison.ratio, 2)} (${comparison.perRepetition.map((value) => fixed(value, 2)).join(', ')})`;
+        });
+        out.push(`| ${subject} vs ${reference} | ${cells.join(' | ')} |`);
+      }
     }
-  }
-  out.push('');
+    out.push('');
+  };
+  out.push('Throughput (higher is better):', '');
+  ratioTable(compare);
+  out.push(
+    'Proxy CPU per request (lower is better; the figure least disturbed by other load on a shared machine):',
+    '',
+  );
+  ratioTable(compareCpu);
 
   out.push('## Issue 5 targets', '', '| target | measured | met |', '|---|---|---|');
   for (const goal of goals(results)) {

@@ -60,6 +60,11 @@ export interface BenchResults {
   readonly backendKill: (BackendKillResult | Failed)[];
   /** Runs that failed (h2load could not run or parse); the run is then missing from its target. */
   readonly runErrors: string[];
+  /**
+   * Targets that took long to answer a call again after a run (the harness waits for that before
+   * the next run, so no run starts on a target still busy with the previous one).
+   */
+  readonly slowRecoveries: { target: string; after: string; ms: number }[];
   wallSeconds: number;
   loadAverageAtEnd: number;
 }

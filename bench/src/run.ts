@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     idleStreams: [],
     backendKill: [],
     runErrors: [],
+    slowRecoveries: [],
     wallSeconds: 0,
     loadAverageAtEnd: 0,
   };
@@ -225,6 +226,22 @@ async function main(): Promise<void> {
       };
     };
 
+    // After each run: wait until the target answers again, so a target still digesting the
+    // previous run (e.g. 256 cancelled 64 KiB calls) does not fail or slow down the next one.
+    const settle = async (target: Target, after: string) => {
+      const started = performance.now();
+      try {
+        await awaitEcho(undefined, target.port, target.path, bodies['20B'], target.headers, 20_000);
+      } catch (error) {
+        results.runErrors.push(`${target.id} did not answer again after ${after}: ${errorText(error)}`);
+      }
+      const ms = performance.now() - started;
+      if (ms > 250) {
+        results.slowRecoveries.push({ target: target.id, after, ms });
+        progress(`${target.id} answered again ${(ms / 1000).toFixed(2)} s after ${after}`);
+      }
+    };
+
     for (let repetition = 0; repetition < settings.repetitions; repetition++) {
       // Rotate the order so no target always runs first (or right after the same neighbour).
       const order = targets.map((_, i) => targets[(i + repetition) % targets.length] as Target);
@@ -247,6 +264,7 @@ async function main(): Promise<void> {
             results.runErrors.push(`${target.id} ${size.label} ${rep}: ${errorText(error)}`);
             progress(`${rep} · ${size.label} · ${target.id}: FAILED ${errorText(error)}`);
           }
+          await settle(target, `the ${size.label} c8 m32 run of ${rep}`);
         }
       }
       for (const target of order) {
@@ -260,6 +278,7 @@ async function main(): Promise<void> {
           results.runErrors.push(`${target.id} latency ${rep}: ${errorText(error)}`);
           progress(`${rep} · c1 m1 · ${target.id}: FAILED ${errorText(error)}`);
         }
+        await settle(target, `the c1 m1 run of ${rep}`);
       }
     }
     for (const target of targets) {

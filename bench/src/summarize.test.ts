@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readBenchSettings } from './bench-settings.js';
 import { renderReport } from './render-report.js';
 import type { BenchResults, SizeKey, TargetResults, ThroughputRun } from './results.js';
-import { compare, goals, medianLatency, medianThroughput } from './summarize.js';
+import { compare, compareCpu, goals, medianLatency, medianThroughput } from './summarize.js';
 
 function runs(requestsPerSecond: number[], cpu: number | undefined): ThroughputRun[] {
   return requestsPerSecond.map((rps, repetition) => ({
@@ -84,6 +84,7 @@ function fixture(): BenchResults {
       },
     ],
     runErrors: [],
+    slowRecoveries: [],
     wallSeconds: 420,
     loadAverageAtEnd: 0.7,
   };
@@ -101,6 +102,12 @@ describe('medians and comparisons', () => {
     const comparison = compare(fixture(), 'gateway', 'naive', '1KiB');
     expect(comparison.ratio).toBe(1.25);
     expect(comparison.perRepetition).toEqual([1.25, 1, 0.75]);
+  });
+
+  it('compares proxy CPU per request', () => {
+    const comparison = compareCpu(fixture(), 'gateway', 'nginx', '20B');
+    expect(comparison.ratio).toBe(1.5);
+    expect(comparison.perRepetition).toEqual([1.5, 1.5, 1.5]);
   });
 
   it('leaves a ratio against a target that did not run undefined', () => {

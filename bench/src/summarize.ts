@@ -52,6 +52,33 @@ export interface Comparison {
   readonly perRepetition: (number | undefined)[];
 }
 
+/**
+ * subject ÷ reference proxy CPU per request for one size (lower is better). Less disturbed by other
+ * load on a shared machine than req/s: the CPU a call costs does not depend on who else runs.
+ */
+export function compareCpu(
+  results: BenchResults,
+  subject: string,
+  reference: string,
+  size: SizeKey,
+): Comparison {
+  const a = findTarget(results, subject);
+  const b = findTarget(results, reference);
+  return {
+    subject,
+    reference,
+    size,
+    ratio: ratio(
+      medianThroughput(a, size, 'proxyCpuMicrosPerRequest'),
+      medianThroughput(b, size, 'proxyCpuMicrosPerRequest'),
+    ),
+    perRepetition: perRepetitionRatios(
+      byRepetition(a?.throughput[size], 'proxyCpuMicrosPerRequest', results.settings.repetitions),
+      byRepetition(b?.throughput[size], 'proxyCpuMicrosPerRequest', results.settings.repetitions),
+    ),
+  };
+}
+
 /** subject ÷ reference throughput for one size (MiB/s for 64 KiB, req/s otherwise: same ratio). */
 export function compare(
   results: BenchResults,
