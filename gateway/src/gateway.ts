@@ -164,6 +164,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const listener = new GrpcListener({
     host: config.host,
     port: config.port,
+    handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+    idleTimeoutMs: config.limits.idleTimeoutMs,
     logger,
     onStream: (stream, headers) => pipeline.handleStream(stream, headers),
   });

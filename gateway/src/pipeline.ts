@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { CallContext, HeaderFilter } from './filters/filter.js';
 import type { GatewayErrorReason } from './grpc/errors.js';
-import { isGrpcContentType } from './grpc/headers.js';
+import { headerListSize, isGrpcContentType, MAX_REQUEST_HEADER_BYTES } from './grpc/headers.js';
 import { endWithHttpError, endWithStatus } from './grpc/respond.js';
 import { GatewayMessage, Status, type StatusCode } from './grpc/status.js';
 import { type ProxySettings, type ProxyTarget, StreamProxy } from './proxy/stream-proxy.js';
@@ -42,6 +42,19 @@ export class Pipeline {
       return;
     }
     const path = headers[':path'] ?? '';
+    const headerBytes = headerListSize(headers);
+    if (headerBytes > MAX_REQUEST_HEADER_BYTES) {
+      // Refused before routing: forwarded, they would fail at the upstream and look like its failure.
+      this.reject(
+        stream,
+        path,
+        Status.RESOURCE_EXHAUSTED,
+        `request headers of ${headerBytes} bytes exceed the limit of ${MAX_REQUEST_HEADER_BYTES} bytes`,
+        'headers_too_large',
+        undefined,
+      );
+      return;
+    }
     const route = this.routes.match(path);
     const runtime = route === undefined ? undefined : this.runtimeOf(route);
     if (runtime === undefined) {

@@ -111,7 +111,13 @@ describe('loadGatewayConfig', () => {
           discovererIntervalMs: 5000,
         },
       ],
-      limits: { maxMessageBytes: 4_194_304, maxReplayBufferBytes: 1_048_576, shutdownGraceMs: 5000 },
+      limits: {
+        maxMessageBytes: 4_194_304,
+        maxReplayBufferBytes: 1_048_576,
+        shutdownGraceMs: 5000,
+        handshakeTimeoutMs: 10_000,
+        idleTimeoutMs: 300_000,
+      },
     });
   });
 
@@ -284,6 +290,8 @@ describe('loadGatewayConfig', () => {
         MAX_MESSAGE_BYTES: '',
         MAX_REPLAY_BUFFER_BYTES: '',
         SHUTDOWN_GRACE_MS: '',
+        HANDSHAKE_TIMEOUT_MS: '',
+        IDLE_TIMEOUT_MS: ' ',
       };
       for (const env of [VALID_ENV, { ...VALID_ENV, ...blank }]) {
         const config = load(env);
@@ -292,6 +300,8 @@ describe('loadGatewayConfig', () => {
           maxMessageBytes: 4_194_304,
           maxReplayBufferBytes: 1_048_576,
           shutdownGraceMs: 5000,
+          handshakeTimeoutMs: 10_000,
+          idleTimeoutMs: 300_000,
         });
       }
     });
@@ -303,12 +313,16 @@ describe('loadGatewayConfig', () => {
         MAX_MESSAGE_BYTES: '16777216',
         MAX_REPLAY_BUFFER_BYTES: '0',
         SHUTDOWN_GRACE_MS: '100',
+        HANDSHAKE_TIMEOUT_MS: '250',
+        IDLE_TIMEOUT_MS: '0',
       });
       expect(config.host).toBe('0.0.0.0');
       expect(config.limits).toEqual({
         maxMessageBytes: 16_777_216,
         maxReplayBufferBytes: 0,
         shutdownGraceMs: 100,
+        handshakeTimeoutMs: 250,
+        idleTimeoutMs: 0,
       });
       expect(load({ ...VALID_ENV, LISTEN_HOST: '::' }).host).toBe('::');
       expect(load({ ...VALID_ENV, LISTEN_HOST: 'gateway.local' }).host).toBe('gateway.local');
@@ -325,6 +339,14 @@ describe('loadGatewayConfig', () => {
         'MAX_REPLAY_BUFFER_BYTES must be a non-negative integer (bytes), got "-1"',
       ],
       ['SHUTDOWN_GRACE_MS', '0', 'SHUTDOWN_GRACE_MS must be a positive integer (ms), got "0"'],
+      ['HANDSHAKE_TIMEOUT_MS', '0', 'HANDSHAKE_TIMEOUT_MS must be a positive integer (ms), got "0"'],
+      ['HANDSHAKE_TIMEOUT_MS', '1s', 'HANDSHAKE_TIMEOUT_MS must be a positive integer (ms), got "1s"'],
+      ['IDLE_TIMEOUT_MS', '-1', 'IDLE_TIMEOUT_MS must be a non-negative integer (ms), got "-1"'],
+      [
+        'IDLE_TIMEOUT_MS',
+        '9999999999',
+        'IDLE_TIMEOUT_MS must be a non-negative integer (ms), got "9999999999" (at most 2147483647)',
+      ],
       [
         'SHUTDOWN_GRACE_MS',
         '9999999999',

@@ -31,7 +31,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  *
  * Variables beyond the reference (blank counts as unset): LISTEN_HOST (default 127.0.0.1),
  * MAX_MESSAGE_BYTES (4194304), MAX_REPLAY_BUFFER_BYTES (1048576, may be 0 to disable replay of
- * client streams), SHUTDOWN_GRACE_MS (5000).
+ * client streams), SHUTDOWN_GRACE_MS (5000), HANDSHAKE_TIMEOUT_MS (10000), IDLE_TIMEOUT_MS (300000,
+ * 0 = never).
  */
 export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): GatewayConfig {
   const problems: string[] = [];
@@ -110,6 +111,23 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     }),
   );
 
+  const handshakeTimeoutMs = collect(
+    readInteger(env.HANDSHAKE_TIMEOUT_MS, {
+      fallback: 10_000,
+      invalid: (quoted) => `HANDSHAKE_TIMEOUT_MS must be a positive integer (ms), got ${quoted}`,
+      min: 1,
+      max: MAX_TIMER_MS,
+    }),
+  );
+  const idleTimeoutMs = collect(
+    readInteger(env.IDLE_TIMEOUT_MS, {
+      fallback: 300_000,
+      invalid: (quoted) => `IDLE_TIMEOUT_MS must be a non-negative integer (ms), got ${quoted}`,
+      min: 0,
+      max: MAX_TIMER_MS,
+    }),
+  );
+
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -117,6 +135,8 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     maxMessageBytes: maxMessageBytes as number,
     maxReplayBufferBytes: maxReplayBufferBytes as number,
     shutdownGraceMs: shutdownGraceMs as number,
+    handshakeTimeoutMs: handshakeTimeoutMs as number,
+    idleTimeoutMs: idleTimeoutMs as number,
   };
   const config: GatewayConfig = {
     port: port as number,

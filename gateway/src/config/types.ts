@@ -47,6 +47,10 @@ export interface GatewayLimits {
   readonly maxReplayBufferBytes: number;
   /** How long in-flight calls may run after SIGTERM before they are cancelled. */
   readonly shutdownGraceMs: number;
+  /** A client connection must complete the HTTP/2 handshake (preface and SETTINGS) within this. */
+  readonly handshakeTimeoutMs: number;
+  /** A client connection without an open stream for this long gets GOAWAY and is closed; 0 = never. */
+  readonly idleTimeoutMs: number;
 }
 
 export interface GatewayConfig {

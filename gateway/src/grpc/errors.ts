@@ -29,6 +29,10 @@ export type GatewayErrorReason =
   | 'deadline_exceeded'
   /** A request message is larger than MAX_MESSAGE_BYTES. */
   | 'message_too_large'
+  /** The request broke the gRPC framing (compressed flag, a message cut off by END_STREAM). */
+  | 'malformed_request'
+  /** The request's header list is over the limit the gateway announces. */
+  | 'headers_too_large'
   /** The gateway is shutting down. */
   | 'shutting_down'
   /** An invariant broke (a bug). */

@@ -62,4 +62,29 @@ describe('RequestFraming', () => {
     const strict = new RequestFraming(2 ** 31);
     expect(strict.push(Buffer.of(1, 0xff, 0xff, 0xff, 0xff))).toBe(2 ** 32 - 1);
   });
+
+  it('tells whether the bytes end at a message boundary', () => {
+    const framing = new RequestFraming(1024);
+    expect(framing.atMessageBoundary).toBe(true);
+    const bytes = Buffer.concat([frame(Buffer.alloc(3)), frame(Buffer.alloc(2))]);
+    for (let i = 0; i < bytes.length; i++) {
+      framing.push(bytes.subarray(i, i + 1));
+      expect(framing.atMessageBoundary, `after byte ${i}`).toBe(i === 7 || i === bytes.length - 1);
+    }
+  });
+
+  it('flags a compressed message without an encoding, and a flag other than 0 or 1', () => {
+    const plain = new RequestFraming(1024);
+    plain.push(frame(Buffer.from('a')));
+    expect(plain.violation).toBeUndefined();
+    const compressed = new RequestFraming(1024);
+    compressed.push(Buffer.concat([frame(Buffer.from('a')), frame(Buffer.from('b'), 1)]));
+    expect(compressed.violation).toBe('request message is compressed but no grpc-encoding was sent');
+    const encoded = new RequestFraming(1024, true);
+    encoded.push(frame(Buffer.from('a'), 1));
+    expect(encoded.violation).toBeUndefined();
+    const reserved = new RequestFraming(1024, true);
+    reserved.push(frame(Buffer.from('a'), 0x80));
+    expect(reserved.violation).toBe('request message has an invalid compressed flag 128');
+  });
 });

@@ -12,8 +12,17 @@ export class RequestFraming {
   /** Prefix bytes of the next message read so far (0..4). */
   private prefixRead = 0;
   private pendingLength = 0;
+  /**
+   * Set once a prefix breaks the framing rules (PROTOCOL-HTTP2.md: the flag is 0 or 1, and 1 needs a
+   * `grpc-encoding` other than identity): the message for the INTERNAL status that ends the call.
+   */
+  violation: string | undefined;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  constructor(
+    private readonly maxMessageBytes: number,
+    /** The request carries a `grpc-encoding` other than `identity`. */
+    private readonly compressionAllowed = false,
+  ) {}
 
   /**
    * Consumes one chunk. Returns -1 when every prefix seen is within the limit, otherwise the
@@ -30,7 +39,14 @@ export class RequestFraming {
         continue;
       }
       const byte = chunk[i++] as number;
-      if (this.prefixRead++ === 0) continue; // compressed flag: relayed as is, the upstream checks it
+      if (this.prefixRead++ === 0) {
+        // The compressed flag. A backend may not check it (grpc-js decodes a flagged message as plain
+        // bytes when no encoding was announced), so the gateway does.
+        if (byte > 1) this.violation ??= `request message has an invalid compressed flag ${byte}`;
+        else if (byte === 1 && !this.compressionAllowed)
+          this.violation ??= 'request message is compressed but no grpc-encoding was sent';
+        continue;
+      }
       this.pendingLength = this.pendingLength * 256 + byte;
       if (this.prefixRead < 5) continue;
       const length = this.pendingLength;
@@ -41,6 +57,11 @@ export class RequestFraming {
       this.remaining = length;
     }
     return -1;
+  }
+
+  /** True when the bytes seen so far end exactly at a message boundary (none started and unfinished). */
+  get atMessageBoundary(): boolean {
+    return this.remaining === 0 && this.prefixRead === 0;
   }
 
   /** True when the bytes seen so far are exactly one complete message (the unary request shape). */

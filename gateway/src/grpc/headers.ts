@@ -139,3 +139,26 @@ function isGrpcSuffix(c: number): boolean {
   // End of string (NaN), '+', ';' or ' ' may follow `application/grpc`; anything else is another type.
   return Number.isNaN(c) || c === 43 || c === 59 || c === 32;
 }
+
+/**
+ * Largest request header list the gateway accepts: announced as SETTINGS_MAX_HEADER_LIST_SIZE and
+ * enforced per call (node announces the setting but does not enforce it). Anything accepted must also
+ * be forwardable: node refuses to send a header block over 64 KiB upstream, and a block is never
+ * larger than the list size measured below.
+ */
+export const MAX_REQUEST_HEADER_BYTES = 64 * 1024;
+
+/** The header list size as RFC 9113 6.5.2 counts it: name and value octets plus 32 per field. */
+export function headerListSize(headers: IncomingHttpHeaders): number {
+  let size = 0;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) size += name.length + item.length + 32;
+    } else {
+      size += name.length + String(value).length + 32;
+    }
+  }
+  return size;
+}

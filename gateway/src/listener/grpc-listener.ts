@@ -6,11 +6,16 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { MAX_REQUEST_HEADER_BYTES } from '../grpc/headers.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface GrpcListenerOptions {
   readonly host: string;
   readonly port: number;
+  /** A connection must send its first bytes, then complete the HTTP/2 handshake, within this each. */
+  readonly handshakeTimeoutMs: number;
+  /** A connection without an open stream for this long gets GOAWAY; 0 = never. */
+  readonly idleTimeoutMs: number;
   readonly logger: Logger;
   /** Receives every HTTP/2 stream (the pipeline). */
   readonly onStream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
@@ -33,13 +38,42 @@ const HTTP1_REPLY =
 const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
 const SESSION_WINDOW_BYTES = 32 * 1024 * 1024;
 const MAX_CONCURRENT_STREAMS = 100_000;
-const MAX_HEADER_LIST_BYTES = 64 * 1024;
-
-/** A connection that has sent nothing is dropped after this long. */
-const PREFACE_TIMEOUT_MS = 10_000;
 
 const kPending = Symbol('stickygw.pendingListener');
 type PendingSocket = Socket & { [kPending]?: GrpcListener };
+
+/** Per downstream session: open streams and the timer that runs while there are none. */
+interface SessionActivity {
+  streams: number;
+  idleTimer: NodeJS.Timeout | undefined;
+  readonly idleTimeoutMs: number;
+}
+const kActivity = Symbol('stickygw.sessionActivity');
+type TrackedSession = ServerHttp2Session & { [kActivity]?: SessionActivity };
+const kOwner = Symbol('stickygw.ownerSession');
+// `stream.session` is unset once the stream is destroyed, before 'close': keep our own reference.
+type TrackedStream = ServerHttp2Stream & { [kOwner]?: TrackedSession };
+
+function onIdle(session: TrackedSession): void {
+  // GOAWAY (NO_ERROR): a well-behaved client reconnects when it has a call to make.
+  if (!session.closed && !session.destroyed) session.close();
+}
+function armIdle(session: TrackedSession, activity: SessionActivity): void {
+  if (activity.idleTimeoutMs <= 0) return;
+  activity.idleTimer = setTimeout(onIdle, activity.idleTimeoutMs, session);
+  activity.idleTimer.unref();
+}
+function onStreamClosed(this: TrackedStream): void {
+  const session = this[kOwner];
+  this[kOwner] = undefined;
+  const activity = session?.[kActivity];
+  if (session === undefined || activity === undefined) return;
+  activity.streams--;
+  if (activity.streams === 0) armIdle(session, activity);
+}
+function onHandshakeTimeout(session: ServerHttp2Session): void {
+  session.destroy();
+}
 
 function onFirstBytes(this: PendingSocket, chunk: Buffer): void {
   this[kPending]?.firstBytes(this, chunk);
@@ -69,13 +103,16 @@ export class GrpcListener {
       settings: {
         maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
         initialWindowSize: STREAM_WINDOW_BYTES,
-        maxHeaderListSize: MAX_HEADER_LIST_BYTES,
+        maxHeaderListSize: MAX_REQUEST_HEADER_BYTES,
         enablePush: false,
       },
       maxSessionMemory: 256,
     });
     this.http2.on('session', (session) => this.sessionOpened(session));
-    this.http2.on('stream', (stream, headers) => options.onStream(stream, headers));
+    this.http2.on('stream', (stream, headers) => {
+      this.streamOpened(stream);
+      options.onStream(stream, headers);
+    });
     this.http2.on('sessionError', (err) =>
       options.logger.debug({ err: err.message }, 'downstream session error'),
     );
@@ -138,9 +175,22 @@ export class GrpcListener {
     socket[kPending] = this;
     this.pending.add(socket);
     socket.on('error', ignoreError);
-    socket.setTimeout(PREFACE_TIMEOUT_MS, onPrefaceTimeout);
+    socket.setTimeout(this.options.handshakeTimeoutMs, onPrefaceTimeout);
     socket.once('data', onFirstBytes);
     socket.once('close', () => this.pending.delete(socket));
+  }
+
+  private streamOpened(stream: ServerHttp2Stream): void {
+    const session = stream.session as TrackedSession | undefined;
+    const activity = session?.[kActivity];
+    if (session === undefined || activity === undefined) return;
+    (stream as TrackedStream)[kOwner] = session;
+    activity.streams++;
+    if (activity.idleTimer !== undefined) {
+      clearTimeout(activity.idleTimer);
+      activity.idleTimer = undefined;
+    }
+    stream.once('close', onStreamClosed);
   }
 
   /** @internal The first bytes of a connection: HTTP/2 preface (or its start) or not. */
@@ -164,9 +214,23 @@ export class GrpcListener {
     this.http2.emit('connection', socket);
   }
 
-  private sessionOpened(session: ServerHttp2Session): void {
+  private sessionOpened(session: TrackedSession): void {
     this.sessions.add(session);
+    // The first bytes only started the preface: a peer that stops there, or never sends its SETTINGS,
+    // would otherwise hold the connection forever.
+    const handshake = setTimeout(onHandshakeTimeout, this.options.handshakeTimeoutMs, session);
+    handshake.unref();
+    session.once('remoteSettings', () => clearTimeout(handshake));
+    const activity: SessionActivity = {
+      streams: 0,
+      idleTimer: undefined,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+    };
+    session[kActivity] = activity;
+    armIdle(session, activity);
     session.on('close', () => {
+      clearTimeout(handshake);
+      clearTimeout(activity.idleTimer);
       this.sessions.delete(session);
       if (this.sessions.size === 0) this.onSessionsGone?.();
     });

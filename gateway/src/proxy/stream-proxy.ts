@@ -152,7 +152,11 @@ export class StreamProxy implements PickContext {
     private readonly target: ProxyTarget,
     private readonly settings: ProxySettings,
   ) {
-    this.framing = new RequestFraming(settings.maxMessageBytes);
+    const encoding = headers['grpc-encoding'];
+    this.framing = new RequestFraming(
+      settings.maxMessageBytes,
+      typeof encoding === 'string' && encoding !== '' && encoding !== 'identity',
+    );
     this.replay =
       target.retry.maxTransfers > 0 ? new RequestReplay(settings.maxReplayBufferBytes) : undefined;
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
@@ -240,7 +244,6 @@ export class StreamProxy implements PickContext {
     stream.on('data', onUpstreamData);
     stream.on('trailers', onUpstreamTrailers);
     stream.on('end', onUpstreamEnd);
-    stream.on('drain', onUpstreamDrain);
     stream.on('close', onUpstreamClose);
     stream.on('error', onStreamError);
     if (this.waitingDownstreamDrain) stream.pause();
@@ -249,7 +252,6 @@ export class StreamProxy implements PickContext {
       const down = this.down;
       down.on('data', onDownstreamData);
       down.on('end', onDownstreamEnd);
-      down.on('drain', onDownstreamDrain);
       return;
     }
     this.replayInto(stream);
@@ -260,8 +262,8 @@ export class StreamProxy implements PickContext {
     let writable = true;
     for (const chunk of this.replay?.chunks ?? []) writable = stream.write(chunk);
     if (this.halfClosed) stream.end();
-    this.waitingUpstreamDrain = !writable;
-    if (writable && !this.halfClosed) this.down.resume();
+    if (!writable) this.awaitUpstreamDrain(stream);
+    else if (!this.halfClosed) this.down.resume();
   }
 
   /** The client's grpc-timeout, or what is left of it when time has passed (retries, transfers, connects). */
@@ -287,19 +289,42 @@ export class StreamProxy implements PickContext {
       );
       return;
     }
+    const violation = this.framing.violation;
+    if (violation !== undefined) {
+      this.fail(new GatewayError(Status.INTERNAL, 'malformed_request', violation));
+      return;
+    }
     this.replay?.record(chunk, this.framing, this.responseDelivered);
     const up = this.up;
     // Without an upstream (a transfer is opening) the chunk is in the replay buffer; the downstream
     // was paused, so this happens at most for a chunk already in flight.
-    if (up !== undefined && !up.write(chunk)) {
+    if (up !== undefined && !up.write(chunk)) this.awaitUpstreamDrain(up);
+  }
+
+  /**
+   * Pauses the client until `up` drains. 'drain' listeners are added only here, when a write was
+   * refused, not on every stream: most calls never need one.
+   */
+  private awaitUpstreamDrain(up: UpstreamStream): void {
+    if (!this.waitingUpstreamDrain) {
       this.waitingUpstreamDrain = true;
-      this.down.pause();
+      up.once('drain', onUpstreamDrain);
     }
+    this.down.pause();
   }
 
   downstreamEnd(): void {
     this.halfClosed = true;
-    if (!this.finished) this.up?.end();
+    if (this.finished) return;
+    if (!this.framing.atMessageBoundary) {
+      // END_STREAM in the middle of a message (PROTOCOL-HTTP2.md): a protocol error of the client.
+      // Left to the upstream it may be mistaken for "no message" (grpc-js answers UNIMPLEMENTED).
+      this.fail(
+        new GatewayError(Status.INTERNAL, 'malformed_request', 'request ended in the middle of a message'),
+      );
+      return;
+    }
+    this.up?.end();
   }
 
   upstreamDrain(): void {
@@ -330,7 +355,10 @@ export class StreamProxy implements PickContext {
       this.replay?.responseStarted(this.framing);
     }
     if (!this.down.write(chunk)) {
-      this.waitingDownstreamDrain = true;
+      if (!this.waitingDownstreamDrain) {
+        this.waitingDownstreamDrain = true;
+        this.down.once('drain', onDownstreamDrain);
+      }
       this.up?.pause();
     }
   }

@@ -42,6 +42,8 @@ export interface TestGatewayOptions {
   readonly maxMessageBytes?: number;
   readonly maxReplayBufferBytes?: number;
   readonly shutdownGraceMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
   readonly jwtSecret?: string;
   readonly deps?: GatewayDeps;
 }
@@ -69,6 +71,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Sta
       maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
       maxReplayBufferBytes: options.maxReplayBufferBytes ?? 1024 * 1024,
       shutdownGraceMs: options.shutdownGraceMs ?? 2000,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
     },
   });
   const gateway = createGateway(config, {
