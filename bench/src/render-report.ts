@@ -69,15 +69,19 @@ export function renderReport(results: BenchResults): string {
   }
   const failures = results.targets.flatMap((target) =>
     SIZES.flatMap((size) =>
-      target.throughput[size.key]
-        .filter((run) => run.failures > 0)
-        .map(
-          (run) =>
-            `${target.id} ${size.label} repetition ${run.repetition + 1}: ${run.failures} failed requests`,
-        ),
+      target.throughput[size.key].flatMap((run) => {
+        const where = `${target.id} ${size.label} repetition ${run.repetition + 1}`;
+        const found: string[] = [];
+        if (run.failures > 0) found.push(`${where}: ${run.failures} failed requests`);
+        if (run.echoedFraction < 0.9) {
+          const percent = (run.echoedFraction * 100).toFixed(0);
+          found.push(`${where}: responses truncated (${percent}% of the bytes sent came back)`);
+        }
+        return found;
+      }),
     ),
   );
-  if (failures.length > 0) out.push('', `Failed requests: ${failures.join('; ')}.`);
+  if (failures.length > 0) out.push('', `Problems: ${failures.join('; ')}.`);
   out.push('');
 
   out.push('## Ratios', '');

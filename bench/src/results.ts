@@ -21,6 +21,12 @@ export interface ThroughputRun {
   readonly requests: number;
   /** h2load's failed + errored + timeout, plus answers that were not HTTP 2xx. */
   readonly failures: number;
+  /**
+   * Response DATA bytes per completed request ÷ request body bytes: about 1 for an echo (a little
+   * more from calls still in flight at the end). Well below 1 means truncated responses, which
+   * h2load would still count as successes.
+   */
+  readonly echoedFraction: number;
   /** CPU (user + system) of the proxy process(es) per request, µs; undefined for the backend direct. */
   readonly proxyCpuMicrosPerRequest: number | undefined;
   readonly backendCpuMicrosPerRequest: number;

@@ -134,6 +134,18 @@ async function main(): Promise<void> {
     if (machine.h2load === undefined)
       throw new Error('h2load is not installed (apt-get install nghttp2-client)');
 
+    // h2load only sees HTTP statuses: check once that every target echoes every size exactly.
+    for (const target of targets) {
+      for (const size of SIZES) {
+        try {
+          await awaitEcho(undefined, target.port, target.path, bodies[size.key], target.headers, 10_000);
+        } catch (error) {
+          results.runErrors.push(`${target.id} does not echo a ${size.label} message: ${errorText(error)}`);
+          progress(`${target.id}: DOES NOT ECHO ${size.label}: ${errorText(error)}`);
+        }
+      }
+    }
+
     for (const target of targets) {
       results.targets.push({
         id: target.id,
@@ -182,11 +194,13 @@ async function main(): Promise<void> {
       const proxyCpu =
         target.proxyPid === undefined ? undefined : readCpuMicros(target.proxyPid) - proxyBefore;
       const codes = summary.statusCodes;
+      const echoedFraction = requests === 0 ? 0 : summary.dataBytes / (requests * bodies[size].length);
       return {
         repetition,
         requestsPerSecond: summary.requestsPerSecond,
         mibPerSecond: summary.dataBytes / 2 ** 20 / summary.durationSeconds,
         requests,
+        echoedFraction,
         failures:
           summary.requests.failed +
           summary.requests.errored +
@@ -256,7 +270,11 @@ async function main(): Promise<void> {
                 ? ''
                 : `, ${run.proxyCpuMicrosPerRequest.toFixed(0)} µs CPU/req`;
             const mib = size.key === '64KiB' ? `, ${run.mibPerSecond.toFixed(0)} MiB/s` : '';
-            const failed = run.failures > 0 ? `, ${run.failures} FAILED` : '';
+            const failed =
+              (run.failures > 0 ? `, ${run.failures} FAILED` : '') +
+              (run.echoedFraction < 0.9
+                ? `, TRUNCATED: ${(run.echoedFraction * 100).toFixed(0)}% of the request bytes came back`
+                : '');
             progress(
               `${rep} · ${size.label} c8 m32 · ${target.id}: ${Math.round(run.requestsPerSecond)} req/s${mib}${cpu}${failed}`,
             );

@@ -11,6 +11,7 @@ function runs(requestsPerSecond: number[], cpu: number | undefined): ThroughputR
     mibPerSecond: rps / 16,
     requests: rps * 4,
     failures: 0,
+    echoedFraction: 1,
     proxyCpuMicrosPerRequest: cpu,
     backendCpuMicrosPerRequest: 30,
   }));
@@ -135,7 +136,9 @@ describe('goals', () => {
 
   it('counts only failed calls after the kill, not those the backend still answered', () => {
     const kill = goals(fixture()).find((goal) => goal.goal.startsWith('backend killed'));
-    expect(kill?.measured).toBe('40 of 40 failed calls after the kill got 14; slowest 12.0 ms');
+    expect(kill?.measured).toBe(
+      '40 of 40 failed calls after the kill got 14; median call 2.0 ms, slowest 12.0 ms',
+    );
   });
 
   it('fails the CPU goal above 1.25× and the kill goal on any other outcome', () => {
@@ -175,6 +178,15 @@ describe('renderReport', () => {
     );
     expect(report).toContain('| gateway vs naive | 1.25 (1.25, 1.00, 0.75) |');
     expect(report).toContain('| gateway p50 at c=1 < 0.6 ms | 0.300 ms | yes |');
+  });
+
+  it('flags truncated responses, which h2load counts as successes', () => {
+    const results = fixture();
+    const runs64 = (results.targets[1] as TargetResults).throughput['64KiB'];
+    runs64[0] = { ...(runs64[0] as ThroughputRun), echoedFraction: 0.25 };
+    expect(renderReport(results)).toContain(
+      'Problems: gateway 64 KiB repetition 1: responses truncated (25% of the bytes sent came back).',
+    );
   });
 
   it('folds multi-line failure output into one line', () => {
