@@ -9,6 +9,9 @@ export default defineConfig({
     // Every scenario file starts a whole stack (7 processes). Three at a time keeps a 2-core
     // machine busy without starving the stacks' readiness deadlines.
     maxWorkers: 3,
+    // Runs after the unit and component projects (group 0) instead of competing with them for the
+    // two cores; vitest also requires its own group since its maxWorkers differs.
+    sequence: { groupOrder: 1 },
     testTimeout: 20_000,
     hookTimeout: 90_000,
   },
