@@ -105,3 +105,42 @@ describe('connection limits', () => {
     }
   });
 });
+
+describe('closing an idle connection races with calls already on the wire', () => {
+  let backend: ProbeBackend;
+  let gw: StartedGateway;
+
+  beforeAll(async () => {
+    backend = await ProbeBackend.start('alpha');
+    // Every connection is idle-closed a millisecond after it opens: calls the client sent in the
+    // meantime must be served (two-step GOAWAY), not refused.
+    gw = await startTestGateway({
+      routes: [route(PROBE_PREFIX, 'probe')],
+      clusters: [staticCluster('probe', backend.address)],
+      idleTimeoutMs: 1,
+    });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await backend?.stop();
+  });
+
+  it('serves every call sent before the client saw the GOAWAY', async () => {
+    for (let round = 0; round < 5; round++) {
+      const client = probeClient(gw.address);
+      try {
+        const outcomes = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            unary(client, { text: `r${round}-${i}` }, undefined, { deadline: Date.now() + 10_000 }),
+          ),
+        );
+        expect(
+          outcomes.filter((o) => o.error !== undefined).map((o) => `${o.error?.code} ${o.error?.details}`),
+        ).toEqual([]);
+      } finally {
+        client.close();
+      }
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import {
+  constants,
   createServer as createHttp2Server,
   type Http2Server,
   type IncomingHttpHeaders,
@@ -54,9 +55,44 @@ const kOwner = Symbol('stickygw.ownerSession');
 // `stream.session` is unset once the stream is destroyed, before 'close': keep our own reference.
 type TrackedStream = ServerHttp2Stream & { [kOwner]?: TrackedSession };
 
+/** The largest stream id: a GOAWAY naming it announces a close without refusing anything yet. */
+const MAX_STREAM_ID = 2 ** 31 - 1;
+/** How long the second step of a graceful close waits for the PING acknowledgement. */
+const CLOSE_PING_TIMEOUT_MS = 1_000;
+
+function finishClose(session: ServerHttp2Session): void {
+  if (!session.closed && !session.destroyed) session.close();
+}
+
+/**
+ * Closes a downstream session in two steps (RFC 9113 6.8, as grpc-go does): a GOAWAY with the
+ * largest stream id tells the client to open no more streams, and only after a PING round trip does
+ * the final GOAWAY name the last stream processed. A single GOAWAY would refuse the streams the client
+ * had already sent but the gateway not yet read, failing those calls with UNAVAILABLE.
+ */
+function closeGracefully(session: ServerHttp2Session): void {
+  if (session.closed || session.destroyed) return;
+  try {
+    session.goaway(constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+  } catch {
+    finishClose(session);
+    return;
+  }
+  const timer = setTimeout(finishClose, CLOSE_PING_TIMEOUT_MS, session);
+  timer.unref();
+  const sent = session.ping(() => {
+    clearTimeout(timer);
+    finishClose(session);
+  });
+  if (!sent) {
+    clearTimeout(timer);
+    finishClose(session);
+  }
+}
+
 function onIdle(session: TrackedSession): void {
   // GOAWAY (NO_ERROR): a well-behaved client reconnects when it has a call to make.
-  if (!session.closed && !session.destroyed) session.close();
+  closeGracefully(session);
 }
 function armIdle(session: TrackedSession, activity: SessionActivity): void {
   if (activity.idleTimeoutMs <= 0) return;
@@ -153,7 +189,7 @@ export class GrpcListener {
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     for (const socket of this.pending) socket.destroy();
     this.pending.clear();
-    for (const session of this.sessions) session.close();
+    for (const session of this.sessions) closeGracefully(session);
     if (this.sessions.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -236,6 +272,6 @@ export class GrpcListener {
     });
     session.on('error', ignoreError);
     session.setLocalWindowSize(SESSION_WINDOW_BYTES);
-    if (this.closing) session.close();
+    if (this.closing) closeGracefully(session);
   }
 }
