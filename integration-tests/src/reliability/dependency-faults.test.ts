@@ -1,9 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStack } from './fault-stack.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultStack } from './fault-stack.js';
 import { echo, login, myServiceClient, type Outcome, openSession, type Session } from './gateway-clients.js';
+import { useFaultStack } from './test-support/use-fault-stack.js';
 
 /**
  * Fault matrix, dependencies (issue 6): auth stopped, the discoverer stopped under load, Redis
@@ -15,22 +16,20 @@ import { echo, login, myServiceClient, type Outcome, openSession, type Session }
 /** A dependency failure must be answered well inside a client's patience, not after timeouts pile up. */
 const PROMPT_MS = 1_500;
 
+// Every case binds sessions for good (workers never release them): enough workers for all of them.
+const fixture = useFaultStack({ workers: 8, discovererIntervalMs: 200, heartbeatMs: 500 });
+
 let stack: FaultStack;
 let client: MyServiceAPIClient;
 let counter = 0;
 
 beforeAll(async () => {
-  stack = await FaultStack.start({ workers: 5, discovererIntervalMs: 200, heartbeatMs: 500 });
+  stack = fixture.stack;
   client = myServiceClient(stack.gatewayAddress);
 });
 
 afterAll(async () => {
   client?.close();
-  await stack?.stop({ removeLogs: true });
-});
-
-afterEach((context) => {
-  if (context.task.result?.state === 'fail') process.stderr.write(`${stack.describeLogs(15)}\n`);
 });
 
 function newSession(): Promise<Session> {

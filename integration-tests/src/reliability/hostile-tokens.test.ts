@@ -3,9 +3,10 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStack } from './fault-stack.js';
+import type { FaultStack } from './fault-stack.js';
 import { echo, myServiceClient, openSession, type Session } from './gateway-clients.js';
 import { grpcFrame, grpcStatusOf, rawRequest } from './raw-http2.js';
+import { useFaultStack } from './test-support/use-fault-stack.js';
 
 /**
  * Hostile tokens (issue 6; REFERENCE.md 3.4, 6.5) against the whole stack: each is refused by the
@@ -16,13 +17,15 @@ import { grpcFrame, grpcStatusOf, rawRequest } from './raw-http2.js';
 const INVALID = { code: status.UNAUTHENTICATED, details: 'missing or invalid token' };
 const SESSION = 'hostile-token-session';
 
+const fixture = useFaultStack({ workers: 1 });
+
 let stack: FaultStack;
 let client: MyServiceAPIClient;
 let valid: Session;
 let secret: Uint8Array;
 
 beforeAll(async () => {
-  stack = await FaultStack.start({ workers: 1 });
+  stack = fixture.stack;
   client = myServiceClient(stack.gatewayAddress);
   valid = await openSession(client, `real-session-${Date.now()}`);
   secret = new TextEncoder().encode(stack.jwtSecret);
@@ -37,7 +40,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   client?.close();
-  await stack?.stop({ removeLogs: true });
 });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);

@@ -3,8 +3,9 @@ import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listInstances } from '../harness/discoverer-client.js';
-import { FaultStack } from './fault-stack.js';
+import type { FaultStack } from './fault-stack.js';
 import { echo, myServiceClient, type Outcome, openSession } from './gateway-clients.js';
+import { useFaultStack } from './test-support/use-fault-stack.js';
 
 /**
  * Fault matrix, membership changes (issue 6): an instance restarted with the same instance id on a new
@@ -15,16 +16,16 @@ import { echo, myServiceClient, type Outcome, openSession } from './gateway-clie
 const BUSY = { code: status.RESOURCE_EXHAUSTED, details: 'all instances are busy' };
 
 describe('an instance restarted with the same id on a new port', () => {
+  const fixture = useFaultStack({ workers: 2 });
   let stack: FaultStack;
   let client: MyServiceAPIClient;
 
   beforeAll(async () => {
-    stack = await FaultStack.start({ workers: 2 });
+    stack = fixture.stack;
     client = myServiceClient(stack.gatewayAddress);
   });
   afterAll(async () => {
     client?.close();
-    await stack?.stop({ removeLogs: true });
   });
 
   it('serves sessions at its new address, and the gateway never unregisters the new process', async () => {
@@ -55,16 +56,16 @@ describe('an instance restarted with the same id on a new port', () => {
 });
 
 describe('instances appearing while load runs', () => {
+  const fixture2 = useFaultStack({ workers: 2 });
   let stack: FaultStack;
   let client: MyServiceAPIClient;
 
   beforeAll(async () => {
-    stack = await FaultStack.start({ workers: 2 });
+    stack = fixture2.stack;
     client = myServiceClient(stack.gatewayAddress);
   });
   afterAll(async () => {
     client?.close();
-    await stack?.stop({ removeLogs: true });
   });
 
   it('sessions refused as busy are served by the new instances; nobody moves or shares an instance', async () => {

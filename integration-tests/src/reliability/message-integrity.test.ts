@@ -2,7 +2,7 @@ import type { Client } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStack } from './fault-stack.js';
+import type { FaultStack } from './fault-stack.js';
 import {
   echo,
   myServiceClient,
@@ -13,6 +13,7 @@ import {
   type Session,
 } from './gateway-clients.js';
 import { decodeProbe, type ProbeReply } from './probe-service.js';
+import { useFaultStack } from './test-support/use-fault-stack.js';
 
 /**
  * Nothing lost (issue 6): large answers cross the gateway whole, in order, before their status,
@@ -21,13 +22,15 @@ import { decodeProbe, type ProbeReply } from './probe-service.js';
  * must follow the data, never overtake it.
  */
 
+const fixture = useFaultStack({ workers: 1, probes: 1 });
+
 let stack: FaultStack;
 let client: MyServiceAPIClient;
 let raw: Client;
 let session: Session;
 
 beforeAll(async () => {
-  stack = await FaultStack.start({ workers: 1, probes: 1 });
+  stack = fixture.stack;
   client = myServiceClient(stack.gatewayAddress);
   raw = rawClient(stack.gatewayAddress);
   session = await openSession(client, `integrity-${Date.now()}`);
@@ -36,7 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   raw?.close();
-  await stack?.stop({ removeLogs: true });
 });
 
 describe('large answers arrive whole', () => {

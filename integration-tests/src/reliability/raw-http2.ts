@@ -94,25 +94,26 @@ export function rawRequest(
 /**
  * Opens a TCP connection, writes `bytes` (if any) and resolves with everything received and how long
  * the server kept the connection open (`closedAfterMs`), or after `timeoutMs` with `closedAfterMs`
- * undefined (the server still held it).
+ * undefined (the server still held it). `refused`: nothing listens there.
  */
 export function rawTcp(
   address: string,
   bytes: Buffer | string | undefined,
   timeoutMs: number,
-): Promise<{ received: Buffer; closedAfterMs: number | undefined }> {
+): Promise<{ received: Buffer; closedAfterMs: number | undefined; refused: boolean }> {
   const [host, port] = address.split(':');
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = netConnect(Number(port), host);
     const chunks: Buffer[] = [];
     let settled = false;
+    let refused = false;
     const finish = (closedAfterMs: number | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ received: Buffer.concat(chunks), closedAfterMs });
+      resolve({ received: Buffer.concat(chunks), closedAfterMs, refused });
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     socket.on('connect', () => {
@@ -120,6 +121,8 @@ export function rawTcp(
     });
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('close', () => finish(performance.now() - started));
-    socket.on('error', () => {});
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      refused = error.code === 'ECONNREFUSED';
+    });
   });
 }

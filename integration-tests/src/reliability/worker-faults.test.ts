@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FaultStack } from './fault-stack.js';
+import type { FaultStack } from './fault-stack.js';
 import {
   echo,
   myServiceClient,
@@ -16,6 +16,7 @@ import {
   subscribe,
 } from './gateway-clients.js';
 import { unreadBytesAt } from './socket-queues.js';
+import { useFaultStack } from './test-support/use-fault-stack.js';
 
 /**
  * Fault matrix, instance deaths (issue 6): an instance SIGKILLed during a unary call, a server stream,
@@ -28,6 +29,9 @@ import { unreadBytesAt } from './socket-queues.js';
 
 const UNAVAILABLE = { code: status.UNAVAILABLE, details: 'backend service unavailable' };
 
+// Each case leaves one instance bound to its session for good (workers never release sessions).
+const fixture = useFaultStack({ workers: 5, probes: 5 });
+
 let stack: FaultStack;
 let client: MyServiceAPIClient;
 let raw: Client;
@@ -35,8 +39,7 @@ let counter = 0;
 const killed: string[] = [];
 
 beforeAll(async () => {
-  // Each case leaves one instance bound to its session for good (workers never release sessions).
-  stack = await FaultStack.start({ workers: 5, probes: 5 });
+  stack = fixture.stack;
   client = myServiceClient(stack.gatewayAddress);
   raw = rawClient(stack.gatewayAddress);
 });
@@ -44,11 +47,9 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   raw?.close();
-  await stack?.stop({ removeLogs: true });
 });
 
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail') process.stderr.write(`${stack.describeLogs(15)}\n`);
+afterEach(async () => {
   // Killed instances come back as fresh processes (no session) so the next case has capacity.
   await Promise.all(killed.splice(0).map((pod) => stack.restart(pod)));
 });
