@@ -151,14 +151,16 @@ export class VirtualSession {
 
   #echo(): Promise<number | undefined> {
     const deadlineMs = this.ctx.deadlineMs;
-    const value = `echo-${this.ctx.random.int(0, 1_000_000)}`;
+    // One in ten is large (16-300 KB): answers over one DATA frame are where relaying can lose bytes.
+    const tag = `echo-${this.ctx.random.int(0, 1_000_000)}`;
+    const value = this.ctx.random.next() < 0.1 ? tag.padEnd(this.ctx.random.int(16_000, 300_000), '.') : tag;
     return this.#track(
       'echo',
       deadlineMs,
       this.#fromOutcome(echo(this.#client, this.#session, deadlineMs, value), (response) => {
         if (response.client_value !== value || response.client_session_id !== this.sessionId) {
           this.ctx.ledger.corrupted(
-            `echo for ${this.sessionId}/${value} answered ${JSON.stringify(response)}`,
+            `echo of ${value.length} bytes for ${this.sessionId} answered ${response.client_value.length} bytes for ${response.client_session_id}`,
           );
         }
         this.ctx.tracker.observe(response.pod_name, response.server_session_id, this.sessionId);
