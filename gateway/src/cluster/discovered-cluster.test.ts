@@ -188,4 +188,20 @@ describe('DiscoveredCluster', () => {
     expect(cluster.snapshot.byId.get('a')?.port).toBe(2001);
     expect(removed).toEqual([['a']]);
   });
+
+  it('does not unregister a failed endpoint the discoverer now lists at another address', async () => {
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 });
+    await create().start();
+    const a = cluster.snapshot.byId.get('a') as Endpoint;
+    // The instance restarted on another port and re-registered; the cluster has not refreshed yet.
+    discoverer.list({ name: 'a', port: 2001 }, { name: 'b', port: 1002 });
+    const before = discoverer.listRequests;
+    cluster.reportFailure(a, failure);
+    expect(cluster.snapshot.byId.has('a')).toBe(false);
+    await waitFor(() => discoverer.listRequests > before, { description: 'the check before unregistering' });
+    const b = cluster.snapshot.byId.get('b') as Endpoint;
+    cluster.reportFailure(b, failure);
+    await waitFor(() => discoverer.unregistered.length > 0, { description: 'the unregister of b' });
+    expect(discoverer.unregistered).toEqual(['b']);
+  });
 });

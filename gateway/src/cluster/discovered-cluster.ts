@@ -21,7 +21,8 @@ import { type Endpoint, makeEndpoint } from './endpoint.js';
  *   restarted empty) must not move its session onto an instance that may hold another one.
  * - A failed fetch (network, non-200/404 status, bad body) keeps the current list; 404 is an empty list.
  * - `reportFailure` ejects the endpoint until the next successful refresh: new snapshot without it,
- *   session closed, listeners told, and `unregister` sent in the background (errors ignored).
+ *   session closed, listeners told, and `unregister` sent in the background (errors ignored) unless
+ *   the discoverer already lists the id at another address (the instance restarted elsewhere).
  */
 /**
  * How long a pinned endpoint is retained after it left discovery. Workers re-register at least every
@@ -122,11 +123,11 @@ export class DiscoveredCluster implements Cluster {
       'endpoint ejected after a transport failure',
     );
     this.notifyRemoved([endpoint.id]);
-    this.discovery.unregister(endpoint.id).then(
-      () =>
+    this.unregisterUnlessMoved(endpoint).then(
+      (unregistered) =>
         this.logger.debug(
-          { cluster: this.id, endpoint: endpoint.id },
-          'endpoint unregistered at the discoverer',
+          { cluster: this.id, endpoint: endpoint.id, unregistered },
+          unregistered ? 'endpoint unregistered at the discoverer' : 'endpoint re-registered elsewhere, kept',
         ),
       (err: unknown) =>
         this.logger.debug(
@@ -134,6 +135,26 @@ export class DiscoveredCluster implements Cluster {
           'unregister failed (ignored)',
         ),
     );
+  }
+
+  /**
+   * Unregisters the failed endpoint's id, unless the registry now lists that id at another address:
+   * the instance restarted elsewhere and re-registered before this cluster refreshed, and deleting
+   * its entry would hide a live instance until its next heartbeat (minutes). The registry cannot
+   * delete conditionally, so the check and the delete are two requests; the window between them is
+   * far shorter than the one closed here. If the check itself fails, the id is unregistered.
+   */
+  private async unregisterUnlessMoved(endpoint: Endpoint): Promise<boolean> {
+    let listed: readonly DiscoveredInstance[] | undefined;
+    try {
+      listed = await this.discovery.fetchInstances();
+    } catch {
+      listed = undefined;
+    }
+    const entry = listed?.find((instance) => instance.id === endpoint.id);
+    if (entry !== undefined && (entry.host !== endpoint.host || entry.port !== endpoint.port)) return false;
+    await this.discovery.unregister(endpoint.id);
+    return true;
   }
 
   close(): void {

@@ -154,6 +154,8 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     // The new instance starts over (no resume position), as the reference.
     expect(after[0]?.index).toBe(0);
     expect(after[0]?.text).toBe('sub');
+    // The unregister follows a check of the registry, in the background.
+    await waitFor(() => discoverer.unregistered.length > 0, { description: 'the unregister POST' });
     expect(discoverer.unregistered).toEqual([victim]);
   });
 
@@ -190,6 +192,8 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     const outcome = await done;
     expect(outcome.status.code).toBe(14);
     expect(outcome.status.details).toBe('backend service unavailable');
+    // The unregister follows a check of the registry, in the background.
+    await waitFor(() => discoverer.unregistered.length > 0, { description: 'the unregister POST' });
     expect(discoverer.unregistered).toEqual([replies[0]?.backend]);
   });
 
@@ -307,6 +311,8 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     const moved = await unary(client, {}, session('s1'));
     // Its only other candidate is taken by s2: the transport failure then answers UNAVAILABLE.
     expect(moved.error?.code).toBe(14);
+    // The unregister follows a check of the registry, in the background.
+    await waitFor(() => discoverer.unregistered.length > 0, { description: 'the unregister POST' });
     expect(discoverer.unregistered).toEqual([bound]);
     expect(gw.gateway.stats().stickyBindings).toBe(1);
   });

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import { waitFor } from '@stickygw/testkit';
+import { getFreePort, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listInstances } from '../harness/discoverer-client.js';
 import type { FaultStack } from './fault-stack.js';
@@ -50,6 +50,42 @@ describe('an instance restarted with the same id on a new port', () => {
     expect(new Set([again.value?.pod_name, other.value?.pod_name])).toEqual(new Set([podA, podB]));
 
     expect(stack.recorder().unregistersOf(podA, restartedAt)).toEqual([]);
+    const listed = (await listInstances(stack.discovererUrl)).find((i) => i.instance_id === podA);
+    expect(listed?.port).toBe(newPort);
+  });
+});
+
+describe('an instance restarted on a new port just before its session calls again', () => {
+  // A slow refresh and heartbeat keep the window open: the gateway still has the old address when
+  // the session calls, and the new process would not re-register for a minute if unregistered.
+  const fixture = useFaultStack({ workers: 2, discovererIntervalMs: 3_000, heartbeatMs: 60_000 });
+  let stack: FaultStack;
+  let client: MyServiceAPIClient;
+
+  beforeAll(async () => {
+    stack = fixture.stack;
+    client = myServiceClient(stack.gatewayAddress);
+  });
+  afterAll(() => {
+    client?.close();
+  });
+
+  it('the old address fails over, and the gateway does not unregister the new process', async () => {
+    const first = await openSession(client, `churn-race-${Date.now()}`);
+    const podA = (await echo(client, first)).value?.pod_name as string;
+    await stack.kill(podA);
+    const restartedAt = Date.now();
+    await stack.instance(podA).start(await getFreePort());
+    const newPort = stack.instance(podA).port;
+
+    const callAt = Date.now();
+    const again = await echo(client, first);
+    expect(again).toMatchObject({ code: status.OK, value: { server_session_id: first.sessionId } });
+    // Let the gateway finish what it does after the failure (at most until its next refresh).
+    const recorder = stack.recorder();
+    await waitFor(() => recorder.hasApplied(callAt, () => true), { description: 'a refresh after the call' });
+
+    expect(recorder.unregistersOf(podA, restartedAt)).toEqual([]);
     const listed = (await listInstances(stack.discovererUrl)).find((i) => i.instance_id === podA);
     expect(listed?.port).toBe(newPort);
   });
