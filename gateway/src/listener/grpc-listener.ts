@@ -226,7 +226,8 @@ export class GrpcListener {
       clearTimeout(activity.idleTimer);
       activity.idleTimer = undefined;
     }
-    stream.once('close', onStreamClosed);
+    // `on`, not `once`: 'close' comes once anyway, and `once` allocates a wrapper per call.
+    stream.on('close', onStreamClosed);
   }
 
   /** @internal The first bytes of a connection: HTTP/2 preface (or its start) or not. */
