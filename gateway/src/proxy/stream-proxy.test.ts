@@ -187,6 +187,17 @@ describe('proxying any gRPC call (static cluster)', () => {
     expect(Math.abs(seen - deadline)).toBeLessThan(500);
   });
 
+  it('honours a grpc-timeout longer than node timers reach (24.8 days) instead of failing at once', async () => {
+    // The grpc-js backend fails such a deadline at once itself: the forwarded value is capped.
+    for (const days of [25, 30, 365]) {
+      const outcome = await unary(client, { text: 'patient' }, undefined, {
+        deadline: Date.now() + days * 24 * 3600 * 1000,
+      });
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.reply?.text).toBe('patient');
+    }
+  });
+
   it('enforces grpc-timeout itself: DEADLINE_EXCEEDED even if the upstream ignores it', async () => {
     const started = Date.now();
     const outcome = await unary(

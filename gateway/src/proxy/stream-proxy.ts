@@ -96,6 +96,11 @@ function onDeadline(call: StreamProxy): void {
   call.deadlineExceeded();
 }
 
+/** The longest delay node's timers take (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+/** The longest grpc-timeout forwarded upstream: whole seconds (`2147483S`) within MAX_TIMER_MS. */
+const MAX_FORWARDED_TIMEOUT_MS = 2_147_483_000;
+
 function deadlineError(): GatewayError {
   return new GatewayError(Status.DEADLINE_EXCEEDED, 'deadline_exceeded', 'deadline exceeded');
 }
@@ -161,7 +166,7 @@ export class StreamProxy implements PickContext {
       target.retry.maxTransfers > 0 ? new RequestReplay(settings.maxReplayBufferBytes) : undefined;
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
     this.deadlineAt = timeoutMs === undefined ? 0 : this.startedAt + timeoutMs;
-    if (timeoutMs !== undefined) this.deadlineTimer = setTimeout(onDeadline, timeoutMs, this);
+    if (timeoutMs !== undefined) this.armDeadline(timeoutMs);
   }
 
   /** Takes over the downstream stream and opens the first upstream stream. */
@@ -270,8 +275,12 @@ export class StreamProxy implements PickContext {
   private remainingTimeout(): string | undefined {
     if (this.deadlineAt === 0) return undefined;
     const now = performance.now();
+    const left = this.deadlineAt - now;
+    // Capped: grpc-js servers (the workers, auth) arm one timer per call and fire at once past
+    // 2^31 - 1 ms, so a 30-day deadline would fail there immediately.
+    if (left > MAX_FORWARDED_TIMEOUT_MS) return formatGrpcTimeout(MAX_FORWARDED_TIMEOUT_MS);
     if (now - this.startedAt < 1) return undefined;
-    return formatGrpcTimeout(this.deadlineAt - now);
+    return formatGrpcTimeout(left);
   }
 
   // ---- client → upstream ----
@@ -451,8 +460,18 @@ export class StreamProxy implements PickContext {
 
   // ---- ends ----
 
+  /** Node fires longer timers at once (TimeoutOverflowWarning): long deadlines are reached in steps. */
+  private armDeadline(ms: number): void {
+    this.deadlineTimer = setTimeout(onDeadline, Math.min(ms, MAX_TIMER_MS), this);
+  }
+
   deadlineExceeded(): void {
     this.deadlineTimer = undefined;
+    const left = this.deadlineAt - performance.now();
+    if (left > 1_000) {
+      this.armDeadline(left);
+      return;
+    }
     this.fail(deadlineError());
   }
 

@@ -233,6 +233,21 @@ describe('oversized messages and headers', () => {
   });
 });
 
+describe('grpc-timeout at the edges', () => {
+  it.each([
+    ['the largest value the format allows', '99999999S', status.OK, 'OK'],
+    ['thirty days', '2592000S', status.OK, 'OK'],
+    ['zero', '0n', status.DEADLINE_EXCEEDED, 'deadline exceeded'],
+  ])('%s (%s) → %i', async (_name, timeout, code, message) => {
+    const answer = await rawRequest(
+      stack.gatewayAddress,
+      { ...grpcHeaders(hostile), 'grpc-timeout': timeout },
+      grpcFrame(echoRequest('patient')),
+    );
+    expect(grpcStatusOf(answer)).toEqual({ code, message });
+  });
+});
+
 describe('floods on one connection', () => {
   it('thousands of concurrent streams on one connection are all answered', async () => {
     const client = myServiceClient(stack.gatewayAddress);
