@@ -57,8 +57,12 @@ type TrackedStream = ServerHttp2Stream & { [kOwner]?: TrackedSession };
 
 /** The largest stream id: a GOAWAY naming it announces a close without refusing anything yet. */
 const MAX_STREAM_ID = 2 ** 31 - 1;
-/** How long the second step of a graceful close waits for the PING acknowledgement. */
-const CLOSE_PING_TIMEOUT_MS = 1_000;
+/**
+ * How long the second step of a graceful close waits for the PING acknowledgement. Generous: a busy
+ * client (or gateway) can take over a second, and closing early refuses its calls already on the
+ * wire. Shutdown does not wait longer for it: its grace period destroys what is left.
+ */
+const CLOSE_PING_TIMEOUT_MS = 10_000;
 
 function finishClose(session: ServerHttp2Session): void {
   if (!session.closed && !session.destroyed) session.close();
