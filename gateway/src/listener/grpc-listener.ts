@@ -58,21 +58,21 @@ type TrackedStream = ServerHttp2Stream & { [kOwner]?: TrackedSession };
 /** The largest stream id: a GOAWAY naming it announces a close without refusing anything yet. */
 const MAX_STREAM_ID = 2 ** 31 - 1;
 /**
- * How long the second step of a graceful close waits for the PING acknowledgement. Generous: a busy
- * client (or gateway) can take over a second, and closing early refuses its calls already on the
- * wire. Shutdown does not wait longer for it: its grace period destroys what is left.
+ * Between the two GOAWAYs of a graceful close: time for streams the client sent before it saw the
+ * first one to arrive. (grpc-go waits for a PING round trip instead; node never reports the
+ * acknowledgement of a PING sent after a GOAWAY, so a fixed delay it is.)
  */
-const CLOSE_PING_TIMEOUT_MS = 10_000;
+const CLOSE_NOTICE_MS = 2_000;
 
 function finishClose(session: ServerHttp2Session): void {
   if (!session.closed && !session.destroyed) session.close();
 }
 
 /**
- * Closes a downstream session in two steps (RFC 9113 6.8, as grpc-go does): a GOAWAY with the
- * largest stream id tells the client to open no more streams, and only after a PING round trip does
- * the final GOAWAY name the last stream processed. A single GOAWAY would refuse the streams the client
- * had already sent but the gateway not yet read, failing those calls with UNAVAILABLE.
+ * Closes a downstream session in two steps (RFC 9113 6.8): a GOAWAY with the largest stream id tells
+ * the client to open no more streams; the final GOAWAY, CLOSE_NOTICE_MS later, names the last stream
+ * processed. A single GOAWAY would refuse the streams the client had already sent but the gateway
+ * not yet read, failing those calls with UNAVAILABLE.
  */
 function closeGracefully(session: ServerHttp2Session): void {
   if (session.closed || session.destroyed) return;
@@ -82,16 +82,7 @@ function closeGracefully(session: ServerHttp2Session): void {
     finishClose(session);
     return;
   }
-  const timer = setTimeout(finishClose, CLOSE_PING_TIMEOUT_MS, session);
-  timer.unref();
-  const sent = session.ping(() => {
-    clearTimeout(timer);
-    finishClose(session);
-  });
-  if (!sent) {
-    clearTimeout(timer);
-    finishClose(session);
-  }
+  setTimeout(finishClose, CLOSE_NOTICE_MS, session).unref();
 }
 
 function onIdle(session: TrackedSession): void {

@@ -454,7 +454,8 @@ describe('idle connections', () => {
       const closed = await idleClosed;
       expect(closed.goaway).toBe(0);
       expect(closed.afterMs).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 50);
-      expect(closed.afterMs).toBeLessThan(IDLE_TIMEOUT_MS + 2_000);
+      // The final GOAWAY follows the first one by 2 s.
+      expect(closed.afterMs).toBeLessThan(IDLE_TIMEOUT_MS + 4_500);
       // The busy connection outlived the idle timeout with its stream flowing.
       const seen = stream.messages.length;
       await stream.until((s) => s.messages.length > seen + 2, 5_000, 'more Subscribe messages');
