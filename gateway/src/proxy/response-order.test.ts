@@ -11,7 +11,10 @@ import { route, type StartedGateway, startTestGateway, staticCluster } from '../
  * upstream): relaying the trailers then ended the call with OK and dropped the rest of the answer.
  */
 describe('response order under backpressure', () => {
-  const ANSWER_BYTES = 2 * 1024 * 1024;
+  // More than the client's window (64 KiB, so most of it waits in the gateway) and less than the
+  // gateway's upstream stream window (256 KiB, so the upstream can send it all, trailers included,
+  // while the client reads nothing).
+  const ANSWER_BYTES = 192 * 1024;
   let upstream: Http2Server;
   let gw: StartedGateway;
   let upstreamStreamsClosed = 0;

@@ -25,12 +25,19 @@ export const DEFAULT_UPSTREAM_SESSION_OPTIONS: UpstreamSessionOptions = Object.f
 });
 
 /**
- * Per-stream receive window (responses from the upstream) and the session-wide window. Large
- * windows keep 64 KiB+ messages flowing without a WINDOW_UPDATE round trip per frame; backpressure
- * still holds because node only re-opens a window as the gateway consumes the data.
+ * Receive windows towards the upstream (how much response data it may have in flight to us).
+ * Deliberately modest: a node:http2 session stops reading its socket while one of its writes is in
+ * progress (node_http2.cc, MaybeStopReading), and so does a node upstream. With 4 MiB / 32 MiB here
+ * and 8 MiB at a node backend, both ends filled the loopback socket buffers (~4 MiB send buffer
+ * each way), both writes blocked, neither read again: the connection froze for good (1 start in 10
+ * to 5). node credits the connection window as soon as it parses a DATA frame, so this window
+ * bounds the peer's bytes sitting in the socket buffers: 1 MiB always fits, so the upstream's write
+ * completes, it reads again, and ours drains. 256 KiB per stream still carries a 64 KiB message
+ * without a WINDOW_UPDATE round trip; 64 KiB throughput and CPU per call stayed within noise of
+ * 4 MiB / 32 MiB (docs/data-path.md).
  */
-const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
-const SESSION_WINDOW_BYTES = 32 * 1024 * 1024;
+const STREAM_WINDOW_BYTES = 256 * 1024;
+const SESSION_WINDOW_BYTES = 1024 * 1024;
 
 const CONNECT_OPTIONS: ClientSessionOptions = {
   settings: { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES },
