@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { LoginRequest__Output, LoginResponse } from '@stickygw/proto';
 import { AuthError } from '../auth-error.js';
 import type { Logger } from '../logger.js';
-import { verifyPassword } from '../users/password.js';
+import { hashPassword, parseStoredPassword, type StoredPassword, verifyPassword } from '../users/password.js';
 import type { UserStore } from '../users/user-store.js';
 import type { TokenIssuer } from './token-issuer.js';
 
@@ -11,6 +12,8 @@ export interface LoginServiceDeps {
   readonly logger: Logger;
   /** Milliseconds since the epoch; injected so tests can pin the clock. */
   readonly now?: () => number;
+  /** Password check; injected so tests can observe it. */
+  readonly verifyPassword?: typeof verifyPassword;
 }
 
 const INVALID_CREDENTIALS = 'invalid username or password';
@@ -31,9 +34,13 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
  */
 export class LoginService {
   private readonly now: () => number;
+  private readonly verify: typeof verifyPassword;
+  /** A hash of a random password, checked for unknown users; created on first use. */
+  private decoy: Promise<StoredPassword> | undefined;
 
   constructor(private readonly deps: LoginServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.verify = deps.verifyPassword ?? verifyPassword;
   }
 
   async login(request: LoginRequest__Output | null | undefined): Promise<LoginResponse> {
@@ -59,8 +66,14 @@ export class LoginService {
       logger.warn({ err: error }, 'user lookup failed');
       throw new AuthError('internal_server_error', 'failed to get user', { cause: error });
     }
-    if (user === undefined) throw new AuthError('invalid_user_or_password', INVALID_CREDENTIALS);
-    if (!(await verifyPassword(user.password, request.password))) {
+    if (user === undefined) {
+      // Spend the same scrypt work as for a wrong password, so response times do not tell which
+      // usernames exist.
+      this.decoy ??= hashPassword(randomBytes(16).toString('base64')).then(parseStoredPassword);
+      await this.verify(await this.decoy, request.password);
+      throw new AuthError('invalid_user_or_password', INVALID_CREDENTIALS);
+    }
+    if (!(await this.verify(user.password, request.password))) {
       throw new AuthError('invalid_user_or_password', INVALID_CREDENTIALS);
     }
 
