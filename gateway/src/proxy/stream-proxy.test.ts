@@ -212,6 +212,34 @@ describe('proxying any gRPC call (static cluster)', () => {
     await waitFor(() => blackHole.cancelled > 0, { description: 'the upstream stream to be cancelled' });
   });
 
+  it('answers an already expired grpc-timeout (0n) with DEADLINE_EXCEEDED without calling the upstream', async () => {
+    const before = backend.calls.length;
+    const session = connect(`http://${gw.address}`);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/probe.v1.Probe/Unary',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': '0n',
+        });
+        const trailers = new Promise<Record<string, unknown>>((resolve) => {
+          stream.on('response', (headers) => {
+            if (headers['grpc-status'] !== undefined) resolve(headers);
+          });
+          stream.on('trailers', (headers) => resolve(headers));
+        });
+        stream.resume();
+        stream.end(Buffer.from([0, 0, 0, 0, 0]));
+        expect(await trailers).toMatchObject({ 'grpc-status': '4', 'grpc-message': 'deadline exceeded' });
+      }
+    } finally {
+      session.close();
+    }
+    expect(backend.calls.length).toBe(before);
+  });
+
   it('propagates client cancellation to the backend within a second', async () => {
     const before = backend.cancellations;
     const call = client.ServerStream?.({ count: 0, interval_ms: 20 }) as ClientReadableStream<ProbeReply>;

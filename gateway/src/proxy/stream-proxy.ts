@@ -166,7 +166,7 @@ export class StreamProxy implements PickContext {
       target.retry.maxTransfers > 0 ? new RequestReplay(settings.maxReplayBufferBytes) : undefined;
     const timeoutMs = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
     this.deadlineAt = timeoutMs === undefined ? 0 : this.startedAt + timeoutMs;
-    if (timeoutMs !== undefined) this.armDeadline(timeoutMs);
+    if (timeoutMs !== undefined && timeoutMs > 0) this.armDeadline(timeoutMs);
   }
 
   /** Takes over the downstream stream and opens the first upstream stream. */
@@ -175,6 +175,11 @@ export class StreamProxy implements PickContext {
     down[kCall] = this;
     down.on('close', onDownstreamClose);
     down.on('error', onStreamError);
+    // A zero grpc-timeout has expired on arrival: a timer would race a fast upstream's answer.
+    if (this.deadlineAt !== 0 && this.deadlineAt <= this.startedAt) {
+      this.fail(deadlineError());
+      return;
+    }
     this.beginOpening();
   }
 
