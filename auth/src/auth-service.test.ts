@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import { type StartedRedis, startRedis } from '@stickygw/testkit';
-import { Redis } from 'ioredis';
+import type { StartedRedis } from '@stickygw/testkit';
+import type { Redis } from 'ioredis';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningAuthService, startAuthService } from './auth-service.js';
@@ -14,6 +14,7 @@ import {
   loginFailure,
   reflectionListServices,
 } from './test-support/auth-client.js';
+import { type AuthTestStack, startAuthTestStack } from './test-support/auth-test-stack.js';
 import { hashPassword } from './users/password.js';
 
 const SECRET = 'auth-service-test-secret';
@@ -39,18 +40,15 @@ describe('auth service', () => {
   let service: RunningAuthService;
   let client: MyServiceAPIClient;
 
+  let stack: AuthTestStack;
+
   beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url);
-    service = await startAuthService(config(redis.url), createLogger('silent'));
-    client = createAuthClient(service.port);
+    stack = await startAuthTestStack({ jwtSecret: SECRET, tokenExpirationMs: 3_600_000, seedTestUser: true });
+    ({ redis, admin, service, client } = stack);
   });
 
   afterAll(async () => {
-    client?.close();
-    await service?.stop();
-    admin?.disconnect();
-    await redis?.stop();
+    await stack?.stop();
   });
 
   describe('validation (REFERENCE.md 3.2 steps 2-3)', () => {

@@ -1,13 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import { type StartedRedis, startRedis } from '@stickygw/testkit';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningAuthService, startAuthService } from './auth-service.js';
-import { createLogger } from './logger.js';
 import { MAX_LOGIN_FIELD_BYTES } from './login/login-service.js';
-import { createAuthClient, login, loginFailure } from './test-support/auth-client.js';
+import { login, loginFailure } from './test-support/auth-client.js';
+import { type AuthTestStack, startAuthTestStack } from './test-support/auth-test-stack.js';
 
 /**
  * Hostile Login input (issue 6): logins are literal Redis key suffixes (no injection, no pattern
@@ -21,35 +19,19 @@ function invalidArgument(details: string) {
 const INVALID_CREDENTIALS = { code: status.PERMISSION_DENIED, details: 'invalid username or password' };
 
 describe('Login with hostile values', () => {
-  let redis: StartedRedis;
   let admin: Redis;
-  let service: RunningAuthService;
   let client: MyServiceAPIClient;
 
+  let stack: AuthTestStack;
+
   beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url);
-    service = await startAuthService(
-      {
-        port: 0,
-        listenHost: '127.0.0.1',
-        redisUrl: redis.url,
-        jwtSecret: 'hostile-login-secret',
-        tokenExpirationMs: 60_000,
-        // No seeding: the command statistics below must only show what Login itself sends.
-        seedTestUser: false,
-        logLevel: 'silent',
-      },
-      createLogger('silent'),
-    );
-    client = createAuthClient(service.port);
+    // No seeding: the command statistics below must only show what Login itself sends.
+    stack = await startAuthTestStack({ jwtSecret: 'hostile-login-secret' });
+    ({ admin, client } = stack);
   });
 
   afterAll(async () => {
-    client?.close();
-    await service?.stop();
-    admin?.disconnect();
-    await redis?.stop();
+    await stack?.stop();
   });
 
   beforeEach(async () => {

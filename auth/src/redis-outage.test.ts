@@ -2,12 +2,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { getFreePort, type StartedRedis, startRedis, waitFor } from '@stickygw/testkit';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningAuthService, startAuthService } from './auth-service.js';
 import type { AuthConfig } from './config/load-config.js';
 import { createLogger } from './logger.js';
 import { createAuthClient, login, loginFailure } from './test-support/auth-client.js';
+import { type AuthTestStack, startAuthTestStack } from './test-support/auth-test-stack.js';
 
 function config(redisUrl: string, seedTestUser: boolean): AuthConfig {
   return {
@@ -32,21 +33,17 @@ const FAILED_TO_GET_USER = { code: status.INTERNAL, details: 'failed to get user
 describe('auth service during a Redis outage', () => {
   let redis: StartedRedis;
   let admin: Redis;
-  let service: RunningAuthService;
   let client: MyServiceAPIClient;
 
+  let stack: AuthTestStack;
+
   beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url);
-    service = await startAuthService(config(redis.url, true), createLogger('silent'));
-    client = createAuthClient(service.port);
+    stack = await startAuthTestStack({ jwtSecret: 'outage-secret', seedTestUser: true });
+    ({ redis, admin, client } = stack);
   });
 
   afterAll(async () => {
-    client?.close();
-    await service?.stop();
-    admin?.disconnect();
-    await redis?.stop();
+    await stack?.stop();
   });
 
   it('answers INTERNAL promptly while Redis is down and recovers without a restart', async () => {

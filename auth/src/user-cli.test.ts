@@ -1,11 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import { getFreePort, type StartedRedis, startRedis } from '@stickygw/testkit';
-import { Redis } from 'ioredis';
+import { getFreePort, type StartedRedis } from '@stickygw/testkit';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningAuthService, startAuthService } from './auth-service.js';
-import { createLogger } from './logger.js';
-import { createAuthClient, login, loginFailure } from './test-support/auth-client.js';
+import { login, loginFailure } from './test-support/auth-client.js';
+import { type AuthTestStack, startAuthTestStack } from './test-support/auth-test-stack.js';
 import { distFile, runNode } from './test-support/node-process.js';
 
 const cli = () => distFile('user-cli.js');
@@ -50,32 +49,17 @@ describe.concurrent('auth-user CLI usage', () => {
 describe('auth-user CLI against Redis', () => {
   let redis: StartedRedis;
   let admin: Redis;
-  let service: RunningAuthService;
   let client: MyServiceAPIClient;
 
+  let stack: AuthTestStack;
+
   beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url);
-    service = await startAuthService(
-      {
-        port: 0,
-        listenHost: '127.0.0.1',
-        redisUrl: redis.url,
-        jwtSecret: 'cli-secret',
-        tokenExpirationMs: 60_000,
-        seedTestUser: false,
-        logLevel: 'silent',
-      },
-      createLogger('silent'),
-    );
-    client = createAuthClient(service.port);
+    stack = await startAuthTestStack({ jwtSecret: 'cli-secret' });
+    ({ redis, admin, client } = stack);
   });
 
   afterAll(async () => {
-    client?.close();
-    await service?.stop();
-    admin?.disconnect();
-    await redis?.stop();
+    await stack?.stop();
   });
 
   it('stores a scrypt hash for a user who can then log in, and updates it', async () => {
