@@ -19,13 +19,13 @@ import { GrpcListener } from './listener/grpc-listener.js';
 import type { AccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Pipeline, type RouteRuntime } from './pipeline.js';
+import type { ProxySettings } from './proxy/proxy-call.js';
 import { retryPolicyFor } from './proxy/retry.js';
-import type { ProxySettings } from './proxy/stream-proxy.js';
 import { type Route, RouteTable } from './routing/route-table.js';
 import {
-  DEFAULT_UPSTREAM_SESSION_OPTIONS,
-  type UpstreamSessionOptions,
-} from './upstream/upstream-session.js';
+  DEFAULT_UPSTREAM_CONNECTION_OPTIONS,
+  type UpstreamConnectionOptions,
+} from './upstream/upstream-connection.js';
 
 /**
  * The extension points (README "Extending the gateway"). Each is optional; the defaults reproduce
@@ -51,8 +51,8 @@ export interface GatewayDeps {
   readonly createAffinityStore?: (cluster: Cluster) => SessionAffinityStore;
   /** Cluster types by YAML `type`, merged over the built-in `static` and `dynamic`. */
   readonly clusterTypes?: Readonly<Record<string, ClusterFactory>>;
-  /** Upstream HTTP/2 session tuning (connect timeout of static clusters, keepalive). */
-  readonly upstream?: Partial<UpstreamSessionOptions>;
+  /** Upstream HTTP/2 connection tuning (connect timeout of static clusters, keepalive). */
+  readonly upstream?: Partial<UpstreamConnectionOptions>;
 }
 
 /** Counters for tests and operators. */
@@ -84,7 +84,11 @@ export function defaultBalancer(route: Route, cluster: Cluster, affinity: Sessio
 /** Wires the modules for one configuration. No protocol logic lives here. */
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger();
-  const upstream: UpstreamSessionOptions = { ...DEFAULT_UPSTREAM_SESSION_OPTIONS, ...deps.upstream };
+  const upstream: UpstreamConnectionOptions = {
+    ...DEFAULT_UPSTREAM_CONNECTION_OPTIONS,
+    log: logger,
+    ...deps.upstream,
+  };
   const clusters = new ClusterManager(
     config.clusters,
     { ...DEFAULT_CLUSTER_FACTORIES, ...deps.clusterTypes },
@@ -167,7 +171,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
     idleTimeoutMs: config.limits.idleTimeoutMs,
     logger,
-    onStream: (stream, headers) => pipeline.handleStream(stream, headers),
+    onStream: (stream, fields, endStream) => pipeline.handleStream(stream, fields, endStream),
+    onHeadersTooLarge: (stream, size) => pipeline.headersTooLarge(stream, size),
   });
 
   let closed: Promise<void> | undefined;
@@ -194,7 +199,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       let stickyBindings = 0;
       for (const store of stores.values()) stickyBindings += store.size;
       return {
-        upstreamSessionsCreated: clusters.sessionsCreated,
+        upstreamSessionsCreated: clusters.connectionsCreated,
         downstreamSessions: listener.sessionCount,
         stickyBindings,
       };

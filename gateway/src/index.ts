@@ -36,4 +36,4 @@ export { GatewayMessage, Status, type StatusCode } from './grpc/status.js';
 export { type AccessLog, type AccessLogEntry, PinoAccessLog } from './observability/access-log.js';
 export { createLogger, type Logger } from './observability/logger.js';
 export type { Route } from './routing/route-table.js';
-export { UpstreamSession, type UpstreamSessionOptions } from './upstream/upstream-session.js';
+export { UpstreamConnection, type UpstreamConnectionOptions } from './upstream/upstream-connection.js';

@@ -1,10 +1,10 @@
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { CallContext, HeaderFilter } from './filters/filter.js';
 import type { GatewayErrorReason } from './grpc/errors.js';
-import { headerListSize, isGrpcContentType, MAX_REQUEST_HEADER_BYTES } from './grpc/headers.js';
+import { isGrpcContentType, MAX_REQUEST_HEADER_BYTES, toIncomingHeaders } from './grpc/headers.js';
 import { endWithHttpError, endWithStatus } from './grpc/respond.js';
 import { GatewayMessage, Status, type StatusCode } from './grpc/status.js';
-import { type ProxySettings, type ProxyTarget, StreamProxy } from './proxy/stream-proxy.js';
+import type { HeaderFields, Http2Stream } from './h2/stream.js';
+import { ProxyCall, type ProxySettings, type ProxyTarget } from './proxy/proxy-call.js';
 import type { Route, RouteTable } from './routing/route-table.js';
 
 /** Everything a route's calls need, built once per route by `createGateway`. */
@@ -16,9 +16,10 @@ export interface RouteRuntime {
 
 /**
  * The life of one call, top to bottom (REFERENCE.md 6.3; docs/data-path.md): check it is gRPC,
- * route it on `:path`, run the route's header filters, then hand it to a `StreamProxy` that picks an
+ * route it on `:path`, run the route's header filters, then hand it to a `ProxyCall` that picks an
  * endpoint, opens the upstream stream and relays until the end. Every early answer goes through the
- * one responder.
+ * one responder; whatever the client still sends after it is dropped by the HTTP/2 layer (a stream
+ * without a handler has its DATA credited back at once).
  */
 export class Pipeline {
   constructor(
@@ -30,29 +31,27 @@ export class Pipeline {
     private readonly settings: ProxySettings,
   ) {}
 
-  handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-    if (headers[':method'] !== 'POST') {
-      endWithHttpError(stream, 405, 'this endpoint serves gRPC: only POST requests are accepted');
-      this.drain(stream);
-      return;
+  handleStream(stream: Http2Stream, fields: HeaderFields, endStream: boolean): void {
+    let method: string | undefined;
+    let path = '';
+    let contentType: string | undefined;
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i] as string;
+      if (name === ':method') method = fields[i + 1];
+      else if (name === ':path') path = fields[i + 1] as string;
+      else if (name === 'content-type') contentType ??= fields[i + 1];
     }
-    if (!isGrpcContentType(headers['content-type'])) {
-      endWithHttpError(stream, 415, 'this endpoint serves gRPC: content-type must be application/grpc');
-      this.drain(stream);
-      return;
-    }
-    const path = headers[':path'] ?? '';
-    const headerBytes = headerListSize(headers);
-    if (headerBytes > MAX_REQUEST_HEADER_BYTES) {
-      // Refused before routing: forwarded, they would fail at the upstream and look like its failure.
-      this.reject(
+    if (method !== 'POST') {
+      endWithHttpError(
         stream,
-        path,
-        Status.RESOURCE_EXHAUSTED,
-        `request headers of ${headerBytes} bytes exceed the limit of ${MAX_REQUEST_HEADER_BYTES} bytes`,
-        'headers_too_large',
-        undefined,
+        405,
+        'this endpoint serves gRPC: only POST requests are accepted',
+        method === 'HEAD',
       );
+      return;
+    }
+    if (!isGrpcContentType(contentType)) {
+      endWithHttpError(stream, 415, 'this endpoint serves gRPC: content-type must be application/grpc');
       return;
     }
     const route = this.routes.match(path);
@@ -64,6 +63,7 @@ export class Pipeline {
     const filters = runtime.filters;
     if (filters.length > 0) {
       const context: CallContext = { path, route: runtime.target.route };
+      const headers = toIncomingHeaders(fields);
       for (const filter of filters) {
         const decision = filter.apply(headers, context);
         if (decision.action === 'reject') {
@@ -79,7 +79,22 @@ export class Pipeline {
         }
       }
     }
-    new StreamProxy(stream, headers, path, runtime.target, this.settings).start();
+    new ProxyCall(stream, fields, path, runtime.target, this.settings, endStream).start();
+  }
+
+  /**
+   * A request whose header list is over the limit the gateway announces: refused before routing
+   * (forwarded, it would fail at the upstream and look like that instance's failure).
+   */
+  headersTooLarge(stream: Http2Stream, headerListSize: number): void {
+    this.reject(
+      stream,
+      '',
+      Status.RESOURCE_EXHAUSTED,
+      `request headers of ${headerListSize} bytes exceed the limit of ${MAX_REQUEST_HEADER_BYTES} bytes`,
+      'headers_too_large',
+      undefined,
+    );
   }
 
   private runtimeOf(route: Route): RouteRuntime | undefined {
@@ -87,7 +102,7 @@ export class Pipeline {
   }
 
   private reject(
-    stream: ServerHttp2Stream,
+    stream: Http2Stream,
     path: string,
     code: StatusCode,
     message: string,
@@ -95,7 +110,6 @@ export class Pipeline {
     cluster: string | undefined,
   ): void {
     endWithStatus(stream, code, message);
-    this.drain(stream);
     this.settings.accessLog?.record({
       method: path,
       grpcStatus: code,
@@ -107,12 +121,4 @@ export class Pipeline {
       reason,
     });
   }
-
-  /** Reads and drops whatever the client still sends after its answer went out. */
-  private drain(stream: ServerHttp2Stream): void {
-    stream.on('error', ignoreError);
-    stream.resume();
-  }
 }
-
-function ignoreError(): void {}

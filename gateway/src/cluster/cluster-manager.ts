@@ -1,6 +1,6 @@
 import type { ClusterConfig, DynamicClusterConfig, StaticClusterConfig } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
-import type { UpstreamSessionOptions } from '../upstream/upstream-session.js';
+import type { UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
 import type { Cluster } from './cluster.js';
 import { DiscoveredCluster } from './discovered-cluster.js';
 import { type Discovery, HttpDiscoveryClient } from './discoverer-client.js';
@@ -9,8 +9,8 @@ import { StaticCluster } from './static-cluster.js';
 /** What a cluster factory gets besides its own config. */
 export interface ClusterContext {
   readonly logger: Logger;
-  /** Upstream session tuning; for dynamic clusters `connectTimeoutMs` is RETRY_TIMEOUT_MS. */
-  readonly upstream: UpstreamSessionOptions;
+  /** Upstream connection tuning; for dynamic clusters `connectTimeoutMs` is RETRY_TIMEOUT_MS. */
+  readonly upstream: UpstreamConnectionOptions;
   readonly retryTimeoutMs: number;
   /** Builds the discovery client of a dynamic cluster. */
   readonly createDiscovery: (config: DynamicClusterConfig) => Discovery;
@@ -67,9 +67,9 @@ export class ClusterManager {
     for (const cluster of this.clusters.values()) cluster.close();
   }
 
-  get sessionsCreated(): number {
+  get connectionsCreated(): number {
     let total = 0;
-    for (const cluster of this.clusters.values()) total += cluster.sessionsCreated;
+    for (const cluster of this.clusters.values()) total += cluster.connectionsCreated;
     return total;
   }
 }

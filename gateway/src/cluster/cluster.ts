@@ -1,5 +1,5 @@
 import type { GatewayError } from '../grpc/errors.js';
-import type { UpstreamSession } from '../upstream/upstream-session.js';
+import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { Endpoint } from './endpoint.js';
 
 /**
@@ -20,10 +20,11 @@ export type EndpointsRemovedListener = (endpointIds: readonly string[]) => void;
 
 /**
  * A cluster type (extension point): owns membership and the pooled upstream sessions of its
- * endpoints. Nothing in it runs inside a request except the synchronous reads below.
+ * endpoints (their upstream connections). Nothing in it runs inside a request except the
+ * synchronous reads below.
  *
  * Contract:
- * - `snapshot` and `session()` are synchronous and cheap: the pipeline calls them for every attempt.
+ * - `snapshot` and `connection()` are synchronous and cheap: the pipeline calls them for every attempt.
  * - `reportFailure` is called by the proxy for each transport failure of a call on an endpoint (never
  *   for an upstream status, a client cancellation or a deadline). A cluster with `failover` ejects
  *   the endpoint; it must never block or throw (slow work such as telling a registry runs in the
@@ -39,8 +40,8 @@ export interface Cluster {
    */
   readonly failover: boolean;
   readonly snapshot: ClusterSnapshot;
-  /** The pooled HTTP/2 session to `endpoint`, created on first use. */
-  session(endpoint: Endpoint): UpstreamSession;
+  /** The pooled HTTP/2 connection to `endpoint`, created on first use. */
+  connection(endpoint: Endpoint): UpstreamConnection;
   reportFailure(endpoint: Endpoint, error: GatewayError): void;
   onEndpointsRemoved(listener: EndpointsRemovedListener): void;
   /**
@@ -54,10 +55,10 @@ export interface Cluster {
   retainPinned?(pinned: (endpointId: string) => boolean): void;
   /** First membership load (a dynamic cluster's first discovery); resolves even if it failed. */
   start(): Promise<void>;
-  /** Stops timers and destroys every upstream session. */
+  /** Stops timers and destroys every upstream connection. */
   close(): void;
-  /** Upstream HTTP/2 sessions created so far (a counter for tests and metrics). */
-  readonly sessionsCreated: number;
+  /** Upstream HTTP/2 connections created so far (a counter for tests and metrics). */
+  readonly connectionsCreated: number;
 }
 
 /** A snapshot of `endpoints`, with `retained` endpoints reachable by id only. */

@@ -2,7 +2,7 @@ import type { DynamicClusterConfig } from '../config/types.js';
 import type { GatewayError } from '../grpc/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { ConnectionPool } from '../upstream/connection-pool.js';
-import type { UpstreamSession, UpstreamSessionOptions } from '../upstream/upstream-session.js';
+import type { UpstreamConnection, UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
 import { type Cluster, type ClusterSnapshot, type EndpointsRemovedListener, snapshotOf } from './cluster.js';
 import type { DiscoveredInstance, Discovery } from './discoverer-client.js';
 import { type Endpoint, makeEndpoint } from './endpoint.js';
@@ -12,7 +12,7 @@ import { type Endpoint, makeEndpoint } from './endpoint.js';
  * start-up and then every `discoverer_interval_ms` on an unref'd timer, never on the request path.
  *
  * - A successful fetch replaces the list (discoverer order). Endpoints that vanished, or whose
- *   address changed, have their upstream session closed (calls on it fail over) and are announced
+ *   address changed, have their upstream connection closed (calls on it fail over) and are announced
  *   to `onEndpointsRemoved` listeners (session affinity drops their bindings). An instance ejected
  *   earlier comes back if the discoverer still lists it.
  * - Except a vanished endpoint that is pinned (`retainPinned`: a session is bound to it): it is
@@ -21,7 +21,7 @@ import { type Endpoint, makeEndpoint } from './endpoint.js';
  *   restarted empty) must not move its session onto an instance that may hold another one.
  * - A failed fetch (network, non-200/404 status, bad body) keeps the current list; 404 is an empty list.
  * - `reportFailure` ejects the endpoint until the next successful refresh: new snapshot without it,
- *   session closed, listeners told, and `unregister` sent in the background (errors ignored) unless
+ *   connection closed, listeners told, and `unregister` sent in the background (errors ignored) unless
  *   the discoverer already lists the id at another address (the instance restarted elsewhere).
  */
 /**
@@ -59,7 +59,7 @@ export class DiscoveredCluster implements Cluster {
     private readonly config: DynamicClusterConfig,
     private readonly discovery: Discovery,
     private readonly logger: Logger,
-    upstreamOptions?: UpstreamSessionOptions,
+    upstreamOptions?: UpstreamConnectionOptions,
     options: DiscoveredClusterOptions = {},
   ) {
     this.id = config.id;
@@ -72,8 +72,8 @@ export class DiscoveredCluster implements Cluster {
     return this.current;
   }
 
-  session(endpoint: Endpoint): UpstreamSession {
-    return this.pool.get(endpoint.id, endpoint.authority);
+  connection(endpoint: Endpoint): UpstreamConnection {
+    return this.pool.get(endpoint);
   }
 
   onEndpointsRemoved(listener: EndpointsRemovedListener): void {
@@ -102,7 +102,7 @@ export class DiscoveredCluster implements Cluster {
   }
 
   reportFailure(endpoint: Endpoint, error: GatewayError): void {
-    // Another call may already have ejected it (all calls on a dead session fail together), or a
+    // Another call may already have ejected it (all calls on a dead connection fail together), or a
     // refresh may have replaced it: only the endpoint object still published is ejected.
     if (this.closed || this.current.byId.get(endpoint.id) !== endpoint) return;
     this.retained = this.retained.filter((candidate) => candidate !== endpoint);
@@ -164,8 +164,8 @@ export class DiscoveredCluster implements Cluster {
     this.pool.closeAll();
   }
 
-  get sessionsCreated(): number {
-    return this.pool.sessionsCreated;
+  get connectionsCreated(): number {
+    return this.pool.connectionsCreated;
   }
 
   private async runRefresh(): Promise<void> {

@@ -1,11 +1,11 @@
 import type { StaticClusterConfig } from '../config/types.js';
 import { ConnectionPool } from '../upstream/connection-pool.js';
-import type { UpstreamSession, UpstreamSessionOptions } from '../upstream/upstream-session.js';
+import type { UpstreamConnection, UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
 import { type Cluster, type ClusterSnapshot, snapshotOf } from './cluster.js';
 import { type Endpoint, makeEndpoint, parseAddress } from './endpoint.js';
 
 /**
- * One fixed address (REFERENCE.md 6.7): one pooled HTTP/2 session, created on first use and
+ * One fixed address (REFERENCE.md 6.7): one pooled HTTP/2 connection, created on first use and
  * re-created on demand after it drops. No ejection, retries or transfer; the endpoint id is the
  * cluster id.
  */
@@ -15,15 +15,15 @@ export class StaticCluster implements Cluster {
   readonly snapshot: ClusterSnapshot;
   private readonly pool: ConnectionPool;
 
-  constructor(config: StaticClusterConfig, upstreamOptions?: UpstreamSessionOptions) {
+  constructor(config: StaticClusterConfig, upstreamOptions?: UpstreamConnectionOptions) {
     const { host, port } = parseAddress(config.address);
     this.id = config.id;
     this.snapshot = snapshotOf([makeEndpoint(config.id, host, port)]);
     this.pool = new ConnectionPool(upstreamOptions);
   }
 
-  session(endpoint: Endpoint): UpstreamSession {
-    return this.pool.get(endpoint.id, endpoint.authority);
+  connection(endpoint: Endpoint): UpstreamConnection {
+    return this.pool.get(endpoint);
   }
 
   reportFailure(): void {}
@@ -38,7 +38,7 @@ export class StaticCluster implements Cluster {
     this.pool.closeAll();
   }
 
-  get sessionsCreated(): number {
-    return this.pool.sessionsCreated;
+  get connectionsCreated(): number {
+    return this.pool.connectionsCreated;
   }
 }

@@ -1,85 +1,68 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
+import type { HeaderFields } from '../h2/stream.js';
 
 /**
- * Header rules of the data path (gRPC PROTOCOL-HTTP2.md). The gateway forwards header objects as
- * node:http2 delivers them: node copies them again when it serialises a HEADERS frame, so a second
- * copy here would only add cost. A copy is made only when something must change.
+ * Header rules of the data path (gRPC PROTOCOL-HTTP2.md) over header lists as the HTTP/2 layer
+ * delivers them (`[name, value, ...]`, already validated against RFC 9113 8.2: no connection-specific
+ * fields, lowercase names). Lists are forwarded as they are; a copy is made only when something changes.
  */
 
+/** The first value of `name`, or undefined. */
+export function fieldValue(fields: HeaderFields, name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
 /**
- * Connection-specific headers (RFC 9113 8.2.2). nghttp2 already rejects them in HTTP/2 messages, so
- * they never appear on this h2-to-h2 path; the check stays so that a future transport cannot leak them.
+ * Request headers for an upstream stream: every field as the client sent it (metadata, `-bin` keys,
+ * `authorization`, `session-id`, the pseudo-headers). `grpcTimeout`, when given, replaces the
+ * client's value (a retry or transfer forwards the remaining budget).
  */
-function isHopByHop(name: string): boolean {
-  switch (name) {
-    case 'connection':
-    case 'keep-alive':
-    case 'proxy-connection':
-    case 'transfer-encoding':
-    case 'upgrade':
-    case 'http2-settings':
-      return true;
-    default:
-      return false;
+export function upstreamRequestFields(incoming: HeaderFields, grpcTimeout: string | undefined): HeaderFields {
+  if (grpcTimeout === undefined) return incoming;
+  const out: HeaderFields = [];
+  for (let i = 0; i < incoming.length; i += 2) {
+    if (incoming[i] === 'grpc-timeout') continue;
+    out.push(incoming[i] as string, incoming[i + 1] as string);
   }
-}
-
-function hasHopByHop(headers: IncomingHttpHeaders): boolean {
-  return (
-    headers.connection !== undefined ||
-    headers['keep-alive'] !== undefined ||
-    headers['proxy-connection'] !== undefined ||
-    headers['transfer-encoding'] !== undefined ||
-    headers.upgrade !== undefined ||
-    headers['http2-settings'] !== undefined
-  );
-}
-
-function copyWithout(
-  headers: IncomingHttpHeaders,
-  dropPseudo: boolean,
-  extraDrop: string | undefined,
-): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const name in headers) {
-    if (dropPseudo && name.charCodeAt(0) === 58 /* ':' */) continue;
-    if (name === extraDrop || isHopByHop(name)) continue;
-    out[name] = headers[name];
-  }
+  out.push('grpc-timeout', grpcTimeout);
   return out;
-}
-
-/**
- * Request headers for an upstream stream: every metadata entry (including `-bin` keys, `authorization`
- * and `session-id`) and the client's pseudo-headers, which node:http2 re-validates. `grpcTimeout`,
- * when given, replaces the client's value (a retry or transfer forwards the remaining budget).
- */
-export function upstreamRequestHeaders(
-  incoming: IncomingHttpHeaders,
-  grpcTimeout: string | undefined,
-): OutgoingHttpHeaders {
-  if (grpcTimeout === undefined && !hasHopByHop(incoming)) return incoming;
-  const out = copyWithout(incoming, false, undefined);
-  if (grpcTimeout !== undefined) out['grpc-timeout'] = grpcTimeout;
-  return out;
-}
-
-/** Response headers (with `:status`) from an upstream, ready for `respond()` downstream. */
-export function downstreamResponseHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
-  return hasHopByHop(upstream) ? copyWithout(upstream, false, undefined) : upstream;
-}
-
-/** Upstream trailers, ready for `sendTrailers()` downstream (no pseudo-headers allowed there). */
-export function downstreamTrailers(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
-  return hasHopByHop(upstream) ? copyWithout(upstream, true, undefined) : upstream;
 }
 
 /**
  * Turns an upstream trailers-only response into trailers, for when response headers already went
  * downstream (a transferred call whose new upstream answers with a status only).
  */
-export function trailersFromTrailersOnly(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
-  return copyWithout(upstream, true, 'content-type');
+export function trailersFromTrailersOnly(upstream: HeaderFields): HeaderFields {
+  const out: HeaderFields = [];
+  for (let i = 0; i < upstream.length; i += 2) {
+    const name = upstream[i] as string;
+    if (name.charCodeAt(0) === 58 /* ':' */ || name === 'content-type') continue;
+    out.push(name, upstream[i + 1] as string);
+  }
+  return out;
+}
+
+/**
+ * The request headers as node:http2 presents them, for header filters and balancers (the public
+ * `HeaderFilter` API): one property per name, repeated names joined with `, ` (`set-cookie` and
+ * `cookie` as node does: an array, and `; `).
+ */
+export function toIncomingHeaders(fields: HeaderFields): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i] as string;
+    const value = fields[i + 1] as string;
+    const existing = headers[name];
+    if (existing === undefined) {
+      headers[name] = name === 'set-cookie' ? [value] : value;
+    } else if (Array.isArray(existing)) {
+      existing.push(value);
+    } else {
+      headers[name] = `${existing}${name === 'cookie' ? '; ' : ', '}${value}`;
+    }
+  }
+  return headers;
 }
 
 /** Milliseconds per grpc-timeout unit (PROTOCOL-HTTP2.md: `TimeoutValue TimeoutUnit`). */
@@ -142,23 +125,7 @@ function isGrpcSuffix(c: number): boolean {
 
 /**
  * Largest request header list the gateway accepts: announced as SETTINGS_MAX_HEADER_LIST_SIZE and
- * enforced per call (node announces the setting but does not enforce it). Anything accepted must also
- * be forwardable: node refuses to send a header block over 64 KiB upstream, and a block is never
- * larger than the list size measured below.
+ * enforced by the HTTP/2 layer, which measures it as RFC 9113 6.5.2 counts it (name and value octets
+ * plus 32 per field). Anything accepted is also forwardable upstream.
  */
 export const MAX_REQUEST_HEADER_BYTES = 64 * 1024;
-
-/** The header list size as RFC 9113 6.5.2 counts it: name and value octets plus 32 per field. */
-export function headerListSize(headers: IncomingHttpHeaders): number {
-  let size = 0;
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) {
-      for (const item of value) size += name.length + item.length + 32;
-    } else {
-      size += name.length + String(value).length + 32;
-    }
-  }
-  return size;
-}

@@ -1,14 +1,9 @@
 import { once } from 'node:events';
-import {
-  type ClientHttp2Session,
-  connect,
-  createServer,
-  type Http2Server,
-  type IncomingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { type ClientHttp2Session, connect, type IncomingHttpHeaders } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { H2Server } from '../h2/server.js';
+import type { Http2Stream } from '../h2/stream.js';
+import { fieldValue } from './headers.js';
 import {
   encodeGrpcMessage,
   endWithHttpError,
@@ -18,24 +13,24 @@ import {
   sendResponseHeaders,
 } from './respond.js';
 
-type Handler = (stream: ServerHttp2Stream) => void;
+type Handler = (stream: Http2Stream) => void;
 
 describe('the responder', () => {
-  let server: Http2Server;
+  let server: H2Server;
   let client: ClientHttp2Session;
   const handlers = new Map<string, Handler>();
 
   beforeAll(async () => {
-    server = createServer();
-    server.on('stream', (stream, headers) => handlers.get(headers[':path'] as string)?.(stream));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    server = new H2Server({
+      onStream: (stream, fields) => handlers.get(fieldValue(fields, ':path') ?? '')?.(stream),
+    });
+    const port = await server.listen(0);
+    client = connect(`http://127.0.0.1:${port}`);
   });
 
   afterAll(async () => {
     client.close();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close(100);
   });
 
   async function call(path: string, handler: Handler) {
@@ -71,9 +66,9 @@ describe('the responder', () => {
 
   it('sends trailers after headers and data, and only the first end counts', async () => {
     const result = await call('/b', (stream) => {
-      sendResponseHeaders(stream, { ':status': 200, 'content-type': 'application/grpc', 'x-h': 'v' });
+      sendResponseHeaders(stream, [':status', '200', 'content-type', 'application/grpc', 'x-h', 'v']);
       stream.write(Buffer.from('abc'));
-      endWithTrailers(stream, { 'grpc-status': '0', 'x-t-bin': 'AQI=' });
+      endWithTrailers(stream, ['grpc-status', '0', 'x-t-bin', 'AQI=']);
       endWithStatus(stream, 14, 'ignored');
     });
     expect(result.trailersOnly).toBe(false);
@@ -84,7 +79,7 @@ describe('the responder', () => {
 
   it('ends a started response with a gateway status in trailers', async () => {
     const result = await call('/c', (stream) => {
-      sendResponseHeaders(stream, { ':status': 200, 'content-type': 'application/grpc' });
+      sendResponseHeaders(stream, [':status', '200', 'content-type', 'application/grpc']);
       endWithStatus(stream, 14, 'backend service unavailable');
     });
     expect(result.trailersOnly).toBe(false);
@@ -95,13 +90,13 @@ describe('the responder', () => {
   });
 
   it('relays an upstream trailers-only answer as is, or as trailers once headers went out', async () => {
-    const upstream = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'x-m': 'v' };
-    const first = await call('/d', (stream) => endWithUpstreamTrailersOnly(stream, upstream as never));
+    const upstream = [':status', '200', 'content-type', 'application/grpc', 'grpc-status', '5', 'x-m', 'v'];
+    const first = await call('/d', (stream) => endWithUpstreamTrailersOnly(stream, upstream));
     expect(first.trailersOnly).toBe(true);
     expect(first.headers).toMatchObject({ 'grpc-status': '5', 'x-m': 'v' });
     const second = await call('/e', (stream) => {
-      sendResponseHeaders(stream, { ':status': 200, 'content-type': 'application/grpc' });
-      endWithUpstreamTrailersOnly(stream, upstream as never);
+      sendResponseHeaders(stream, [':status', '200', 'content-type', 'application/grpc']);
+      endWithUpstreamTrailersOnly(stream, upstream);
     });
     expect(second.trailersOnly).toBe(false);
     expect(second.trailers).toMatchObject({ 'grpc-status': '5', 'x-m': 'v' });
@@ -112,6 +107,22 @@ describe('the responder', () => {
     const result = await call('/f', (stream) => endWithHttpError(stream, 415, 'not grpc'));
     expect(result.headers?.[':status']).toBe(415);
     expect(result.body.toString()).toBe('not grpc\n');
+    handlers.set('/g', (stream) => endWithHttpError(stream, 405, 'not grpc', true));
+    const head = client.request({ ':method': 'HEAD', ':path': '/g' });
+    head.end();
+    let headHeaders: IncomingHttpHeaders | undefined;
+    head.on('response', (h) => {
+      headHeaders = h;
+    });
+    let headBody = 0;
+    head.on('data', (chunk: Buffer) => {
+      headBody += chunk.length;
+    });
+    await once(head, 'close');
+    expect(headHeaders?.[':status']).toBe(405);
+    expect(headHeaders?.allow).toBe('POST');
+    expect(headHeaders?.['content-length']).toBe('9');
+    expect(headBody).toBe(0);
   });
 
   it('encodes only what the spec asks', () => {

@@ -1,95 +1,71 @@
-import type {
-  IncomingHttpHeaders,
-  OutgoingHttpHeaders,
-  ServerHttp2Stream,
-  ServerStreamResponseOptions,
-} from 'node:http2';
+import type { HeaderFields, Http2Stream } from '../h2/stream.js';
 import { trailersFromTrailersOnly } from './headers.js';
 import type { StatusCode } from './status.js';
 
 /**
  * THE responder: the only code that writes response headers, trailers or a status to a downstream
  * stream. Two ways to end a call, as grpc-js' `sendStatus`: trailers-only (one HEADERS frame with
- * END_STREAM) while no response headers have gone out, real trailers afterwards. Trailers are sent
- * from the `wantTrailers` event, so they always follow the last DATA frame already queued.
+ * END_STREAM) while no response headers have gone out, real trailers afterwards. The HTTP/2 layer
+ * sends trailers after every DATA byte already written, so ordering needs nothing here.
  */
 
-const kTrailers = Symbol('stickygw.pendingTrailers');
-
-type ResponseStream = ServerHttp2Stream & { [kTrailers]?: OutgoingHttpHeaders };
-
-const RESPOND_HEADERS = { waitForTrailers: true, sendDate: false } as const;
-const RESPOND_TRAILERS_ONLY = { endStream: true, sendDate: false } as const;
-// `sendDate` (node >= 8.4, missing from @types/node): the gateway adds no `date` header of its own.
-const RESPOND_PLAIN = { sendDate: false } as ServerStreamResponseOptions;
-
-// One listener shared by every stream (no closure per call): the trailers to send are parked on the stream.
-function onWantTrailers(this: ResponseStream): void {
-  const trailers = this[kTrailers];
-  if (trailers !== undefined && !this.destroyed) this.sendTrailers(trailers);
-}
-
-function isOpen(stream: ServerHttp2Stream): boolean {
-  return !stream.destroyed && !stream.closed;
-}
-
 /** True once the call's end (trailers-only, trailers, or a reset) is decided on this stream. */
-export function isResponseEnded(stream: ServerHttp2Stream): boolean {
-  return !isOpen(stream) || (stream as ResponseStream)[kTrailers] !== undefined || stream.writableEnded;
+export function isResponseEnded(stream: Http2Stream): boolean {
+  return stream.closed || stream.localEnded || stream.endQueued;
 }
 
-/** Sends response headers (from an upstream, `:status` included) and arms the trailers. */
-export function sendResponseHeaders(stream: ServerHttp2Stream, headers: OutgoingHttpHeaders): void {
-  if (!isOpen(stream) || stream.headersSent) return;
-  stream.on('wantTrailers', onWantTrailers);
-  stream.respond(headers, RESPOND_HEADERS);
+/** Sends response headers (from an upstream, `:status` included). */
+export function sendResponseHeaders(stream: Http2Stream, fields: HeaderFields): void {
+  if (isResponseEnded(stream) || stream.headersSent) return;
+  stream.respond(fields, false);
 }
 
 /**
  * Ends the call with the given trailers (an upstream's, passed through unchanged). Data already
  * written goes first. Without response headers sent yet, the trailers become a trailers-only response.
  */
-export function endWithTrailers(stream: ServerHttp2Stream, trailers: OutgoingHttpHeaders): void {
+export function endWithTrailers(stream: Http2Stream, trailers: HeaderFields): void {
   if (isResponseEnded(stream)) return;
   if (!stream.headersSent) {
-    stream.respond(
-      { ...trailers, ':status': 200, 'content-type': 'application/grpc' },
-      RESPOND_TRAILERS_ONLY,
-    );
+    stream.respond([':status', '200', 'content-type', 'application/grpc', ...trailers], true);
     return;
   }
-  (stream as ResponseStream)[kTrailers] = trailers;
-  stream.end();
+  stream.sendTrailers(trailers);
 }
 
 /** Relays an upstream trailers-only response (HEADERS with END_STREAM) unchanged. */
-export function endWithUpstreamTrailersOnly(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+export function endWithUpstreamTrailersOnly(stream: Http2Stream, fields: HeaderFields): void {
   if (isResponseEnded(stream)) return;
   if (!stream.headersSent) {
-    stream.respond(headers, RESPOND_TRAILERS_ONLY);
+    stream.respond(fields, true);
     return;
   }
-  endWithTrailers(stream, trailersFromTrailersOnly(headers));
+  stream.sendTrailers(trailersFromTrailersOnly(fields));
 }
 
 /** Ends the call with a status the gateway itself produced (the message is percent-encoded). */
-export function endWithStatus(stream: ServerHttp2Stream, code: StatusCode, message: string): void {
-  if (isResponseEnded(stream)) return;
-  const trailers: OutgoingHttpHeaders = {
-    'grpc-status': String(code),
-    'grpc-message': encodeGrpcMessage(message),
-  };
-  endWithTrailers(stream, trailers);
+export function endWithStatus(stream: Http2Stream, code: StatusCode, message: string): void {
+  endWithTrailers(stream, ['grpc-status', String(code), 'grpc-message', encodeGrpcMessage(message)]);
 }
 
 /**
  * Answers a request that is not gRPC at all with a plain HTTP error, as the gRPC spec asks
- * (415 for a wrong content-type), so that no HTTP client mistakes it for a success.
+ * (415 for a wrong content-type), so that no HTTP client mistakes it for a success. A HEAD request
+ * gets the same status and headers without a body (RFC 9110 9.3.2).
  */
-export function endWithHttpError(stream: ServerHttp2Stream, httpStatus: number, text: string): void {
+export function endWithHttpError(stream: Http2Stream, httpStatus: number, text: string, head = false): void {
   if (isResponseEnded(stream) || stream.headersSent) return;
-  stream.respond({ ':status': httpStatus, 'content-type': 'text/plain; charset=utf-8' }, RESPOND_PLAIN);
-  stream.end(`${text}\n`);
+  const body = Buffer.from(`${text}\n`, 'utf8');
+  const fields = [':status', String(httpStatus), 'content-type', 'text/plain; charset=utf-8'];
+  if (httpStatus === 405) fields.push('allow', 'POST');
+  fields.push('content-length', String(body.length));
+  if (head) {
+    stream.respond(fields, true);
+    return;
+  }
+  stream.respond(fields, false);
+  stream.write(body);
+  stream.end();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { constants } from 'node:http2';
+import { ErrorCode } from '../h2/constants.js';
 import { GatewayError } from './errors.js';
 import { GatewayMessage, Status, type StatusCode } from './status.js';
 
@@ -36,13 +36,13 @@ export function toGrpcStatus(err: unknown): GrpcStatus {
  */
 export function statusFromRstCode(rstCode: number): StatusCode {
   switch (rstCode) {
-    case constants.NGHTTP2_REFUSED_STREAM:
+    case ErrorCode.REFUSED_STREAM:
       return Status.UNAVAILABLE;
-    case constants.NGHTTP2_CANCEL:
+    case ErrorCode.CANCEL:
       return Status.CANCELLED;
-    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+    case ErrorCode.ENHANCE_YOUR_CALM:
       return Status.RESOURCE_EXHAUSTED;
-    case constants.NGHTTP2_INADEQUATE_SECURITY:
+    case ErrorCode.INADEQUATE_SECURITY:
       return Status.PERMISSION_DENIED;
     default:
       return Status.INTERNAL;

@@ -1,13 +1,8 @@
-import {
-  constants,
-  createServer as createHttp2Server,
-  type Http2Server,
-  type IncomingHttpHeaders,
-  type ServerHttp2Session,
-  type ServerHttp2Stream,
-} from 'node:http2';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { MAX_REQUEST_HEADER_BYTES } from '../grpc/headers.js';
+import { type ConnectionHandler, Http2Connection } from '../h2/connection.js';
+import { CLIENT_PREFACE } from '../h2/constants.js';
+import type { HeaderFields, Http2Stream } from '../h2/stream.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface GrpcListenerOptions {
@@ -18,12 +13,11 @@ export interface GrpcListenerOptions {
   /** A connection without an open stream for this long gets GOAWAY; 0 = never. */
   readonly idleTimeoutMs: number;
   readonly logger: Logger;
-  /** Receives every HTTP/2 stream (the pipeline). */
-  readonly onStream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+  /** Receives every request stream (the pipeline); must set `stream.handler` or answer it. */
+  readonly onStream: (stream: Http2Stream, fields: HeaderFields, endStream: boolean) => void;
+  /** A request whose header list is over MAX_REQUEST_HEADER_BYTES: answer it (the headers are not given). */
+  readonly onHeadersTooLarge: (stream: Http2Stream, headerListSize: number) => void;
 }
-
-/** The HTTP/2 connection preface every h2c prior-knowledge client sends first (RFC 9113 3.4). */
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 const HTTP1_BODY = 'this endpoint serves gRPC over HTTP/2 only (cleartext, prior knowledge)\n';
 const HTTP1_REPLY =
@@ -32,121 +26,48 @@ const HTTP1_REPLY =
   HTTP1_BODY;
 
 /**
- * Large receive windows so request messages of 64 KiB+ flow without a WINDOW_UPDATE round trip,
- * and a high stream limit (thousands of concurrent calls per client connection). Memory stays
- * bounded: node re-opens a window only as the gateway consumes the data.
+ * Downstream HTTP/2 settings. 1 MiB per stream carries large messages without waiting for
+ * WINDOW_UPDATEs; the connection window is reopened as bytes arrive, bounded by what stalled streams
+ * hold (the HTTP/2 layer's `maxHeldBytes`), so one stalled call never blocks its neighbours.
+ * Concurrency is high enough for thousands of calls per client connection, low enough that a single
+ * peer's open streams stay a bounded cost.
  */
-const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
-const SESSION_WINDOW_BYTES = 32 * 1024 * 1024;
-const MAX_CONCURRENT_STREAMS = 100_000;
+const DOWNSTREAM_SETTINGS = {
+  maxConcurrentStreams: 4096,
+  initialWindowSize: 1024 * 1024,
+  maxHeaderListSize: MAX_REQUEST_HEADER_BYTES,
+} as const;
+const DOWNSTREAM_LIMITS = { connectionWindowBytes: 16 * 1024 * 1024 } as const;
 
-const kPending = Symbol('stickygw.pendingListener');
-type PendingSocket = Socket & { [kPending]?: GrpcListener };
-
-/** Per downstream session: open streams and the timer that runs while there are none. */
-interface SessionActivity {
-  streams: number;
+/** Per-connection state of the listener: handshake and idle timers. */
+interface Tracked {
+  handshakeTimer: NodeJS.Timeout | undefined;
   idleTimer: NodeJS.Timeout | undefined;
-  readonly idleTimeoutMs: number;
-}
-const kActivity = Symbol('stickygw.sessionActivity');
-type TrackedSession = ServerHttp2Session & { [kActivity]?: SessionActivity };
-const kOwner = Symbol('stickygw.ownerSession');
-// `stream.session` is unset once the stream is destroyed, before 'close': keep our own reference.
-type TrackedStream = ServerHttp2Stream & { [kOwner]?: TrackedSession };
-
-/** The largest stream id: a GOAWAY naming it announces a close without refusing anything yet. */
-const MAX_STREAM_ID = 2 ** 31 - 1;
-/**
- * Between the two GOAWAYs of a graceful close: time for streams the client sent before it saw the
- * first one to arrive. (grpc-go waits for a PING round trip instead; node never reports the
- * acknowledgement of a PING sent after a GOAWAY, so a fixed delay it is.)
- */
-const CLOSE_NOTICE_MS = 2_000;
-
-function finishClose(session: ServerHttp2Session): void {
-  if (!session.closed && !session.destroyed) session.close();
+  /** `performance.now()` when the last stream closed (the connection became idle). */
+  idleSince: number;
 }
 
-/**
- * Closes a downstream session in two steps (RFC 9113 6.8): a GOAWAY with the largest stream id tells
- * the client to open no more streams; the final GOAWAY, CLOSE_NOTICE_MS later, names the last stream
- * processed. A single GOAWAY would refuse the streams the client had already sent but the gateway
- * not yet read, failing those calls with UNAVAILABLE.
- */
-function closeGracefully(session: ServerHttp2Session): void {
-  if (session.closed || session.destroyed) return;
-  try {
-    session.goaway(constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
-  } catch {
-    finishClose(session);
-    return;
-  }
-  setTimeout(finishClose, CLOSE_NOTICE_MS, session).unref();
-}
-
-function onIdle(session: TrackedSession): void {
-  // GOAWAY (NO_ERROR): a well-behaved client reconnects when it has a call to make.
-  closeGracefully(session);
-}
-function armIdle(session: TrackedSession, activity: SessionActivity): void {
-  if (activity.idleTimeoutMs <= 0) return;
-  activity.idleTimer = setTimeout(onIdle, activity.idleTimeoutMs, session);
-  activity.idleTimer.unref();
-}
-function onStreamClosed(this: TrackedStream): void {
-  const session = this[kOwner];
-  this[kOwner] = undefined;
-  const activity = session?.[kActivity];
-  if (session === undefined || activity === undefined) return;
-  activity.streams--;
-  if (activity.streams === 0) armIdle(session, activity);
-}
-function onHandshakeTimeout(session: ServerHttp2Session): void {
-  session.destroy();
-}
-
-function onFirstBytes(this: PendingSocket, chunk: Buffer): void {
-  this[kPending]?.firstBytes(this, chunk);
-}
-function onPrefaceTimeout(this: PendingSocket): void {
+function onPrefaceTimeout(this: Socket): void {
   this.destroy();
 }
 function ignoreError(): void {}
 
 /**
  * The downstream side (listener/): a TCP server that checks the first bytes of each connection for
- * the HTTP/2 preface, so that HTTP/1 clients get a readable 505 instead of a binary GOAWAY, then
- * hands the socket to a `node:http2` server (h2c, prior knowledge) whose streams go to the pipeline.
- * It owns the downstream sessions and their graceful close (GOAWAY, grace period, destroy).
+ * the HTTP/2 preface, so that HTTP/1 clients get a readable 505 instead of a binary GOAWAY, then runs
+ * an `Http2Connection` (h2c, prior knowledge) on the socket, whose streams go to the pipeline. It owns
+ * the downstream connections: handshake and idle timeouts, and the graceful close (two GOAWAYs timed
+ * by a PING round trip, a grace period, then destroy).
  */
-export class GrpcListener {
+export class GrpcListener implements ConnectionHandler {
   private readonly tcp: Server;
-  private readonly http2: Http2Server;
-  private readonly sessions = new Set<ServerHttp2Session>();
+  private readonly connections = new Map<Http2Connection, Tracked>();
   private readonly pending = new Set<Socket>();
   private closing = false;
-  private onSessionsGone: (() => void) | undefined;
+  private onConnectionsGone: (() => void) | undefined;
   private boundPort = 0;
 
   constructor(private readonly options: GrpcListenerOptions) {
-    this.http2 = createHttp2Server({
-      settings: {
-        maxConcurrentStreams: MAX_CONCURRENT_STREAMS,
-        initialWindowSize: STREAM_WINDOW_BYTES,
-        maxHeaderListSize: MAX_REQUEST_HEADER_BYTES,
-        enablePush: false,
-      },
-      maxSessionMemory: 256,
-    });
-    this.http2.on('session', (session) => this.sessionOpened(session));
-    this.http2.on('stream', (stream, headers) => {
-      this.streamOpened(stream);
-      options.onStream(stream, headers);
-    });
-    this.http2.on('sessionError', (err) =>
-      options.logger.debug({ err: err.message }, 'downstream session error'),
-    );
     this.tcp = createTcpServer({ noDelay: true }, (socket) => this.accepted(socket));
   }
 
@@ -170,13 +91,13 @@ export class GrpcListener {
   }
 
   get sessionCount(): number {
-    return this.sessions.size;
+    return this.connections.size;
   }
 
   /**
-   * Graceful close: stop accepting, send GOAWAY on every downstream session (in-flight calls go on,
-   * new streams are refused), wait for them up to `graceMs`, then destroy what is left (their calls
-   * are cancelled, and cancel their upstream streams).
+   * Graceful close: stop accepting, close every downstream connection gracefully (in-flight calls go
+   * on, new streams are refused), wait for them up to `graceMs`, then destroy what is left (their
+   * calls are cancelled, and cancel their upstream streams).
    */
   async close(graceMs: number): Promise<void> {
     if (this.closing) return;
@@ -184,56 +105,39 @@ export class GrpcListener {
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     for (const socket of this.pending) socket.destroy();
     this.pending.clear();
-    for (const session of this.sessions) closeGracefully(session);
-    if (this.sessions.size > 0) {
+    for (const connection of this.connections.keys()) connection.close();
+    if (this.connections.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
-        this.onSessionsGone = () => {
+        this.onConnectionsGone = () => {
           clearTimeout(timer);
           resolve();
         };
       });
     }
-    for (const session of this.sessions) session.destroy();
+    for (const connection of this.connections.keys()) connection.destroy();
     await stopped;
   }
 
-  private accepted(socket: PendingSocket): void {
+  private accepted(socket: Socket): void {
     if (this.closing) {
       socket.destroy();
       return;
     }
-    socket[kPending] = this;
     this.pending.add(socket);
     socket.on('error', ignoreError);
     socket.setTimeout(this.options.handshakeTimeoutMs, onPrefaceTimeout);
-    socket.once('data', onFirstBytes);
+    socket.once('data', (chunk: Buffer) => this.firstBytes(socket, chunk));
     socket.once('close', () => this.pending.delete(socket));
   }
 
-  private streamOpened(stream: ServerHttp2Stream): void {
-    const session = stream.session as TrackedSession | undefined;
-    const activity = session?.[kActivity];
-    if (session === undefined || activity === undefined) return;
-    (stream as TrackedStream)[kOwner] = session;
-    activity.streams++;
-    if (activity.idleTimer !== undefined) {
-      clearTimeout(activity.idleTimer);
-      activity.idleTimer = undefined;
-    }
-    // `on`, not `once`: 'close' comes once anyway, and `once` allocates a wrapper per call.
-    stream.on('close', onStreamClosed);
-  }
-
-  /** @internal The first bytes of a connection: HTTP/2 preface (or its start) or not. */
-  firstBytes(socket: PendingSocket, chunk: Buffer): void {
-    socket[kPending] = undefined;
+  /** The first bytes of a connection: HTTP/2 preface (or its start) or not. */
+  private firstBytes(socket: Socket, chunk: Buffer): void {
     this.pending.delete(socket);
     socket.setTimeout(0);
     socket.off('timeout', onPrefaceTimeout);
-    socket.pause();
-    const n = Math.min(chunk.length, PREFACE.length);
-    if (chunk.compare(PREFACE, 0, n, 0, n) !== 0) {
+    const n = Math.min(chunk.length, CLIENT_PREFACE.length);
+    if (chunk.compare(CLIENT_PREFACE, 0, n, 0, n) !== 0) {
       socket.end(HTTP1_REPLY);
       return;
     }
@@ -241,33 +145,86 @@ export class GrpcListener {
       socket.destroy();
       return;
     }
-    // node:http2 reads bytes already buffered on the socket when it takes it over (nodejs/node#34532).
-    socket.unshift(chunk);
-    this.http2.emit('connection', socket);
-  }
-
-  private sessionOpened(session: TrackedSession): void {
-    this.sessions.add(session);
+    const connection = new Http2Connection(
+      socket,
+      {
+        role: 'server',
+        settings: DOWNSTREAM_SETTINGS,
+        limits: DOWNSTREAM_LIMITS,
+        log: this.options.logger,
+        initialBytes: chunk,
+      },
+      this,
+    );
+    if (connection.state === 'closed') return;
     // The first bytes only started the preface: a peer that stops there, or never sends its SETTINGS,
     // would otherwise hold the connection forever.
-    const handshake = setTimeout(onHandshakeTimeout, this.options.handshakeTimeoutMs, session);
-    handshake.unref();
-    session.once('remoteSettings', () => clearTimeout(handshake));
-    const activity: SessionActivity = {
-      streams: 0,
+    const tracked: Tracked = {
+      handshakeTimer:
+        connection.state === 'handshake'
+          ? setTimeout(() => connection.destroy(), this.options.handshakeTimeoutMs)
+          : undefined,
       idleTimer: undefined,
-      idleTimeoutMs: this.options.idleTimeoutMs,
+      idleSince: performance.now(),
     };
-    session[kActivity] = activity;
-    armIdle(session, activity);
-    session.on('close', () => {
-      clearTimeout(handshake);
-      clearTimeout(activity.idleTimer);
-      this.sessions.delete(session);
-      if (this.sessions.size === 0) this.onSessionsGone?.();
-    });
-    session.on('error', ignoreError);
-    session.setLocalWindowSize(SESSION_WINDOW_BYTES);
-    if (this.closing) closeGracefully(session);
+    tracked.handshakeTimer?.unref();
+    this.connections.set(connection, tracked);
+    this.armIdle(connection, tracked, this.options.idleTimeoutMs);
+  }
+
+  // ---- ConnectionHandler ----
+
+  onStream(stream: Http2Stream, fields: HeaderFields, endStream: boolean): void {
+    this.options.onStream(stream, fields, endStream);
+  }
+
+  onHeadersTooLarge(stream: Http2Stream, headerListSize: number): void {
+    this.options.onHeadersTooLarge(stream, headerListSize);
+  }
+
+  onRemoteSettings(connection: Http2Connection): void {
+    const tracked = this.connections.get(connection);
+    if (tracked?.handshakeTimer !== undefined) {
+      clearTimeout(tracked.handshakeTimer);
+      tracked.handshakeTimer = undefined;
+    }
+    if (this.closing) connection.close();
+  }
+
+  /** No stream left: the idle clock starts (the timer is armed once and re-checks, never cleared per call). */
+  onIdle(connection: Http2Connection): void {
+    const tracked = this.connections.get(connection);
+    if (tracked === undefined) return;
+    tracked.idleSince = performance.now();
+    if (tracked.idleTimer === undefined) this.armIdle(connection, tracked, this.options.idleTimeoutMs);
+  }
+
+  onClose(connection: Http2Connection): void {
+    const tracked = this.connections.get(connection);
+    if (tracked !== undefined) {
+      clearTimeout(tracked.handshakeTimer);
+      clearTimeout(tracked.idleTimer);
+    }
+    this.connections.delete(connection);
+    if (this.connections.size === 0) this.onConnectionsGone?.();
+  }
+
+  private armIdle(connection: Http2Connection, tracked: Tracked, delayMs: number): void {
+    if (this.options.idleTimeoutMs <= 0) return;
+    tracked.idleTimer = setTimeout(() => this.checkIdle(connection, tracked), Math.max(1, delayMs));
+    tracked.idleTimer.unref();
+  }
+
+  private checkIdle(connection: Http2Connection, tracked: Tracked): void {
+    tracked.idleTimer = undefined;
+    if (connection.state === 'closed' || connection.activeStreams > 0) return;
+    const idleFor = performance.now() - tracked.idleSince;
+    const left = this.options.idleTimeoutMs - idleFor;
+    if (left > 0) {
+      this.armIdle(connection, tracked, left);
+      return;
+    }
+    // GOAWAY (NO_ERROR): a well-behaved client reconnects when it has a call to make.
+    connection.close();
   }
 }

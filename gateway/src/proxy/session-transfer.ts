@@ -7,26 +7,33 @@ import type { RequestFraming } from '../grpc/framing.js';
  * (no copies): replaying them in order, then pumping the client's later chunks, rebuilds the exact
  * request byte stream, even when a message was cut between chunks.
  *
- * Bounds: while the client has started at most one message, the chunks of that message are kept
- * (it is at most MAX_MESSAGE_BYTES, enforced by the framing); once a second message starts, the
- * whole buffer must stay within MAX_REPLAY_BUFFER_BYTES, and once a response message has reached the
- * client a multi-message call can never be replayed again. Past either bound the buffer is dropped
- * for good and the call is no longer transferable.
+ * Bounds: while the client has started at most one message, that message is kept up to
+ * `maxSingleMessageBytes` (MAX_MESSAGE_BYTES when set, else 4 MiB); once a second message starts,
+ * the whole buffer must stay within MAX_REPLAY_BUFFER_BYTES, and once a response message has reached
+ * the client a multi-message call can never be replayed again. Past either bound the buffer is
+ * dropped for good and the call is no longer transferable (it still runs: messages of any size are
+ * relayed, only their replay is bounded).
  */
 export class RequestReplay {
   private kept: Buffer[] = [];
   private bytes = 0;
   private dropped = false;
 
-  constructor(private readonly maxReplayBufferBytes: number) {}
+  constructor(
+    private readonly maxReplayBufferBytes: number,
+    private readonly maxSingleMessageBytes: number,
+  ) {}
 
   /** Records one request chunk, after `framing` has consumed it. */
   record(chunk: Buffer, framing: RequestFraming, responseDelivered: boolean): void {
     if (this.dropped) return;
     this.kept.push(chunk);
     this.bytes += chunk.length;
-    if (framing.messagesStarted >= 2 && (responseDelivered || this.bytes > this.maxReplayBufferBytes))
+    if (framing.messagesStarted >= 2) {
+      if (responseDelivered || this.bytes > this.maxReplayBufferBytes) this.drop();
+    } else if (this.bytes > this.maxSingleMessageBytes + 5) {
       this.drop();
+    }
   }
 
   /** The first response message is reaching the client. */
@@ -46,12 +53,13 @@ export class RequestReplay {
     return halfClosed && framing.isSingleCompleteMessage;
   }
 
-  get chunks(): readonly Buffer[] {
-    return this.kept;
+  /** The buffer went over a bound: the call can no longer move. */
+  get isDropped(): boolean {
+    return this.dropped;
   }
 
-  get bufferedBytes(): number {
-    return this.bytes;
+  get chunks(): readonly Buffer[] {
+    return this.kept;
   }
 
   private drop(): void {

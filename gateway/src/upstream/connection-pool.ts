@@ -1,52 +1,53 @@
+import type { Endpoint } from '../cluster/endpoint.js';
 import {
-  DEFAULT_UPSTREAM_SESSION_OPTIONS,
-  UpstreamSession,
-  type UpstreamSessionOptions,
-} from './upstream-session.js';
+  DEFAULT_UPSTREAM_CONNECTION_OPTIONS,
+  UpstreamConnection,
+  type UpstreamConnectionOptions,
+} from './upstream-connection.js';
 
 /**
- * One `UpstreamSession` per endpoint id, created lazily on first use. An endpoint whose address
- * changed (same id, new `host:port`) gets a fresh session; the old one is closed.
+ * One `UpstreamConnection` per endpoint id, created lazily on first use. An endpoint whose address
+ * changed (same id, new `host:port`) gets a fresh connection; the old one is closed.
  */
 export class ConnectionPool {
-  private readonly sessions = new Map<string, UpstreamSession>();
-  private closedSessionsCreated = 0;
+  private readonly connections = new Map<string, UpstreamConnection>();
+  private closedConnectionsCreated = 0;
 
-  constructor(private readonly options: UpstreamSessionOptions = DEFAULT_UPSTREAM_SESSION_OPTIONS) {}
+  constructor(private readonly options: UpstreamConnectionOptions = DEFAULT_UPSTREAM_CONNECTION_OPTIONS) {}
 
-  /** The session for `endpointId` at `authority`, creating it when missing. */
-  get(endpointId: string, authority: string): UpstreamSession {
-    const existing = this.sessions.get(endpointId);
-    if (existing !== undefined && existing.authority === authority && existing.state !== 'closed')
+  /** The connection to `endpoint`, creating it when missing. */
+  get(endpoint: Endpoint): UpstreamConnection {
+    const existing = this.connections.get(endpoint.id);
+    if (existing !== undefined && existing.authority === endpoint.authority && existing.state !== 'closed')
       return existing;
     if (existing !== undefined) this.retire(existing);
-    const created = new UpstreamSession(authority, this.options);
-    this.sessions.set(endpointId, created);
+    const created = new UpstreamConnection(endpoint.authority, endpoint.host, endpoint.port, this.options);
+    this.connections.set(endpoint.id, created);
     return created;
   }
 
-  /** Closes and forgets the session of `endpointId` (its in-flight streams fail). */
+  /** Closes and forgets the connection of `endpointId` (its in-flight streams fail). */
   close(endpointId: string): void {
-    const session = this.sessions.get(endpointId);
-    if (session === undefined) return;
-    this.sessions.delete(endpointId);
-    this.retire(session);
+    const connection = this.connections.get(endpointId);
+    if (connection === undefined) return;
+    this.connections.delete(endpointId);
+    this.retire(connection);
   }
 
   closeAll(): void {
-    for (const session of this.sessions.values()) this.retire(session);
-    this.sessions.clear();
+    for (const connection of this.connections.values()) this.retire(connection);
+    this.connections.clear();
   }
 
-  /** HTTP/2 sessions ever created by this pool, including closed ones. */
-  get sessionsCreated(): number {
-    let total = this.closedSessionsCreated;
-    for (const session of this.sessions.values()) total += session.sessionsCreated;
+  /** HTTP/2 connections ever created by this pool, including closed ones. */
+  get connectionsCreated(): number {
+    let total = this.closedConnectionsCreated;
+    for (const connection of this.connections.values()) total += connection.connectionsCreated;
     return total;
   }
 
-  private retire(session: UpstreamSession): void {
-    this.closedSessionsCreated += session.sessionsCreated;
-    session.close();
+  private retire(connection: UpstreamConnection): void {
+    this.closedConnectionsCreated += connection.connectionsCreated;
+    connection.close();
   }
 }

@@ -4,9 +4,10 @@ import { type AddressInfo, createServer as createTcpServer, type Server, type So
 import { getFreePort, waitFor } from '@stickygw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../grpc/errors.js';
-import { UpstreamSession, type UpstreamSessionOptions } from './upstream-session.js';
+import type { Http2Stream, StreamHandler } from '../h2/stream.js';
+import { UpstreamConnection, type UpstreamConnectionOptions } from './upstream-connection.js';
 
-const FAST: UpstreamSessionOptions = {
+const FAST: UpstreamConnectionOptions = {
   connectTimeoutMs: 300,
   keepaliveIntervalMs: 0,
   keepaliveTimeoutMs: 100,
@@ -59,42 +60,69 @@ async function startMute(speak = true): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function track(session: UpstreamSession): UpstreamSession {
+function track(session: UpstreamConnection): UpstreamConnection {
   cleanups.push(() => session.close());
   return session;
 }
 
-async function get(session: UpstreamSession, path = '/'): Promise<string> {
-  const http = await session.connect();
-  const stream = session.request(http, { ':path': path, ':method': 'POST' });
-  stream.end();
-  let body = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    body += chunk;
-  });
-  await once(stream, 'close');
-  session.release();
-  return body;
+function upstreamTo(port: number, options: UpstreamConnectionOptions = FAST): UpstreamConnection {
+  return new UpstreamConnection(`127.0.0.1:${port}`, '127.0.0.1', port, options);
 }
 
-describe('UpstreamSession state machine', () => {
+function requestFields(path: string): string[] {
+  return [':method', 'POST', ':scheme', 'http', ':path', path, ':authority', 'test'];
+}
+
+/** Collects a response body; `closed` resolves when the stream closes. */
+class Reader implements StreamHandler {
+  body = '';
+  closed = false;
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+  constructor() {
+    this.done = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+  }
+  onHeaders(): void {}
+  onData(stream: Http2Stream, data: Buffer): void {
+    this.body += data.toString('utf8');
+    stream.credit(data.length);
+  }
+  onTrailers(): void {}
+  onEnd(): void {}
+  onWritten(): void {}
+  onClose(): void {
+    this.closed = true;
+    this.resolve();
+  }
+}
+
+async function get(session: UpstreamConnection, path = '/'): Promise<string> {
+  const http = await session.connect();
+  const reader = new Reader();
+  session.request(http, requestFields(path), true, reader);
+  await reader.done;
+  return reader.body;
+}
+
+describe('UpstreamConnection state machine', () => {
   it('idle → connecting → open, sharing one connect between concurrent callers', async () => {
     const { port } = await startH2();
-    const session = track(new UpstreamSession(`127.0.0.1:${port}`, FAST));
+    const session = track(upstreamTo(port));
     expect(session.state).toBe('idle');
-    expect(session.openSession).toBeUndefined();
+    expect(session.openConnection).toBeUndefined();
     const [a, b] = await Promise.all([session.connect(), session.connect()]);
     expect(a).toBe(b);
     expect(session.state).toBe('open');
-    expect(session.openSession).toBe(a);
+    expect(session.openConnection).toBe(a);
     expect(await get(session)).toBe('ok');
-    expect(session.sessionsCreated).toBe(1);
+    expect(session.connectionsCreated).toBe(1);
   });
 
   it('rejects a refused connect as a transport failure and goes back to idle', async () => {
     const port = await getFreePort();
-    const session = track(new UpstreamSession(`127.0.0.1:${port}`, FAST));
+    const session = track(upstreamTo(port));
     const error = await session.connect().catch((err: unknown) => err);
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).reason).toBe('upstream_connect_failed');
@@ -104,7 +132,7 @@ describe('UpstreamSession state machine', () => {
 
   it('times out a peer that accepts TCP but never speaks HTTP/2', async () => {
     const port = await startMute(false);
-    const session = track(new UpstreamSession(`127.0.0.1:${port}`, { ...FAST, connectTimeoutMs: 150 }));
+    const session = track(upstreamTo(port, { ...FAST, connectTimeoutMs: 150 }));
     const error = await session.connect().catch((err: unknown) => err);
     expect((error as GatewayError).reason).toBe('upstream_connect_failed');
     expect((error as GatewayError).message).toContain('timed out');
@@ -113,56 +141,57 @@ describe('UpstreamSession state machine', () => {
 
   it('reconnects lazily after the peer drops the session', async () => {
     const { port, sessions } = await startH2();
-    const session = track(new UpstreamSession(`127.0.0.1:${port}`, FAST));
+    const session = track(upstreamTo(port));
     await get(session);
     sessions[0]?.destroy();
     await waitFor(() => session.state === 'idle', { description: 'the session to notice the drop' });
     expect(await get(session)).toBe('ok');
-    expect(session.sessionsCreated).toBe(2);
+    expect(session.connectionsCreated).toBe(2);
   });
 
   it('on GOAWAY stops using the session at once, lets its streams finish, and opens a new one', async () => {
     const { port, sessions } = await startH2();
-    const session = track(new UpstreamSession(`127.0.0.1:${port}`, FAST));
+    const session = track(upstreamTo(port));
     const http = await session.connect();
-    const held = session.request(http, { ':path': '/hold', ':method': 'POST' });
-    held.on('error', () => undefined);
-    await waitFor(() => held.id !== undefined, { description: 'the held stream to get its id' });
+    const heldReader = new Reader();
+    const held = session.request(http, requestFields('/hold'), true, heldReader);
+    expect(held.id).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     sessions[0]?.goaway(0, 1);
     await waitFor(() => session.state === 'idle', { description: 'the GOAWAY to detach the session' });
-    expect(held.closed).toBe(false);
+    expect(heldReader.closed).toBe(false);
     expect(await get(session)).toBe('ok');
-    expect(session.sessionsCreated).toBe(2);
-    held.close();
+    expect(session.connectionsCreated).toBe(2);
+    held.reset();
   });
 
   it('closed is terminal: sessions destroyed, connect refused', async () => {
     const { port } = await startH2();
-    const session = new UpstreamSession(`127.0.0.1:${port}`, FAST);
+    const session = upstreamTo(port);
     const http = await session.connect();
     session.close();
     expect(session.state).toBe('closed');
-    expect(http.destroyed).toBe(true);
+    expect(http.state).toBe('closed');
     await expect(session.connect()).rejects.toMatchObject({ reason: 'upstream_connect_failed' });
   });
 
   it('destroys a session whose PING goes unanswered while streams are active', async () => {
     const port = await startMute();
     const session = track(
-      new UpstreamSession(`127.0.0.1:${port}`, {
+      upstreamTo(port, {
         connectTimeoutMs: 1000,
         keepaliveIntervalMs: 50,
         keepaliveTimeoutMs: 100,
       }),
     );
     const http = await session.connect();
-    const stream = session.request(http, { ':path': '/', ':method': 'POST' });
-    stream.on('error', () => undefined);
-    await waitFor(() => http.destroyed, {
+    const reader = new Reader();
+    session.request(http, requestFields('/'), true, reader);
+    await waitFor(() => http.state === 'closed', {
       description: 'keepalive to destroy the silent session',
       timeoutMs: 3000,
     });
-    await waitFor(() => stream.closed || stream.destroyed, { description: 'the stream to fail' });
+    await waitFor(() => reader.closed, { description: 'the stream to fail' });
     await waitFor(() => session.state === 'idle', { description: 'the session to go idle' });
   });
 });

@@ -1,0 +1,71 @@
+import { formatGrpcTimeout, parseGrpcTimeout } from '../grpc/headers.js';
+
+/** The longest delay node's timers take (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
+/** The longest grpc-timeout forwarded upstream: whole seconds (`2147483S`) within MAX_TIMER_MS. */
+const MAX_FORWARDED_TIMEOUT_MS = 2_147_483_000;
+
+/**
+ * A call's `grpc-timeout` (PROTOCOL-HTTP2.md): when it passes, `onExpired` runs once. It also gives
+ * what is left of the budget for the upstream attempts (retries and transfers forward the remainder).
+ * Deadlines past node's timer range are reached in steps.
+ */
+export class Deadline {
+  /** `performance.now()` at which the call expires; 0 = no deadline. */
+  readonly at: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly startedAt: number,
+    grpcTimeout: string | undefined,
+    private readonly onExpired: () => void,
+  ) {
+    const timeoutMs = parseGrpcTimeout(grpcTimeout);
+    this.at = timeoutMs === undefined ? 0 : startedAt + timeoutMs;
+  }
+
+  /** A zero grpc-timeout has expired on arrival: a timer would race a fast upstream's answer. */
+  get expiredOnArrival(): boolean {
+    return this.at !== 0 && this.at <= this.startedAt;
+  }
+
+  /** Starts the timer (once, at the start of the call). */
+  arm(): void {
+    if (this.at === 0 || this.at <= this.startedAt) return;
+    this.schedule(this.at - this.startedAt);
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => this.fire(), Math.min(ms, MAX_TIMER_MS));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    const left = this.at - performance.now();
+    if (left > 1_000) {
+      this.schedule(left);
+      return;
+    }
+    this.onExpired();
+  }
+
+  clear(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * The `grpc-timeout` to forward: undefined when there is none or nothing has been spent yet (the
+   * client's own value goes as it is), else the remainder. Capped: grpc-js servers arm one timer per
+   * call and fire at once past 2^31 - 1 ms, so a 30-day deadline would fail there immediately.
+   */
+  forwardedTimeout(): string | undefined {
+    if (this.at === 0) return undefined;
+    const now = performance.now();
+    const left = this.at - now;
+    if (left > MAX_FORWARDED_TIMEOUT_MS) return formatGrpcTimeout(MAX_FORWARDED_TIMEOUT_MS);
+    if (now - this.startedAt < 1) return undefined;
+    return formatGrpcTimeout(left);
+  }
+}
