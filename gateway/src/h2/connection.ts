@@ -14,6 +14,7 @@ import {
   MAX_WINDOW_BYTES,
   SettingId,
 } from './constants.js';
+import { ClosedBy, ClosedStreams } from './closed-streams.js';
 import { ConnectionError, StreamError } from './errors.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { type CheckedFields, checkRequest, checkResponse, checkTrailers } from './message-checks.js';
@@ -172,10 +173,6 @@ function flushDirty(): void {
   for (const connection of batch) connection.flush();
 }
 
-const CLOSED_STREAMS_KEPT = 4096;
-const CLOSED_BY_US = 1;
-const CLOSED_BY_PEER_RESET = 2;
-const CLOSED_ENDED = 3;
 const EMPTY = Buffer.alloc(0);
 const GRACEFUL_PING = 0x6772616365n; // "grace"
 
@@ -246,7 +243,7 @@ export class Http2Connection {
    * reset are ignored, frames after the peer's RST_STREAM are a stream error, frames after a normal
    * end a connection error (RFC 9113 5.1, closed state).
    */
-  private readonly closedStreams = new Map<number, number>();
+  private readonly closedStreams = new ClosedStreams();
   /** Client role: streams waiting for a concurrency slot before their HEADERS can go. */
   private readonly waitingToOpen: { stream: Http2Stream; fields: HeaderFields; endStream: boolean }[] = [];
   /** Streams with DATA (or an end) waiting for window or socket room. */
@@ -506,7 +503,7 @@ export class Http2Connection {
     }
     if (this.state !== 'closed') {
       this.writeRst(stream.id, code);
-      this.rememberReset(stream.id);
+      this.rememberReset(stream.id, stream);
     }
     this.closeStream(stream, code, false, false);
   }
@@ -516,7 +513,7 @@ export class Http2Connection {
     if (!stream.resetWhenEnded || !stream.localEnded || stream.remoteEnded || stream.closed) return;
     if (this.state === 'closed') return;
     this.writeRst(stream.id, ErrorCode.NO_ERROR);
-    this.rememberReset(stream.id);
+    this.rememberReset(stream.id, stream);
     this.closeStream(stream, ErrorCode.NO_ERROR, false, false);
   }
 
@@ -863,10 +860,10 @@ export class Http2Connection {
    * error after the stream ended normally, else (after the peer's own reset) a stream error, answered once.
    */
   private frameOnClosedStream(streamId: number, what: string): void {
-    const how = this.closedStreams.get(streamId);
-    if (how === CLOSED_BY_US) return;
+    const how = this.closedStreams.kindOf(streamId);
+    if (how === ClosedBy.US) return;
     this.idleFrame('frames on closed streams');
-    if (how === CLOSED_ENDED) {
+    if (how === ClosedBy.ENDED) {
       throw new ConnectionError(ErrorCode.STREAM_CLOSED, `${what} on stream ${streamId} after END_STREAM`);
     }
     this.rememberReset(streamId);
@@ -954,7 +951,7 @@ export class Http2Connection {
     if ((streamId & 1) === 0)
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `even stream id ${streamId} from a client`);
     if (streamId <= this.lastPeerStreamId) {
-      if (!this.closedStreams.has(streamId)) {
+      if (this.closedStreams.kindOf(streamId) === 0) {
         // Never opened (or long forgotten): a new stream must use a larger id (RFC 9113 5.1.1).
         throw new ConnectionError(
           ErrorCode.PROTOCOL_ERROR,
@@ -1234,15 +1231,9 @@ export class Http2Connection {
     this.rememberReset(err.streamId);
   }
 
-  private rememberReset(streamId: number): void {
-    this.rememberClosed(streamId, CLOSED_BY_US);
-  }
-
-  private rememberClosed(streamId: number, how: number): void {
-    const closed = this.closedStreams;
-    closed.delete(streamId);
-    closed.set(streamId, how);
-    if (closed.size > CLOSED_STREAMS_KEPT) closed.delete(closed.keys().next().value as number);
+  private rememberReset(streamId: number, stream?: Http2Stream): void {
+    if (stream !== undefined) stream.resetSent = true;
+    this.closedStreams.record(streamId, ClosedBy.US);
   }
 
   // ======================= blocked output =======================
@@ -1315,8 +1306,9 @@ export class Http2Connection {
     stream.pending = undefined;
     stream.pendingBytes = 0;
     const wasActive = stream.id !== 0 && this.streams.delete(stream.id);
-    if (wasActive && !this.closedStreams.has(stream.id)) {
-      this.rememberClosed(stream.id, remote ? CLOSED_BY_PEER_RESET : CLOSED_ENDED);
+    // A stream we reset was recorded when the RST_STREAM went out.
+    if (wasActive && !stream.resetSent) {
+      this.closedStreams.record(stream.id, remote ? ClosedBy.PEER_RESET : ClosedBy.ENDED);
     }
     const handler = stream.handler;
     stream.handler = undefined;

@@ -68,14 +68,37 @@ export interface CheckedFields {
   status: number;
 }
 
+/**
+ * Names and values already found valid. Header lists repeat (the same metadata on every call, often
+ * the very string objects HPACK keeps in its table), so most checks become one set lookup. Bounded:
+ * a peer that sends ever new values only costs the scan it would have cost anyway.
+ */
+const validNames = new Set<string>();
+const validValues = new Set<string>();
+const MAX_REMEMBERED = 4096;
+const MAX_REMEMBERED_VALUE_LENGTH = 1024;
+
+function rememberValue(value: string): void {
+  if (value.length > MAX_REMEMBERED_VALUE_LENGTH) return;
+  if (validValues.size >= MAX_REMEMBERED) validValues.clear();
+  validValues.add(value);
+}
+
 function regularField(name: string, value: string, out: CheckedFields): boolean {
-  if (badName(name, 0)) {
-    out.reason = `invalid header name ${JSON.stringify(name)}`;
-    return false;
+  if (!validNames.has(name)) {
+    if (badName(name, 0)) {
+      out.reason = `invalid header name ${JSON.stringify(name)}`;
+      return false;
+    }
+    if (validNames.size >= MAX_REMEMBERED) validNames.clear();
+    validNames.add(name);
   }
-  if (badValue(value)) {
-    out.reason = `invalid value of header ${name}`;
-    return false;
+  if (!validValues.has(value)) {
+    if (badValue(value)) {
+      out.reason = `invalid value of header ${name}`;
+      return false;
+    }
+    rememberValue(value);
   }
   if (connectionSpecific(name, value)) {
     out.reason = `connection-specific header ${name}`;
@@ -138,9 +161,12 @@ export function checkRequest(fields: HeaderFields, out: CheckedFields): void {
         out.reason = `repeated pseudo-header ${name}`;
         return;
       }
-      if (badValue(value)) {
-        out.reason = `invalid value of ${name}`;
-        return;
+      if (!validValues.has(value)) {
+        if (badValue(value)) {
+          out.reason = `invalid value of ${name}`;
+          return;
+        }
+        rememberValue(value);
       }
       seen |= bit;
       continue;

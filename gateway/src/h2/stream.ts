@@ -81,6 +81,8 @@ export class Http2Stream {
   trailersQueued: HeaderFields | undefined;
   /** In the connection's list of streams with blocked output. */
   blocked = false;
+  /** We sent RST_STREAM on it. */
+  resetSent = false;
   /** Once our END_STREAM is written, a peer still sending gets RST_STREAM(NO_ERROR) (RFC 9113 8.1). */
   resetWhenEnded = false;
 

@@ -5,48 +5,64 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** The longest grpc-timeout forwarded upstream: whole seconds (`2147483S`) within MAX_TIMER_MS. */
 const MAX_FORWARDED_TIMEOUT_MS = 2_147_483_000;
 
+/** Who is told when a deadline passes. */
+export interface DeadlineOwner {
+  deadlineExpired(): void;
+}
+
+function fire(deadline: Deadline): void {
+  deadline.fire();
+}
+
 /**
- * A call's `grpc-timeout` (PROTOCOL-HTTP2.md): when it passes, `onExpired` runs once. It also gives
+ * A call's `grpc-timeout` (PROTOCOL-HTTP2.md): when it passes, the owner is told once. It also gives
  * what is left of the budget for the upstream attempts (retries and transfers forward the remainder).
- * Deadlines past node's timer range are reached in steps.
+ * Deadlines past node's timer range are reached in steps. Calls without a valid `grpc-timeout` have
+ * no Deadline object at all (`Deadline.of` returns undefined).
  */
 export class Deadline {
-  /** `performance.now()` at which the call expires; 0 = no deadline. */
+  /** `performance.now()` at which the call expires. */
   readonly at: number;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
+  private constructor(
     private readonly startedAt: number,
-    grpcTimeout: string | undefined,
-    private readonly onExpired: () => void,
+    timeoutMs: number,
+    private readonly owner: DeadlineOwner,
   ) {
+    this.at = startedAt + timeoutMs;
+  }
+
+  /** The deadline of a call that started at `startedAt`, or undefined without a (valid) grpc-timeout. */
+  static of(startedAt: number, grpcTimeout: string | undefined, owner: DeadlineOwner): Deadline | undefined {
     const timeoutMs = parseGrpcTimeout(grpcTimeout);
-    this.at = timeoutMs === undefined ? 0 : startedAt + timeoutMs;
+    return timeoutMs === undefined ? undefined : new Deadline(startedAt, timeoutMs, owner);
   }
 
   /** A zero grpc-timeout has expired on arrival: a timer would race a fast upstream's answer. */
   get expiredOnArrival(): boolean {
-    return this.at !== 0 && this.at <= this.startedAt;
+    return this.at <= this.startedAt;
   }
 
   /** Starts the timer (once, at the start of the call). */
   arm(): void {
-    if (this.at === 0 || this.at <= this.startedAt) return;
+    if (this.at <= this.startedAt) return;
     this.schedule(this.at - this.startedAt);
   }
 
   private schedule(ms: number): void {
-    this.timer = setTimeout(() => this.fire(), Math.min(ms, MAX_TIMER_MS));
+    this.timer = setTimeout(fire, Math.min(ms, MAX_TIMER_MS), this);
   }
 
-  private fire(): void {
+  /** @internal The timer fired. */
+  fire(): void {
     this.timer = undefined;
     const left = this.at - performance.now();
     if (left > 1_000) {
       this.schedule(left);
       return;
     }
-    this.onExpired();
+    this.owner.deadlineExpired();
   }
 
   clear(): void {
@@ -61,7 +77,6 @@ export class Deadline {
    * call and fire at once past 2^31 - 1 ms, so a 30-day deadline would fail there immediately.
    */
   forwardedTimeout(): string | undefined {
-    if (this.at === 0) return undefined;
     const now = performance.now();
     const left = this.at - now;
     if (left > MAX_FORWARDED_TIMEOUT_MS) return formatGrpcTimeout(MAX_FORWARDED_TIMEOUT_MS);

@@ -19,7 +19,7 @@ import type { AccessLog } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { Route } from '../routing/route-table.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
-import { Deadline } from './deadline.js';
+import { Deadline, type DeadlineOwner } from './deadline.js';
 import { mayRetryOpening, outcomeWithoutCandidate, type RetryPolicy } from './retry.js';
 import { RequestReplay } from './session-transfer.js';
 import { type AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
@@ -78,7 +78,7 @@ function deadlineError(): GatewayError {
  * reader slows only its own call. The credit bookkeeping belongs to the call, not to an attempt, so
  * it survives a transfer (the stable controller of undici's RetryController).
  */
-export class ProxyCall implements StreamHandler, AttemptOwner, PickContext {
+export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, DeadlineOwner {
   phase: CallPhase = 'opening';
   attempt: UpstreamAttempt | undefined;
   /** The client sent END_STREAM. */
@@ -90,7 +90,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext {
   private readonly framing: RequestFraming;
   private readonly replay: RequestReplay | undefined;
   private readonly startedAt = performance.now();
-  private readonly deadline: Deadline;
+  private readonly deadline: Deadline | undefined;
   private headersView: IncomingHttpHeaders | undefined;
   private attemptsLeft = 0;
   private streamsOpened = 0;
@@ -122,9 +122,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext {
             settings.maxMessageBytes > 0 ? settings.maxMessageBytes : DEFAULT_SINGLE_MESSAGE_REPLAY_BYTES,
           )
         : undefined;
-    this.deadline = new Deadline(this.startedAt, fieldValue(fields, 'grpc-timeout'), () =>
-      this.finish({ kind: 'status', error: deadlineError() }),
-    );
+    this.deadline = Deadline.of(this.startedAt, fieldValue(fields, 'grpc-timeout'), this);
     this.halfClosed = endStream;
   }
 
@@ -137,11 +135,14 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext {
   /** Takes over the downstream stream and opens the first upstream stream. */
   start(): void {
     this.down.handler = this;
-    if (this.deadline.expiredOnArrival) {
-      this.finish({ kind: 'status', error: deadlineError() });
-      return;
+    const deadline = this.deadline;
+    if (deadline !== undefined) {
+      if (deadline.expiredOnArrival) {
+        this.finish({ kind: 'status', error: deadlineError() });
+        return;
+      }
+      deadline.arm();
     }
-    this.deadline.arm();
     this.beginOpening();
   }
 
@@ -210,7 +211,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext {
     let stream: Http2Stream;
     try {
       stream = attempt.open(
-        upstreamRequestFields(this.fields, this.deadline.forwardedTimeout()),
+        upstreamRequestFields(this.fields, this.deadline?.forwardedTimeout()),
         nothingToSend,
       );
     } catch (err) {
@@ -407,11 +408,15 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext {
 
   // ---- the end ----
 
+  deadlineExpired(): void {
+    this.finish({ kind: 'status', error: deadlineError() });
+  }
+
   /** The one place a call's outcome is decided and sent; the first outcome wins. */
   private finish(outcome: Outcome): void {
     if (this.phase === 'finished') return;
     this.phase = 'finished';
-    this.deadline.clear();
+    this.deadline?.clear();
     this.unsent = undefined;
     const attempt = this.attempt;
     this.attempt = undefined;
