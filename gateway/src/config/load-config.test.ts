@@ -112,7 +112,7 @@ describe('loadGatewayConfig', () => {
         },
       ],
       limits: {
-        maxMessageBytes: 4_194_304,
+        maxMessageBytes: 0,
         maxReplayBufferBytes: 1_048_576,
         shutdownGraceMs: 5000,
         handshakeTimeoutMs: 10_000,
@@ -297,7 +297,7 @@ describe('loadGatewayConfig', () => {
         const config = load(env);
         expect(config.host).toBe('127.0.0.1');
         expect(config.limits).toEqual({
-          maxMessageBytes: 4_194_304,
+          maxMessageBytes: 0,
           maxReplayBufferBytes: 1_048_576,
           shutdownGraceMs: 5000,
           handshakeTimeoutMs: 10_000,

@@ -30,7 +30,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * {@link ConfigError}. The result is deep-frozen.
  *
  * Variables beyond the reference (blank counts as unset): LISTEN_HOST (default 127.0.0.1),
- * MAX_MESSAGE_BYTES (4194304), MAX_REPLAY_BUFFER_BYTES (1048576, may be 0 to disable replay of
+ * MAX_MESSAGE_BYTES (unset = no limit: messages are bounded by flow control), MAX_REPLAY_BUFFER_BYTES (1048576, may be 0 to disable replay of
  * client streams), SHUTDOWN_GRACE_MS (5000), HANDSHAKE_TIMEOUT_MS (10000), IDLE_TIMEOUT_MS (300000,
  * 0 = never).
  */
@@ -90,7 +90,8 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
   const host = collect(readListenHost(env.LISTEN_HOST));
   const maxMessageBytes = collect(
     readInteger(env.MAX_MESSAGE_BYTES, {
-      fallback: 4_194_304,
+      // 0 stands for "no limit" inside; as a setting the limit must be positive.
+      fallback: 0,
       invalid: (quoted) => `MAX_MESSAGE_BYTES must be a positive integer (bytes), got ${quoted}`,
       min: 1,
     }),

@@ -41,7 +41,10 @@ export type DefaultAction =
 
 /** Limits that are not in the reference; each has a default and an env override (see load-config.ts). */
 export interface GatewayLimits {
-  /** Largest single gRPC message accepted from a client, in bytes (RESOURCE_EXHAUSTED above it). */
+  /**
+   * Largest single gRPC message accepted from a client, in bytes (RESOURCE_EXHAUSTED above it);
+   * 0 = no limit, the default: messages of any size are relayed, memory bounded by flow control.
+   */
   readonly maxMessageBytes: number;
   /** Largest total of buffered client messages kept for replay on session transfer, per call. */
   readonly maxReplayBufferBytes: number;

@@ -68,7 +68,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Sta
     routes: options.routes,
     clusters: options.clusters,
     limits: {
-      maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
+      maxMessageBytes: options.maxMessageBytes ?? 0,
       maxReplayBufferBytes: options.maxReplayBufferBytes ?? 1024 * 1024,
       shutdownGraceMs: options.shutdownGraceMs ?? 2000,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
