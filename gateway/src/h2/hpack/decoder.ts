@@ -1,5 +1,6 @@
 import { HpackError } from './hpack-error.js';
 import { decodeHuffman, huffmanDecodedLength } from './huffman.js';
+import { noteNeverIndexed } from './never-indexed.js';
 import { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
 
 /** Options of an HpackDecoder. */
@@ -210,6 +211,7 @@ export class HpackDecoder {
         name = index === 0 ? this.string(buf, end) : this.nameOf(index);
         value = this.literalValue(buf, end);
         pos = this.pos;
+        if ((first & 0x10) !== 0) noteNeverIndexed(name);
       }
       if (!fields) {
         if (this.updateRequired) throw this.missingUpdate();

@@ -312,3 +312,27 @@ describe('HpackEncoder and HpackDecoder round trips', () => {
     expect(encoder.tableSize).toBe(0);
   });
 });
+
+describe('never-indexed fields forwarded by an intermediary (RFC 7541 6.2.3)', () => {
+  it('a name a peer sent never-indexed is encoded never-indexed from then on', () => {
+    const plain = new HpackEncoder();
+    // Before: an ordinary name is indexed (literal with incremental indexing, 0x40).
+    expect((plain.encode(['x-secret-pin', 'a'])[0] as number) & 0xc0).toBe(0x40);
+    // A peer marks it never indexed: 0x10, literal name 'x-secret-pin', value '1234'.
+    const name = Buffer.from('x-secret-pin', 'latin1');
+    const block = Buffer.concat([
+      Buffer.from([0x10, name.length]),
+      name,
+      Buffer.from([4]),
+      Buffer.from('1234'),
+    ]);
+    const out: string[] = [];
+    new HpackDecoder().decode(block, 0, block.length, out);
+    expect(out).toEqual(['x-secret-pin', '1234']);
+    const forwarded = new HpackEncoder().encode(['x-secret-pin', '1234']);
+    expect((forwarded[0] as number) & 0xf0).toBe(0x10);
+    const back: string[] = [];
+    new HpackDecoder().decode(forwarded, 0, forwarded.length, back);
+    expect(back).toEqual(['x-secret-pin', '1234']);
+  });
+});

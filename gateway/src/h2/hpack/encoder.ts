@@ -1,4 +1,5 @@
 import { encodeHuffmanWithin } from './huffman.js';
+import { isLearnedNeverIndexed } from './never-indexed.js';
 import type { StaticName } from './static-table.js';
 import { STATIC_NAME_INFO, STATIC_TABLE_LENGTH } from './static-table.js';
 
@@ -207,6 +208,12 @@ export class HpackEncoder {
           }
           if (nameIndex === 0) nameIndex = STATIC_TABLE_LENGTH + this.inserted - record.latest;
         }
+      }
+      if (isLearnedNeverIndexed(name)) {
+        pos = writeInteger(out, pos, nameIndex, 0x0f, 0x10);
+        if (nameIndex === 0) pos = writeString(name, out, pos);
+        pos = this.literal(value, out, pos);
+        continue;
       }
       const size = name.length + value.length + ENTRY_OVERHEAD;
       if (2 * size > this.capacity) {
