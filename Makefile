@@ -12,7 +12,7 @@ SCENARIOS := basic_workflow login_errors sticky_session stream_subscription \
 VITEST_REPORT := $(if $(VITEST_JSON),--reporter=default --reporter=json --outputFile.json=$(VITEST_JSON),)
 
 .PHONY: help install deps build lint format typecheck test test_unit test_proto test_auth test_discoverer \
-  test_myservice test_mygateway test_integrationtests itest up down bench soak clean \
+  test_myservice test_mygateway test_integrationtests itest up down bench fuzz conformance soak clean \
   $(addprefix itest_,$(SCENARIOS)) itest_myservice_auth_errors
 
 help: ## List the targets
@@ -81,9 +81,15 @@ up: install build ## Run the full stack in the foreground (Docker Compose if an 
 down: ## Stop a stack started in the background by `make up`
 	node integration-tests/dist/down.js
 
-bench: install build ## Benchmarks against nginx, haproxy and a naive node:http2 proxy
+bench: install build ## Benchmarks of the gateway against nginx, haproxy and a naive node:http2 proxy
 	@scripts/ensure-system-deps.sh bench
 	node bench/dist/run.js
+
+fuzz: install ## Seeded HTTP/2 fuzzer against the gateway's HTTP/2 layer, both roles (FUZZ_SECONDS, default 300; FUZZ_SEED to replay)
+	npx tsx gateway/src/h2/fuzz/fuzz-runner.ts --seconds $${FUZZ_SECONDS:-300} $${FUZZ_SEED:+--seed $$FUZZ_SEED}
+
+conformance: install build ## The HTTP/2 conformance suite (146 cases) against a gateway you run: make conformance H2_TARGET=127.0.0.1:10000
+	npx tsx gateway/src/h2/conformance/run-conformance.ts --host $${H2_TARGET%:*} --port $${H2_TARGET##*:}
 
 soak: install build ## Mixed load with chaos for a few minutes (SOAK_SECONDS to change)
 	node integration-tests/dist/soak.js
