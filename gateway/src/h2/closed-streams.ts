@@ -9,36 +9,40 @@ export const ClosedBy = {
 } as const;
 
 /**
- * The last `capacity` streams that closed and how, in a ring: recording is O(1) and allocation-free
- * (it happens for every stream), looking up is a scan (it happens only for frames on closed
- * streams, which are rare and bounded by the connection's idle-frame limit). A newer record of the
- * same id wins, since the scan runs newest first.
+ * The last `capacity` streams that closed and how. A ring keeps the order of recording, so the
+ * oldest is forgotten in O(1) without iterating a Map; the Map answers lookups in O(1). Each Map
+ * value carries the ring slot that recorded it, so forgetting an old slot never drops a newer
+ * record of the same id.
  */
 export class ClosedStreams {
-  private readonly ids: Int32Array;
-  private readonly kinds: Uint8Array;
+  private readonly ring: Int32Array;
+  private readonly byId = new Map<number, number>();
   private next = 0;
-  private count = 0;
+  private filled = false;
 
   constructor(private readonly capacity = 4096) {
-    this.ids = new Int32Array(capacity);
-    this.kinds = new Uint8Array(capacity);
+    this.ring = new Int32Array(capacity);
   }
 
   record(streamId: number, kind: number): void {
-    this.ids[this.next] = streamId;
-    this.kinds[this.next] = kind;
-    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
-    if (this.count < this.capacity) this.count++;
+    const slot = this.next;
+    if (this.filled) {
+      const old = this.ring[slot] as number;
+      const entry = this.byId.get(old);
+      if (entry !== undefined && entry >>> 2 === slot) this.byId.delete(old);
+    }
+    this.ring[slot] = streamId;
+    this.byId.set(streamId, (slot << 2) | kind);
+    this.next = slot + 1;
+    if (this.next === this.capacity) {
+      this.next = 0;
+      this.filled = true;
+    }
   }
 
   /** How `streamId` closed, or 0 when it is not (or no longer) remembered. */
   kindOf(streamId: number): number {
-    let at = this.next;
-    for (let i = 0; i < this.count; i++) {
-      at = at === 0 ? this.capacity - 1 : at - 1;
-      if (this.ids[at] === streamId) return this.kinds[at] as number;
-    }
-    return 0;
+    const entry = this.byId.get(streamId);
+    return entry === undefined ? 0 : entry & 3;
   }
 }

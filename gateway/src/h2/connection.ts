@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { ClosedBy, ClosedStreams } from './closed-streams.js';
 import {
   CLIENT_PREFACE,
   DEFAULT_HEADER_TABLE_BYTES,
@@ -14,7 +15,6 @@ import {
   MAX_WINDOW_BYTES,
   SettingId,
 } from './constants.js';
-import { ClosedBy, ClosedStreams } from './closed-streams.js';
 import { ConnectionError, StreamError } from './errors.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { type CheckedFields, checkRequest, checkResponse, checkTrailers } from './message-checks.js';
@@ -140,10 +140,14 @@ export type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 /** Counters of one connection, for logs and tests. */
 export interface ConnectionStats {
   framesReceived: number;
+  /** HEADERS and non-empty DATA frames received: what gRPC servers count as activity for PING policy. */
+  messagesReceived: number;
   streamsOpened: number;
   resetsReceived: number;
   refusedStreams: number;
   pingsReceived: number;
+  /** Header lists over SETTINGS_MAX_HEADER_LIST_SIZE (answered per stream, not built). */
+  oversizeHeaderLists: number;
   abuse: string | undefined;
 }
 
@@ -217,10 +221,12 @@ export class Http2Connection {
   readonly limits: ConnectionLimits;
   readonly stats: ConnectionStats = {
     framesReceived: 0,
+    messagesReceived: 0,
     streamsOpened: 0,
     resetsReceived: 0,
     refusedStreams: 0,
     pingsReceived: 0,
+    oversizeHeaderLists: 0,
     abuse: undefined,
   };
   state: ConnectionState = 'handshake';
@@ -264,7 +270,10 @@ export class Http2Connection {
   private readonly checked: CheckedFields = { contentLength: -1, reason: undefined, status: 0 };
   private prefaceLeft: number;
   private awaitingPeerSettings = true;
+  /** A frame split across socket reads: what has arrived of it (`partialFilled` bytes). */
   private partial: Buffer | undefined;
+  private partialFrame: Buffer | undefined;
+  private partialFilled = 0;
   private headerBlock: HeaderBlock | undefined;
 
   // ---- output ----
@@ -438,9 +447,24 @@ export class Http2Connection {
   /** Sends what the windows allow of buf[offset..]; returns the bytes sent. */
   private sendData(stream: Http2Stream, buf: Buffer, offset: number, endStream: boolean): number {
     if (this.outputStalled || this.state === 'closed') return 0;
+    // What is queued here and in the socket counts against the high-water mark as it is produced,
+    // not only at the next flush: one event-loop turn may not outrun a peer that reads slowly.
+    const room = this.limits.outputHighWaterBytes - this.out.length - this.socket.writableLength;
+    if (room <= 0) {
+      this.outputStalled = true;
+      this.schedule();
+      return 0;
+    }
     let left = buf.length - offset;
-    let allowed = Math.min(left, stream.sendWindow, this.sendWindow);
-    if (allowed <= 0) return 0;
+    const windows = Math.min(left, stream.sendWindow, this.sendWindow);
+    if (windows <= 0) return 0;
+    let allowed = windows;
+    if (room < windows) {
+      // Cut short by the high-water mark, not by a window: the flush resumes this stream once the
+      // socket has taken the output (no WINDOW_UPDATE will come to do it).
+      allowed = room;
+      this.outputStalled = true;
+    }
     const maxFrame = this.peerMaxFrameSize;
     let sent = 0;
     while (allowed > 0) {
@@ -638,52 +662,113 @@ export class Http2Connection {
   }
 
   private parse(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.partial !== undefined) {
-      buf = Buffer.concat([this.partial, chunk]);
-      this.partial = undefined;
-    }
+    const buf = chunk;
     let pos = 0;
-    const end = buf.length;
     if (this.prefaceLeft > 0) {
       const offset = CLIENT_PREFACE.length - this.prefaceLeft;
-      const n = Math.min(this.prefaceLeft, end);
+      const n = Math.min(this.prefaceLeft, buf.length);
       if (buf.compare(CLIENT_PREFACE, offset, offset + n, 0, n) !== 0) {
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'invalid connection preface');
       }
       this.prefaceLeft -= n;
       pos = n;
     }
-    while (end - pos >= FRAME_HEADER_BYTES && this.state !== 'closed') {
-      const length = (buf[pos] as number) * 65536 + (buf[pos + 1] as number) * 256 + (buf[pos + 2] as number);
-      const type = buf[pos + 3] as number;
-      if (length > this.settings.maxFrameSize) {
-        throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${length} bytes (type ${type})`);
-      }
-      if (end - pos < FRAME_HEADER_BYTES + length) {
-        // Fixed-size frames are judged on their header: a peer announcing a wrong length must not
-        // leave us waiting for bytes it will never send.
-        if (badFixedLength(type, buf[pos + 4] as number, length)) {
-          throw new ConnectionError(
-            ErrorCode.FRAME_SIZE_ERROR,
-            `frame of type ${type} with length ${length}`,
-          );
-        }
-        break;
-      }
-      const flags = buf[pos + 4] as number;
-      const streamId = buf.readUInt32BE(pos + 5) & 0x7fffffff;
-      const start = pos + FRAME_HEADER_BYTES;
-      pos = start + length;
-      this.stats.framesReceived++;
-      try {
-        this.frame(type, flags, streamId, buf, start, pos);
-      } catch (err) {
-        if (!(err instanceof StreamError)) throw err;
-        this.streamError(err);
-      }
+    if (this.partial !== undefined) {
+      // Complete the frame in progress first; its buffer was sized once from its header, so a peer
+      // trickling bytes costs one copy of each byte, never a re-copy of what came before.
+      pos = this.fillPartial(buf, pos);
+      if (this.partial !== undefined) return;
+      const whole = this.partialFrame as Buffer;
+      this.partialFrame = undefined;
+      this.frameAt(whole, 0);
+      if (this.state === 'closed') return;
     }
-    if (pos < end && this.state !== 'closed') this.partial = buf.subarray(pos);
+    const end = buf.length;
+    while (end - pos >= FRAME_HEADER_BYTES && this.state !== 'closed') {
+      const length = this.checkFrameHeader(buf, pos);
+      if (end - pos < FRAME_HEADER_BYTES + length) break;
+      pos = this.frameAt(buf, pos);
+    }
+    if (pos >= end || this.state === 'closed') return;
+    const rest = buf.subarray(pos);
+    this.partialFilled = rest.length;
+    if (rest.length >= FRAME_HEADER_BYTES) {
+      this.partialFrame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + this.checkFrameHeader(rest, 0));
+      rest.copy(this.partialFrame, 0);
+      this.partial = this.partialFrame;
+    } else {
+      this.partial = Buffer.from(rest);
+      this.partialFrame = undefined;
+    }
+  }
+
+  /**
+   * Adds bytes from `buf` at `pos` to the frame in progress; returns the position after what it used.
+   * Leaves `partial` undefined once the frame (in `partialFrame`) is whole.
+   */
+  private fillPartial(buf: Buffer, pos: number): number {
+    if (this.partialFrame === undefined) {
+      // Fewer than 9 bytes so far: complete the header first.
+      const head = this.partial as Buffer;
+      const take = Math.min(FRAME_HEADER_BYTES - this.partialFilled, buf.length - pos);
+      const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+      head.copy(header, 0, 0, this.partialFilled);
+      buf.copy(header, this.partialFilled, pos, pos + take);
+      this.partialFilled += take;
+      pos += take;
+      if (this.partialFilled < FRAME_HEADER_BYTES) {
+        this.partial = header.subarray(0, this.partialFilled);
+        return pos;
+      }
+      this.partialFrame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + this.checkFrameHeader(header, 0));
+      header.copy(this.partialFrame, 0);
+    }
+    const frame = this.partialFrame;
+    const take = Math.min(frame.length - this.partialFilled, buf.length - pos);
+    buf.copy(frame, this.partialFilled, pos, pos + take);
+    this.partialFilled += take;
+    pos += take;
+    this.partial = this.partialFilled < frame.length ? frame : undefined;
+    return pos;
+  }
+
+  /**
+   * Judges a frame on its 9-byte header, before its payload arrives: the first frame must be
+   * SETTINGS (RFC 9113 3.4), no frame may exceed our SETTINGS_MAX_FRAME_SIZE, and fixed-size frames
+   * must announce their size (a peer lying about it must not leave us waiting). Returns the length.
+   */
+  private checkFrameHeader(buf: Buffer, pos: number): number {
+    const length = (buf[pos] as number) * 65536 + (buf[pos + 1] as number) * 256 + (buf[pos + 2] as number);
+    const type = buf[pos + 3] as number;
+    const flags = buf[pos + 4] as number;
+    if (this.awaitingPeerSettings && (type !== FrameType.SETTINGS || (flags & Flag.ACK) !== 0)) {
+      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'the first frame must be SETTINGS');
+    }
+    if (length > this.settings.maxFrameSize) {
+      throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${length} bytes (type ${type})`);
+    }
+    if (badFixedLength(type, flags, length)) {
+      throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of type ${type} with length ${length}`);
+    }
+    return length;
+  }
+
+  /** Handles the whole frame at `pos` (its header checked already); returns the position after it. */
+  private frameAt(buf: Buffer, pos: number): number {
+    const length = (buf[pos] as number) * 65536 + (buf[pos + 1] as number) * 256 + (buf[pos + 2] as number);
+    const type = buf[pos + 3] as number;
+    const flags = buf[pos + 4] as number;
+    const streamId = buf.readUInt32BE(pos + 5) & 0x7fffffff;
+    const start = pos + FRAME_HEADER_BYTES;
+    const end = start + length;
+    this.stats.framesReceived++;
+    try {
+      this.frame(type, flags, streamId, buf, start, end);
+    } catch (err) {
+      if (!(err instanceof StreamError)) throw err;
+      this.streamError(err);
+    }
+    return end;
   }
 
   private frame(
@@ -739,6 +824,24 @@ export class Http2Connection {
     }
   }
 
+  /**
+   * A header list over SETTINGS_MAX_HEADER_LIST_SIZE (an HPACK bomb, or just too much metadata): the
+   * stream is answered, the decoder did not build the fields past the limit; counted and logged once
+   * per connection. A peer that keeps sending them pays the reset bound.
+   */
+  private headerListTooLarge(listSize: number): void {
+    this.stats.oversizeHeaderLists++;
+    if (this.stats.oversizeHeaderLists === 1) {
+      this.stats.abuse ??= 'header_list_size';
+      this.log?.warn(
+        { abuse: 'header_list_size', headerListSize: listSize, limit: this.settings.maxHeaderListSize },
+        'http2 peer sent a header list over the limit',
+      );
+    }
+    if (this.role === 'server' && !this.resets.take())
+      this.abuse('too many oversize header lists', 'header_list_size');
+  }
+
   private idleFrame(what: string): void {
     if (!this.idleFrames.take()) this.abuse(`flood of ${what}`, 'idle_frame_flood');
   }
@@ -783,12 +886,17 @@ export class Http2Connection {
       if (this.isIdle(streamId))
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
       this.payReceiveDebt();
-      this.frameOnClosedStream(streamId, 'DATA');
+      this.frameOnClosedStream(streamId, 'DATA', length > 0);
       return;
     }
     if (stream.remoteEnded) {
       this.payReceiveDebt();
       throw new StreamError(streamId, ErrorCode.STREAM_CLOSED, 'DATA after END_STREAM');
+    }
+    if (!stream.headersReceived) {
+      // Client role: a response starts with its HEADERS (RFC 9113 8.1); DATA first is malformed.
+      this.payReceiveDebt();
+      throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'DATA before the response headers');
     }
     if (length > stream.receiveWindow) {
       this.payReceiveDebt();
@@ -808,6 +916,7 @@ export class Http2Connection {
       throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'more DATA than content-length');
     }
     if (dataLength > 0) {
+      this.stats.messagesReceived++;
       const handler = stream.handler;
       if (handler === undefined || stream.closed) {
         // Nobody reads this stream (answered already): dropped and given back.
@@ -859,10 +968,12 @@ export class Http2Connection {
    * A frame for a stream no longer open: ignored if we reset it (it was in flight), a connection
    * error after the stream ended normally, else (after the peer's own reset) a stream error, answered once.
    */
-  private frameOnClosedStream(streamId: number, what: string): void {
+  private frameOnClosedStream(streamId: number, what: string, flowControlled = false): void {
+    // Counted first, whatever the answer: DATA with a payload is already bounded by the connection
+    // window, anything else costs the peer nothing.
+    if (!flowControlled) this.idleFrame('frames on closed streams');
     const how = this.closedStreams.kindOf(streamId);
     if (how === ClosedBy.US) return;
-    this.idleFrame('frames on closed streams');
     if (how === ClosedBy.ENDED) {
       throw new ConnectionError(ErrorCode.STREAM_CLOSED, `${what} on stream ${streamId} after END_STREAM`);
     }
@@ -934,6 +1045,7 @@ export class Http2Connection {
     end: number,
   ): void {
     // Decoded first, whatever happens to the stream: the HPACK table must see every block.
+    this.stats.messagesReceived++;
     const fields: HeaderFields = [];
     const listSize = this.decoder.decode(buf, start, end, fields);
     const endStream = (flags & Flag.END_STREAM) !== 0;
@@ -990,6 +1102,7 @@ export class Http2Connection {
     this.streams.set(streamId, stream);
     this.stats.streamsOpened++;
     if (listSize > this.settings.maxHeaderListSize) {
+      this.headerListTooLarge(listSize);
       if (this.handler.onHeadersTooLarge !== undefined) this.handler.onHeadersTooLarge(stream, listSize);
       else this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
     } else {
@@ -1014,6 +1127,7 @@ export class Http2Connection {
       throw new StreamError(id, ErrorCode.ENHANCE_YOUR_CALM, `${fields.length / 2} header fields`);
     }
     if (listSize > this.settings.maxHeaderListSize) {
+      this.headerListTooLarge(listSize);
       throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, `header list of ${listSize} bytes`);
     }
     const checked = this.checked;
@@ -1024,6 +1138,7 @@ export class Http2Connection {
         if (endStream || checked.status === 101) {
           throw new StreamError(id, ErrorCode.PROTOCOL_ERROR, 'informational response ends the stream');
         }
+        this.idleFrame('informational responses');
         return;
       }
       stream.headersReceived = true;
@@ -1046,9 +1161,9 @@ export class Http2Connection {
 
   private onPriority(streamId: number, buf: Buffer, start: number, end: number): void {
     if (streamId === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
+    this.idleFrame('PRIORITY frames');
     if (end - start !== 5)
       throw new StreamError(streamId, ErrorCode.FRAME_SIZE_ERROR, 'PRIORITY of the wrong size');
-    this.idleFrame('PRIORITY frames');
     if ((buf.readUInt32BE(start) & 0x7fffffff) === streamId) {
       throw new StreamError(streamId, ErrorCode.PROTOCOL_ERROR, 'stream depends on itself');
     }
@@ -1062,6 +1177,7 @@ export class Http2Connection {
     if (stream === undefined) {
       if (this.isIdle(streamId))
         throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
+      this.idleFrame('RST_STREAM frames on closed streams');
       return;
     }
     this.stats.resetsReceived++;
@@ -1079,10 +1195,12 @@ export class Http2Connection {
     const length = end - start;
     if ((flags & Flag.ACK) !== 0) {
       if (length !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
-      if (this.settingsTimer !== undefined) {
-        clearTimeout(this.settingsTimer);
-        this.settingsTimer = undefined;
+      if (this.settingsTimer === undefined) {
+        this.idleFrame('unexpected SETTINGS ACKs');
+        return;
       }
+      clearTimeout(this.settingsTimer);
+      this.settingsTimer = undefined;
       return;
     }
     if (length % 6 !== 0)
@@ -1156,10 +1274,12 @@ export class Http2Connection {
     const payload = buf.readBigUInt64BE(start);
     if ((flags & Flag.ACK) !== 0) {
       const ping = this.pings.get(payload);
-      if (ping !== undefined) {
-        this.pings.delete(payload);
-        ping.callback(undefined, performance.now() - ping.sentAt);
+      if (ping === undefined) {
+        this.idleFrame('unexpected PING ACKs');
+        return;
       }
+      this.pings.delete(payload);
+      ping.callback(undefined, performance.now() - ping.sentAt);
       return;
     }
     this.stats.pingsReceived++;
@@ -1172,6 +1292,7 @@ export class Http2Connection {
     if (end - start < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY too short');
     const lastStreamId = buf.readUInt32BE(start) & 0x7fffffff;
     const code = buf.readUInt32BE(start + 4);
+    if (this.goawayReceived) this.idleFrame('repeated GOAWAY frames');
     this.goawayReceived = true;
     if (code !== ErrorCode.NO_ERROR) {
       this.log?.debug(
@@ -1222,6 +1343,11 @@ export class Http2Connection {
 
   private streamError(err: StreamError): void {
     this.log?.debug({ stream: err.streamId, err: err.message }, 'http2 stream error');
+    // Streams the peer makes us reset cost what streams it resets itself cost (MadeYouReset,
+    // CVE-2025-8671): they share the rapid reset bound.
+    if (this.role === 'server' && !this.resets.take()) {
+      this.abuse("too many streams reset for the peer's errors", 'made_you_reset');
+    }
     const stream = this.streams.get(err.streamId);
     if (stream !== undefined) {
       this.resetStream(stream, err.code);
@@ -1439,7 +1565,12 @@ export class Http2Connection {
       this.destroy(ErrorCode.ENHANCE_YOUR_CALM, 'peer does not read');
       return;
     }
-    if (buffered > this.limits.outputHighWaterBytes) this.outputStalled = true;
+    if (buffered > this.limits.outputHighWaterBytes) {
+      this.outputStalled = true; // until the socket drains
+    } else if (this.outputStalled) {
+      this.outputStalled = false;
+      this.resumeBlocked();
+    }
   }
 
   /** @internal */
@@ -1479,6 +1610,7 @@ export class Http2Connection {
     this.state = 'closed';
     this.end = end;
     this.partial = undefined;
+    this.partialFrame = undefined;
     this.headerBlock = undefined;
     if (this.settingsTimer !== undefined) clearTimeout(this.settingsTimer);
     this.settingsTimer = undefined;

@@ -29,6 +29,8 @@ export const DEFAULT_UPSTREAM_CONNECTION_OPTIONS: UpstreamConnectionOptions = Ob
  */
 const UPSTREAM_SETTINGS = { initialWindowSize: 256 * 1024, maxConcurrentStreams: 1000 } as const;
 const UPSTREAM_LIMITS = { connectionWindowBytes: 16 * 1024 * 1024 } as const;
+/** gRPC servers' default minimum interval between PINGs without data (GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, grpc-go MinTime). */
+const QUIET_PING_INTERVAL_MS = 5 * 60 * 1000;
 
 /**
  * - `idle`: no usable HTTP/2 connection; the next call connects (also where a dropped or GOAWAY'd
@@ -56,6 +58,9 @@ export class UpstreamConnection implements ConnectionHandler {
   private readonly draining = new Set<Http2Connection>();
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private pingOutstanding = false;
+  /** When the last keepalive PING went out (0: none yet on this connection), and the activity count then. */
+  private lastPingAt = 0;
+  private activityAtLastPing = 0;
   /** Streams opened and not yet released, across the current and draining connections. */
   private activeStreams = 0;
   /** HTTP/2 connections created so far (tests use it to see hidden reconnects). */
@@ -191,13 +196,17 @@ export class UpstreamConnection implements ConnectionHandler {
     if (this.keepaliveTimer !== undefined) clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
     this.pingOutstanding = false;
+    this.lastPingAt = 0;
   }
 
   /**
-   * PINGs only while streams are active: an idle connection is checked by its next call anyway, and
-   * servers with a ping enforcement policy (grpc-go: 5 min without streams) would GOAWAY idle pingers.
-   * A PING unanswered in time destroys the connection: an upstream that stops reading (a frozen
-   * process, a wedged connection) cannot answer it, and its streams fail over.
+   * Runs every interval while streams are active. A PING unanswered in time destroys the
+   * connection: a frozen process or a wedged connection cannot answer it, and its streams fail
+   * over. gRPC servers count PINGs that come less than 5 minutes apart while they send nothing as
+   * abuse (C-core and grpc-go: two strikes, then GOAWAY `too_many_pings`, which would kill healthy
+   * long-lived streams), so after one PING the next waits until the upstream has sent something
+   * (HEADERS or DATA) or 5 minutes have passed. A quiet stream is thus checked once, then every
+   * 5 minutes; a busy connection every interval.
    */
   private keepalive(): void {
     const connection = this.current;
@@ -206,6 +215,17 @@ export class UpstreamConnection implements ConnectionHandler {
       this.stopKeepalive();
       return;
     }
+    const now = performance.now();
+    const activity = connection.stats.messagesReceived;
+    if (
+      this.lastPingAt !== 0 &&
+      activity === this.activityAtLastPing &&
+      now - this.lastPingAt < QUIET_PING_INTERVAL_MS
+    ) {
+      return;
+    }
+    this.lastPingAt = now;
+    this.activityAtLastPing = activity;
     this.pingOutstanding = true;
     const timer = setTimeout(() => connection.destroy(), this.options.keepaliveTimeoutMs);
     timer.unref();
