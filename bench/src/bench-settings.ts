@@ -39,7 +39,7 @@ function list(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
 }
 
 /**
- * Defaults keep the whole `make bench` under 10 minutes on a 2-core machine: 7 targets × 3
+ * Defaults keep the whole `make bench` under 10 minutes on a 2-core machine: 6 targets × 3
  * repetitions × (3 sizes × 4 s + 3 s) plus the own-generator scenarios.
  */
 export function readBenchSettings(env: NodeJS.ProcessEnv): BenchSettings {

@@ -12,7 +12,8 @@ export interface EchoBackendOptions {
    * Keep it small: a node:http2 session stops reading its socket while one of its writes is in
    * progress (node_http2.cc, MaybeStopReading), so two node peers that both grant windows larger
    * than the kernel's socket buffers can each block writing and never read again (a mutual
-   * deadlock seen here with 8 MiB windows against the gateway's 32 MiB ones).
+   * deadlock seen here with 8 MiB windows against the node:http2 gateway's 32 MiB ones, before the
+   * gateway had its own HTTP/2 layer). The naive proxy is still node:http2 on both sides.
    */
   windowBytes?: number;
 }

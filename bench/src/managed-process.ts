@@ -9,6 +9,8 @@ export interface ManagedProcess {
   recentOutput(): string;
   /** True once the process has exited. */
   hasExited(): boolean;
+  /** `code N` or `signal S` once the process has exited, undefined while it runs. */
+  exitStatus(): string | undefined;
   /** SIGKILL at once (the backend-killed-under-load check); resolves when it is gone. */
   kill(): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it is gone. Idempotent. */
@@ -75,6 +77,12 @@ export async function spawnManaged<T = unknown>(options: SpawnOptions): Promise<
     pid,
     recentOutput: () => tail.join('\n'),
     hasExited: () => child.exitCode !== null || child.signalCode !== null,
+    exitStatus: () =>
+      child.signalCode !== null
+        ? `signal ${child.signalCode}`
+        : child.exitCode !== null
+          ? `code ${child.exitCode}`
+          : undefined,
     kill: async () => {
       if (handle.hasExited()) return;
       child.kill('SIGKILL');

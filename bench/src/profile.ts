@@ -9,7 +9,6 @@ import { readCpuMicros } from './proc-stats.js';
 import { runH2load } from './run-h2load.js';
 import { runStickySessions } from './scenarios/sticky-sessions.js';
 import { startEchoProcess } from './targets/echo-process.js';
-import { startFrameRelayTarget } from './targets/frame-relay-target.js';
 import { startGatewayProcess } from './targets/gateway-process.js';
 import { gatewayTargets } from './targets/gateway-target.js';
 import { startNaiveTarget } from './targets/naive-target.js';
@@ -19,10 +18,11 @@ import type { Target } from './targets/target.js';
  * `node bench/dist/profile.js [target...]`: runs h2load (20 B, c=8 m=32, BENCH_PROFILE_SECONDS,
  * default 8) through one proxy process started with `--cpu-prof`, stops it so V8 writes the
  * profile, and prints the top self-time functions. Targets: gateway (default), gateway-auth-sticky,
- * naive, frame-relay, and gateway-sessions (the own client cycling 1,000 sessions on the auth + sticky
- * route, then the round_robin and static routes, in one profile). Writes bench/results/profile-latest.md; the raw .cpuprofile files stay in bench/results/tmp/.
+ * naive, and gateway-sessions (the own client cycling 1,000 sessions on the auth + sticky route, then
+ * the round_robin and static routes, in one profile). Writes bench/results/profile-latest.md; the raw
+ * .cpuprofile files stay in bench/results/tmp/.
  */
-const PROFILABLE = ['gateway', 'gateway-auth-sticky', 'gateway-sessions', 'naive', 'frame-relay'];
+const PROFILABLE = ['gateway', 'gateway-auth-sticky', 'gateway-sessions', 'naive'];
 
 async function readProfile(id: string, profileDir: string) {
   const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'));
@@ -67,12 +67,9 @@ async function profileOne(id: string, seconds: number, profileDir: string) {
   let target: Target | undefined;
   let stopProxy: () => Promise<void> = async () => {};
   try {
-    if (id === 'naive' || id === 'frame-relay') {
-      target =
-        id === 'naive'
-          ? await startNaiveTarget(backend.port, body, nodeArgs)
-          : await startFrameRelayTarget(backend.port, body, nodeArgs);
-      stopProxy = (target as Target).stop;
+    if (id === 'naive') {
+      target = await startNaiveTarget(backend.port, body, nodeArgs);
+      stopProxy = target.stop;
     } else {
       const gateway = await startGatewayProcess({
         backendPort: backend.port,

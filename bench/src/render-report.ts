@@ -1,5 +1,5 @@
 import { type BenchResults, isFailed, SIZES } from './results.js';
-import { compare, compareCpu, goals, medianLatency, medianThroughput } from './summarize.js';
+import { compare, compareCpu, compareLatency, goals, medianLatency, medianThroughput } from './summarize.js';
 
 const int = (value: number | undefined) =>
   value === undefined ? '—' : Math.round(value).toLocaleString('en-US');
@@ -40,7 +40,7 @@ export function renderReport(results: BenchResults): string {
   );
   for (const missing of results.unavailable)
     out.push(`- **${missing.id} did not run**: ${oneLine(missing.reason)}`);
-  for (const failure of results.runErrors) out.push(`- run failed: ${oneLine(failure)}`);
+  for (const failure of results.runErrors) out.push(`- run failed: ${oneLine(failure, 3000)}`);
   for (const slow of results.slowRecoveries) {
     out.push(
       `- ${slow.target} answered a call again only ${(slow.ms / 1000).toFixed(2)} s after ${slow.after}`,
@@ -86,22 +86,26 @@ export function renderReport(results: BenchResults): string {
 
   out.push('## Ratios', '');
   out.push(
-    'Ratio of medians; in parentheses the ratio within each repetition (same machine conditions). 64 KiB in MiB/s.',
+    'Median of the per-repetition ratios (repetition i of one target against repetition i of the other: ' +
+      "same machine conditions); in parentheses each repetition's ratio. 64 KiB in MiB/s.",
     '',
   );
-  const subjects = ['gateway', 'gateway-auth-sticky', 'frame-relay', 'naive', 'haproxy'];
+  const pairs: [string, string][] = [];
+  for (const subject of ['gateway', 'gateway-auth-sticky', 'naive', 'haproxy']) {
+    for (const reference of ['haproxy', 'nginx', 'naive']) {
+      if (subject !== reference) pairs.push([subject, reference]);
+    }
+  }
+  pairs.push(['gateway-auth-sticky', 'gateway']);
   const ran = (id: string) => results.targets.some((target) => target.id === id);
+  const shown = pairs.filter(([subject, reference]) => ran(subject) && ran(reference));
+  const cell = (comparison: { paired: number | undefined; perRepetition: readonly (number | undefined)[] }) =>
+    `${fixed(comparison.paired, 2)} (${comparison.perRepetition.map((value) => fixed(value, 2)).join(', ')})`;
   const ratioTable = (compareWith: typeof compare) => {
     out.push('| subject vs reference | 20 B | 1 KiB | 64 KiB |', '|---|---:|---:|---:|');
-    for (const subject of subjects.filter(ran)) {
-      for (const reference of ['nginx', 'naive']) {
-        if (subject === reference || !ran(reference)) continue;
-        const cells = SIZES.map((size) => {
-          const comparison = compareWith(results, subject, reference, size.key);
-          return `${fixed(comparison.ratio, 2)} (${comparison.perRepetition.map((value) => fixed(value, 2)).join(', ')})`;
-        });
-        out.push(`| ${subject} vs ${reference} | ${cells.join(' | ')} |`);
-      }
+    for (const [subject, reference] of shown) {
+      const cells = SIZES.map((size) => cell(compareWith(results, subject, reference, size.key)));
+      out.push(`| ${subject} vs ${reference} | ${cells.join(' | ')} |`);
     }
     out.push('');
   };
@@ -112,11 +116,27 @@ export function renderReport(results: BenchResults): string {
     '',
   );
   ratioTable(compareCpu);
+  out.push('Latency at c=1 m=1 (lower is better):', '');
+  out.push('| subject vs reference | p50 | p99 |', '|---|---:|---:|');
+  for (const [subject, reference] of shown) {
+    out.push(
+      `| ${subject} vs ${reference} | ${cell(compareLatency(results, subject, reference, 'p50Ms'))} | ` +
+        `${cell(compareLatency(results, subject, reference, 'p99Ms'))} |`,
+    );
+  }
+  out.push('');
 
-  out.push('## Issue 5 targets', '', '| target | measured | met |', '|---|---|---|');
+  out.push(
+    '## Issue 9 targets',
+    '',
+    'Each ratio is the median of the per-repetition ratios of this run.',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+  );
   for (const goal of goals(results)) {
     out.push(
-      `| ${goal.goal} | ${goal.measured} | ${goal.met === undefined ? 'not measured' : goal.met ? 'yes' : 'NO'} |`,
+      `| ${goal.goal} | ${oneLine(goal.measured)} | ${goal.met === undefined ? 'not measured' : goal.met ? 'met' : '**not met**'} |`,
     );
   }
   out.push('');

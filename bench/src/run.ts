@@ -5,6 +5,7 @@ import { benchInstances, startBenchDiscoverer } from './bench-discoverer.js';
 import { readBenchSettings } from './bench-settings.js';
 import { benchPayload, grpcFrame } from './grpc-frame.js';
 import { describeMachine } from './machine.js';
+import type { ManagedProcess } from './managed-process.js';
 import { REPO_ROOT } from './paths.js';
 import { readCpuMicros, readRssBytes } from './proc-stats.js';
 import { renderReport } from './render-report.js';
@@ -18,7 +19,6 @@ import { summarizeLatencies } from './stats.js';
 import { goals } from './summarize.js';
 import { directTarget } from './targets/direct-target.js';
 import { startEchoProcess } from './targets/echo-process.js';
-import { startFrameRelayTarget } from './targets/frame-relay-target.js';
 import { gatewayBuilt, startGatewayProcess } from './targets/gateway-process.js';
 import { gatewayTargets } from './targets/gateway-target.js';
 import { startHaproxyTarget } from './targets/haproxy-target.js';
@@ -98,7 +98,9 @@ async function main(): Promise<void> {
         progress(`${ids_.join(', ')}: NOT RUN, failed to start: ${errorText(error)}`);
       }
     };
-    await tryStart(['direct'], undefined, async () => [directTarget(backend.port)]);
+    await tryStart(['direct'], undefined, async () => [
+      { ...directTarget(backend.port), process: backend.process },
+    ]);
     await tryStart(
       ['gateway', 'gateway-auth-sticky'],
       gatewayBuilt()
@@ -128,9 +130,6 @@ async function main(): Promise<void> {
       async () => [await startHaproxyTarget(backend.port, probeBody)],
     );
     await tryStart(['naive'], undefined, async () => [await startNaiveTarget(backend.port, probeBody)]);
-    await tryStart(['frame-relay'], undefined, async () => [
-      await startFrameRelayTarget(backend.port, probeBody),
-    ]);
     if (machine.h2load === undefined)
       throw new Error('h2load is not installed (apt-get install nghttp2-client)');
 
@@ -240,9 +239,29 @@ async function main(): Promise<void> {
       };
     };
 
+    // A target whose process has exited is reported once, with the process's last output, and
+    // skipped from then on (instead of failing and timing out on every later run).
+    const gone = new Set<ManagedProcess>();
+    const exited = (target: Target, when: string): boolean => {
+      const owner = target.process;
+      if (owner === undefined || !owner.hasExited()) return false;
+      if (!gone.has(owner)) {
+        gone.add(owner);
+        const sharing = targets.filter((entry) => entry.process === owner).map((entry) => entry.id);
+        const served = sharing.length === 0 ? [target.id] : sharing;
+        const message =
+          `${owner.name} (pid ${owner.pid}, serving ${served.join(', ')}) EXITED (${owner.exitStatus()}) ${when}; ` +
+          `its remaining runs are skipped. Last output:\n${owner.recentOutput() || '(none)'}`;
+        results.runErrors.push(message);
+        progress(message);
+      }
+      return true;
+    };
+
     // After each run: wait until the target answers again, so a target still digesting the
     // previous run (e.g. 256 cancelled 64 KiB calls) does not fail or slow down the next one.
     const settle = async (target: Target, after: string) => {
+      if (exited(target, `by the end of ${after}`)) return;
       const started = performance.now();
       try {
         await awaitEcho(undefined, target.port, target.path, bodies['20B'], target.headers, 20_000);
@@ -262,6 +281,7 @@ async function main(): Promise<void> {
       const rep = `rep ${repetition + 1}/${settings.repetitions}`;
       for (const size of SIZES) {
         for (const target of order) {
+          if (exited(target, `before the ${size.label} c8 m32 run of ${rep}`)) continue;
           try {
             const run = await throughputRun(target, size.key, repetition);
             resultsOf(target).throughput[size.key].push(run);
@@ -286,6 +306,7 @@ async function main(): Promise<void> {
         }
       }
       for (const target of order) {
+        if (exited(target, `before the c1 m1 run of ${rep}`)) continue;
         try {
           const run = await latencyRun(target, repetition);
           resultsOf(target).latency.push(run);
@@ -300,7 +321,8 @@ async function main(): Promise<void> {
       }
     }
     for (const target of targets) {
-      if (target.proxyPid !== undefined) resultsOf(target).rssBytes = readRssBytes(target.proxyPid);
+      if (target.proxyPid !== undefined && !exited(target, 'before the end of the h2load runs'))
+        resultsOf(target).rssBytes = readRssBytes(target.proxyPid);
     }
 
     // The h2load targets and their backend are done with.
@@ -330,6 +352,7 @@ async function main(): Promise<void> {
             path: PLAIN_PATH,
             headers: {},
             proxyPid: gateway.process.pid,
+            process: gateway.process,
             stop: gateway.stop,
           };
         },
@@ -338,8 +361,6 @@ async function main(): Promise<void> {
     if (available('nginx')) starters.push(['nginx', (port) => startNginxTarget(port, probeBody)]);
     if (available('haproxy')) starters.push(['haproxy', (port) => startHaproxyTarget(port, probeBody)]);
     if (available('naive')) starters.push(['naive', (port) => startNaiveTarget(port, probeBody)]);
-    if (available('frame-relay'))
-      starters.push(['frame-relay', (port) => startFrameRelayTarget(port, probeBody)]);
 
     if (settings.scenarios.includes('idle')) {
       for (const [id, start] of starters) {
@@ -353,6 +374,7 @@ async function main(): Promise<void> {
             message: bodies['20B'],
             phaseTimeoutMs: 30_000,
           });
+          exited(target, 'during the idle-streams scenario');
           results.idleStreams.push(idle);
           progress(
             `idle streams · ${id}: ${idle.opened}/${idle.requested} open in ${(idle.openMs / 1000).toFixed(2)} s, ` +
@@ -360,6 +382,7 @@ async function main(): Promise<void> {
               `closed in ${(idle.closeMs / 1000).toFixed(2)} s`,
           );
         } catch (error) {
+          if (target !== undefined) exited(target, 'during the idle-streams scenario');
           results.idleStreams.push({ target: id, error: errorText(error) });
           progress(`idle streams · ${id}: FAILED ${errorText(error)}`);
         } finally {
@@ -430,7 +453,7 @@ async function main(): Promise<void> {
   await writeFile(join(dir, 'latest.md'), renderReport(results));
   for (const goal of goals(results)) {
     progress(
-      `${goal.met === undefined ? 'n/a' : goal.met ? 'MET' : 'NOT MET'} · ${goal.goal}: ${goal.measured}`,
+      `${goal.met === undefined ? 'NOT MEASURED' : goal.met ? 'MET' : 'NOT MET'} · ${goal.goal}: ${goal.measured}`,
     );
   }
   progress(`wrote ${join(dir, 'latest.md')} and latest.json in ${Math.round(results.wallSeconds)} s`);

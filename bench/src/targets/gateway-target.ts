@@ -25,6 +25,7 @@ export async function gatewayTargets(gateway: GatewayProcess, probeBody: Buffer)
       path: PLAIN_PATH,
       headers: {},
       proxyPid: gateway.process.pid,
+      process: gateway.process,
       stop: () => gateway.stop(),
     },
     {
@@ -34,6 +35,7 @@ export async function gatewayTargets(gateway: GatewayProcess, probeBody: Buffer)
       path: STICKY_PATH,
       headers: stickyHeaders,
       proxyPid: gateway.process.pid,
+      process: gateway.process,
       stop: async () => {},
     },
   ];

@@ -36,6 +36,7 @@ export async function startHaproxyTarget(backendPort: number, probeBody: Buffer)
     path: PLAIN_PATH,
     headers: {},
     proxyPid: started.process.pid,
+    process: started.process,
     stop: async () => {
       await started.process.stop();
       await rm(dir, { recursive: true, force: true });

@@ -25,6 +25,7 @@ export async function startNaiveTarget(
     path: PLAIN_PATH,
     headers: {},
     proxyPid: started.process.pid,
+    process: started.process,
     stop: () => started.process.stop(),
   };
 }

@@ -1,3 +1,5 @@
+import type { ManagedProcess } from '../managed-process.js';
+
 /**
  * One thing the bench sends load to: the backend itself or a proxy in front of it. Created by a
  * `start*Target` function, which returns only once a real gRPC call through it has succeeded.
@@ -14,6 +16,11 @@ export interface Target {
   readonly headers: Readonly<Record<string, string>>;
   /** The proxy process whose CPU and RSS are measured; undefined for the backend direct. */
   readonly proxyPid: number | undefined;
+  /**
+   * The process that serves the target (the backend's for `direct`): once it has exited the target
+   * is gone, and the bench reports it instead of timing out on every later run.
+   */
+  readonly process?: ManagedProcess;
   stop(): Promise<void>;
 }
 
