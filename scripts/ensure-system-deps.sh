@@ -5,10 +5,16 @@ set -euo pipefail
 
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+# The gateway's interop tests talk to peers of other stacks: nghttp2's h2load and nghttp, curl, and
+# gRPC C-core through Debian's python3 (always /usr/bin/python3: another python3 may come first on PATH).
+command -v h2load >/dev/null 2>&1 || packages+=(nghttp2-client)
+command -v curl >/dev/null 2>&1 || packages+=(curl)
+if ! /usr/bin/python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1; then
+  packages+=(python3-grpcio python3-grpc-tools python3-protobuf)
+fi
 for extra in "$@"; do
   case "$extra" in
     bench)
-      command -v h2load >/dev/null 2>&1 || packages+=(nghttp2-client)
       command -v nginx >/dev/null 2>&1 || packages+=(nginx-light)
       command -v haproxy >/dev/null 2>&1 || packages+=(haproxy)
       ;;
