@@ -346,6 +346,14 @@ export class Http2Connection {
     return this.state === 'open' && !this.goawayReceived && !this.goawaySent;
   }
 
+  /**
+   * True when the connection-level send window has less than one frame left: new streams here
+   * would wait for the peer's WINDOW_UPDATE (a pool may open another connection instead).
+   */
+  get sendWindowExhausted(): boolean {
+    return this.sendWindow < this.peerMaxFrameSize;
+  }
+
   /** Why the connection ended, once it has. */
   get ended(): ConnectionEnd | undefined {
     return this.end;

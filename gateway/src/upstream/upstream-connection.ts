@@ -33,35 +33,50 @@ const UPSTREAM_LIMITS = { connectionWindowBytes: 16 * 1024 * 1024 } as const;
 const QUIET_PING_INTERVAL_MS = 5 * 60 * 1000;
 
 /**
- * - `idle`: no usable HTTP/2 connection; the next call connects (also where a dropped or GOAWAY'd
- *   connection leaves us: reconnection is lazy, on demand).
- * - `connecting`: TCP connect and HTTP/2 handshake in progress; callers share one promise, bounded by
- *   `connectTimeoutMs`.
- * - `open`: new streams are created synchronously on the connection.
+ * More connections to one endpoint open only while every open one has its connection-level send
+ * window used up: a backend that grants node's default 64 KiB connection window would otherwise
+ * hold all calls to one window per round trip (nginx gets the same effect from one upstream
+ * connection per request). Small calls keep sharing one connection, which batches best.
+ */
+const MAX_CONNECTIONS_PER_ENDPOINT = 8;
+
+/**
+ * - `idle`: no usable HTTP/2 connection; the next call connects (also where dropped or GOAWAY'd
+ *   connections leave us: reconnection is lazy, on demand).
+ * - `connecting`: TCP connect and HTTP/2 handshake in progress and none open; callers share one
+ *   promise, bounded by `connectTimeoutMs`.
+ * - `open`: at least one connection takes streams; new streams are created synchronously.
  * - `closed`: terminal, after `close()` (endpoint ejected or vanished, or gateway shutdown); every
  *   connection was destroyed and `connect()` rejects.
- * A connection that received GOAWAY is "draining": it is detached at once (new streams go to a new
- * connection) and left to finish the streams the peer accepted; those above its last stream id are
- * closed as refused by the HTTP/2 layer.
+ * A connection that received GOAWAY is "draining": it leaves the open set at once (new streams go
+ * elsewhere) and is left to finish the streams the peer accepted; those above its last stream id
+ * are closed as refused by the HTTP/2 layer.
  */
 export type UpstreamConnectionState = 'idle' | 'connecting' | 'open' | 'closed';
 
+/** Keepalive bookkeeping of one connection. */
+interface PingState {
+  /** When the last keepalive PING went out (0: none yet), and the connection's activity count then. */
+  lastPingAt: number;
+  activityAtLastPing: number;
+  outstanding: boolean;
+}
+
 /**
- * The pooled HTTP/2 connection to one endpoint, as a small state machine (see
- * `UpstreamConnectionState`). It knows nothing about routes, sticky sessions or retries: callers
+ * The pooled HTTP/2 connections to one endpoint, as a small state machine (see
+ * `UpstreamConnectionState`): usually one connection, more while the open ones are held back by
+ * the peer's connection window. It knows nothing about routes, sticky sessions or retries: callers
  * decide what a failure means.
  */
 export class UpstreamConnection implements ConnectionHandler {
   private stateValue: UpstreamConnectionState = 'idle';
-  private current: Http2Connection | undefined;
+  /** Connections taking new streams, oldest first. */
+  private readonly open: Http2Connection[] = [];
   private connecting: Promise<Http2Connection> | undefined;
   private readonly draining = new Set<Http2Connection>();
+  private readonly pings = new WeakMap<Http2Connection, PingState>();
   private keepaliveTimer: NodeJS.Timeout | undefined;
-  private pingOutstanding = false;
-  /** When the last keepalive PING went out (0: none yet on this connection), and the activity count then. */
-  private lastPingAt = 0;
-  private activityAtLastPing = 0;
-  /** Streams opened and not yet released, across the current and draining connections. */
+  /** Streams opened and not yet released, across all connections. */
   private activeStreams = 0;
   /** HTTP/2 connections created so far (tests use it to see hidden reconnects). */
   connectionsCreated = 0;
@@ -78,11 +93,25 @@ export class UpstreamConnection implements ConnectionHandler {
     return this.stateValue;
   }
 
-  /** The open connection, or undefined when `connect()` is needed first. Synchronous: the hot path. */
+  /**
+   * An open connection to put a stream on, or undefined when `connect()` is needed first (none is
+   * open, or all are held back by their connection window and another may be opened). Synchronous:
+   * the hot path.
+   */
   get openConnection(): Http2Connection | undefined {
-    const connection = this.current;
-    if (this.stateValue !== 'open' || connection === undefined || !connection.isOpen) return undefined;
-    return connection;
+    if (this.stateValue !== 'open') return undefined;
+    const open = this.open;
+    let fallback: Http2Connection | undefined;
+    for (let i = 0; i < open.length; i++) {
+      const connection = open[i] as Http2Connection;
+      if (!connection.isOpen) continue;
+      if (!connection.sendWindowExhausted) return connection;
+      fallback ??= connection;
+    }
+    if (fallback === undefined) return undefined;
+    // Every connection waits for window: grow the pool unless it is full or already growing.
+    if (open.length < MAX_CONNECTIONS_PER_ENDPOINT && this.connecting === undefined) return undefined;
+    return fallback;
   }
 
   /** Resolves with an open connection, connecting if needed; rejects with `upstream_connect_failed`. */
@@ -110,7 +139,7 @@ export class UpstreamConnection implements ConnectionHandler {
   ): Http2Stream {
     const stream = connection.request(fields, endStream, handler);
     this.activeStreams++;
-    if (this.keepaliveTimer === undefined && this.stateValue === 'open') this.startKeepalive();
+    if (this.keepaliveTimer === undefined) this.startKeepalive();
     return stream;
   }
 
@@ -124,9 +153,7 @@ export class UpstreamConnection implements ConnectionHandler {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
     this.stopKeepalive();
-    const current = this.current;
-    this.current = undefined;
-    current?.destroy();
+    for (const connection of this.open.splice(0)) connection.destroy();
     for (const connection of this.draining) connection.destroy();
     this.draining.clear();
   }
@@ -135,23 +162,28 @@ export class UpstreamConnection implements ConnectionHandler {
 
   /** GOAWAY received: stop using the connection for new streams; its accepted streams finish. */
   onGoaway(connection: Http2Connection): void {
-    if (this.current !== connection) return;
-    this.current = undefined;
-    if (this.stateValue === 'open') this.stateValue = 'idle';
-    this.stopKeepalive();
+    if (!this.forget(connection)) return;
     if (connection.state !== 'closed') this.draining.add(connection);
   }
 
   onClose(connection: Http2Connection): void {
     this.draining.delete(connection);
-    if (this.current !== connection) return;
-    this.current = undefined;
-    if (this.stateValue === 'open') this.stateValue = 'idle';
-    this.stopKeepalive();
+    this.forget(connection);
+  }
+
+  /** Takes `connection` out of the open set; false if it was not in it. */
+  private forget(connection: Http2Connection): boolean {
+    const at = this.open.indexOf(connection);
+    if (at < 0) return false;
+    this.open.splice(at, 1);
+    if (this.open.length === 0 && this.stateValue === 'open') {
+      this.stateValue = this.connecting === undefined ? 'idle' : 'connecting';
+    }
+    return true;
   }
 
   private async startConnect(): Promise<Http2Connection> {
-    this.stateValue = 'connecting';
+    if (this.stateValue !== 'open') this.stateValue = 'connecting';
     this.connectionsCreated++;
     let connection: Http2Connection;
     try {
@@ -175,13 +207,12 @@ export class UpstreamConnection implements ConnectionHandler {
         err,
       );
     }
-    if (this.stateValue !== 'connecting') {
+    if (this.state === 'closed') {
       connection.destroy();
       throw connectFailed(this.authority, 'connection closed');
     }
-    this.current = connection;
+    this.open.push(connection);
     this.stateValue = 'open';
-    if (this.activeStreams > 0) this.startKeepalive();
     return connection;
   }
 
@@ -195,48 +226,52 @@ export class UpstreamConnection implements ConnectionHandler {
   private stopKeepalive(): void {
     if (this.keepaliveTimer !== undefined) clearInterval(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
-    this.pingOutstanding = false;
-    this.lastPingAt = 0;
   }
 
   /**
-   * Runs every interval while streams are active. A PING unanswered in time destroys the
-   * connection: a frozen process or a wedged connection cannot answer it, and its streams fail
-   * over. gRPC servers count PINGs that come less than 5 minutes apart while they send nothing as
-   * abuse (C-core and grpc-go: two strikes, then GOAWAY `too_many_pings`, which would kill healthy
-   * long-lived streams), so after one PING the next waits until the upstream has sent something
-   * (HEADERS or DATA) or 5 minutes have passed. A quiet stream is thus checked once, then every
-   * 5 minutes; a busy connection every interval.
+   * Runs every interval while streams are active, for each connection carrying streams. A PING
+   * unanswered in time destroys the connection: a frozen process or a wedged connection cannot
+   * answer it, and its streams fail over. gRPC servers count PINGs that come less than 5 minutes
+   * apart while they send nothing as abuse (C-core and grpc-go: two strikes, then GOAWAY
+   * `too_many_pings`, which would kill healthy long-lived streams), so after one PING the next waits
+   * until the upstream has sent something (HEADERS or DATA) or 5 minutes have passed. A quiet stream
+   * is thus checked once, then every 5 minutes; a busy connection every interval.
    */
   private keepalive(): void {
-    const connection = this.current;
-    if (connection === undefined || this.pingOutstanding) return;
     if (this.activeStreams === 0) {
       this.stopKeepalive();
       return;
     }
     const now = performance.now();
-    const activity = connection.stats.messagesReceived;
-    if (
-      this.lastPingAt !== 0 &&
-      activity === this.activityAtLastPing &&
-      now - this.lastPingAt < QUIET_PING_INTERVAL_MS
-    ) {
-      return;
+    for (const connection of [...this.open, ...this.draining]) {
+      if (connection.activeStreams === 0 || connection.state === 'closed') continue;
+      let ping = this.pings.get(connection);
+      if (ping === undefined) {
+        ping = { lastPingAt: 0, activityAtLastPing: 0, outstanding: false };
+        this.pings.set(connection, ping);
+      }
+      if (ping.outstanding) continue;
+      const activity = connection.stats.messagesReceived;
+      const quiet = activity === ping.activityAtLastPing;
+      if (ping.lastPingAt !== 0 && quiet && now - ping.lastPingAt < QUIET_PING_INTERVAL_MS) continue;
+      this.ping(connection, ping, now, activity);
     }
-    this.lastPingAt = now;
-    this.activityAtLastPing = activity;
-    this.pingOutstanding = true;
+  }
+
+  private ping(connection: Http2Connection, ping: PingState, now: number, activity: number): void {
+    ping.lastPingAt = now;
+    ping.activityAtLastPing = activity;
+    ping.outstanding = true;
     const timer = setTimeout(() => connection.destroy(), this.options.keepaliveTimeoutMs);
     timer.unref();
     const sent = connection.ping((err) => {
       clearTimeout(timer);
-      this.pingOutstanding = false;
+      ping.outstanding = false;
       if (err !== undefined) connection.destroy();
     });
     if (!sent) {
       clearTimeout(timer);
-      this.pingOutstanding = false;
+      ping.outstanding = false;
     }
   }
 }
