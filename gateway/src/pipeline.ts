@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { CallContext, HeaderFilter } from './filters/filter.js';
 import type { GatewayErrorReason } from './grpc/errors.js';
 import { isGrpcContentType, MAX_REQUEST_HEADER_BYTES, toIncomingHeaders } from './grpc/headers.js';
@@ -61,9 +62,10 @@ export class Pipeline {
       return;
     }
     const filters = runtime.filters;
+    let headers: IncomingHttpHeaders | undefined;
     if (filters.length > 0) {
       const context: CallContext = { path, route: runtime.target.route };
-      const headers = toIncomingHeaders(fields);
+      headers = toIncomingHeaders(fields);
       for (const filter of filters) {
         const decision = filter.apply(headers, context);
         if (decision.action === 'reject') {
@@ -79,7 +81,7 @@ export class Pipeline {
         }
       }
     }
-    new ProxyCall(stream, fields, path, runtime.target, this.settings, endStream).start();
+    new ProxyCall(stream, fields, path, runtime.target, this.settings, endStream, headers).start();
   }
 
   /**

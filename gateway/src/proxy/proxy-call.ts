@@ -108,7 +108,10 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
     private readonly target: ProxyTarget,
     private readonly settings: ProxySettings,
     endStream: boolean,
+    /** The headers as an object when the pipeline built one already (for its filters). */
+    headers?: IncomingHttpHeaders,
   ) {
+    this.headersView = headers;
     const encoding = fieldValue(fields, 'grpc-encoding');
     const maxMessage = settings.maxMessageBytes > 0 ? settings.maxMessageBytes : Number.POSITIVE_INFINITY;
     this.framing = new RequestFraming(
