@@ -18,6 +18,20 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** Listens on 127.0.0.1 and a free port; after the test, destroys what it accepted and closes it. */
+async function listenLocal(server: Server, accepted: readonly { destroy(): void }[]): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const connection of accepted) connection.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
 async function startH2(): Promise<{ server: Http2Server; port: number; sessions: ServerHttp2Session[] }> {
   const server = createServer();
   const sessions: ServerHttp2Session[] = [];
@@ -27,16 +41,8 @@ async function startH2(): Promise<{ server: Http2Server; port: number; sessions:
     stream.respond({ ':status': 200 });
     stream.end('ok');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const session of sessions) session.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { server, port: (server.address() as AddressInfo).port, sessions };
+  const port = await listenLocal(server, sessions);
+  return { server, port, sessions };
 }
 
 /** A TCP server that completes the HTTP/2 SETTINGS exchange and then ignores everything (no PING ACK). */
@@ -48,16 +54,7 @@ async function startMute(speak = true): Promise<number> {
     if (speak) socket.write(Buffer.from('000000040000000000' + '000000040100000000', 'hex'));
     socket.resume();
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
+  return listenLocal(server, sockets);
 }
 
 function track(session: UpstreamConnection): UpstreamConnection {

@@ -1,22 +1,27 @@
 /**
  * A tiny raw HTTP/2 client for conformance tests: it writes any bytes (valid or not) and reads the
- * server's frames back undecoded. It is independent of the code under test on purpose: it imports
- * only the wire constants, and its HPACK side is a minimal encoder (literal without indexing, literal
- * names, no Huffman) plus the exact byte sequences a case spells out.
+ * server's frames back undecoded, with h2spec's handshake, WINDOW_UPDATE bookkeeping and
+ * expectations. The frames and header blocks it writes, and its frame reader, are the shared test
+ * tooling of `../test-support/raw-frames.ts` (a minimal HPACK encoder: literals, no Huffman); like
+ * it, this file is independent of the code under test on purpose and imports only the wire
+ * constants from the implementation.
  */
 import { connect, type Socket } from 'node:net';
-import { CLIENT_PREFACE, ErrorCode, errorCodeName, FrameType, SettingId } from '../constants.js';
-
-export { CLIENT_PREFACE, ErrorCode, FrameType, SettingId };
-
-/** Flags by frame type (the same bit means different things for different types). */
-export const Flags = {
-  END_STREAM: 0x1,
-  ACK: 0x1,
-  END_HEADERS: 0x4,
-  PADDED: 0x8,
-  PRIORITY: 0x20,
-} as const;
+import { errorCodeName } from '../constants.js';
+import {
+  CLIENT_PREFACE,
+  ErrorCode,
+  Flag,
+  FrameReader,
+  FrameType,
+  frameErrorCode,
+  pingData,
+  type RawFrame,
+  SettingId,
+  settingsAckFrame,
+  settingsFrame,
+  windowUpdateFrame,
+} from '../test-support/raw-frames.js';
 
 /** Where the suite connects, and how patient and strict it is there. */
 export interface ConformanceTarget {
@@ -36,210 +41,12 @@ export const DEFAULT_TIMEOUT_MS = 2_000;
 export const CLIENT_WINDOW = 65_535;
 const MAX_WAIT_MULTIPLIER = 5;
 
-export interface Frame {
-  readonly type: number;
-  readonly flags: number;
-  readonly streamId: number;
-  /** The length field as received (equals payload.length). */
-  readonly length: number;
-  readonly payload: Buffer;
-}
-
 export type RawEvent =
-  | { readonly kind: 'frame'; readonly frame: Frame }
+  | { readonly kind: 'frame'; readonly frame: RawFrame }
   | { readonly kind: 'closed'; readonly reason: string }
   | { readonly kind: 'timeout' };
 /** What a `waitFor` decision sees: a frame or the close (a timeout ends the wait before). */
 export type SeenEvent = Exclude<RawEvent, { readonly kind: 'timeout' }>;
-
-// ---------------------------------------------------------------------------------------------
-// Frame building
-// ---------------------------------------------------------------------------------------------
-
-export interface FrameOptions {
-  /** Write this in the length field instead of the payload's real length (a lying header). */
-  readonly length?: number;
-  /** Set the reserved bit in front of the stream identifier. */
-  readonly reservedBit?: boolean;
-}
-
-/** One frame: 9-byte header (length, type, flags, R + stream id) and the payload, as given. */
-export function frame(
-  type: number,
-  flags: number,
-  streamId: number,
-  payload: Buffer = Buffer.alloc(0),
-  options: FrameOptions = {},
-): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(options.length ?? payload.length, 0, 3);
-  header.writeUInt8(type & 0xff, 3);
-  header.writeUInt8(flags & 0xff, 4);
-  header.writeUInt32BE(((streamId & 0x7fffffff) | (options.reservedBit ? 0x80000000 : 0)) >>> 0, 5);
-  return Buffer.concat([header, payload]);
-}
-
-function u32(value: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(value >>> 0, 0);
-  return b;
-}
-
-export function settingsFrame(entries: ReadonlyArray<readonly [number, number]>, ack = false): Buffer {
-  const payload = Buffer.alloc(entries.length * 6);
-  entries.forEach(([id, value], i) => {
-    payload.writeUInt16BE(id, i * 6);
-    payload.writeUInt32BE(value >>> 0, i * 6 + 2);
-  });
-  return frame(FrameType.SETTINGS, ack ? Flags.ACK : 0, 0, payload);
-}
-
-export function settingsAck(): Buffer {
-  return frame(FrameType.SETTINGS, Flags.ACK, 0);
-}
-
-/** PING with an 8-octet payload (shorter data is zero-padded, as h2spec's [8]byte). */
-export function pingFrame(data: Buffer | string, ack = false): Buffer {
-  return frame(FrameType.PING, ack ? Flags.ACK : 0, 0, pingData(data));
-}
-
-export function pingData(data: Buffer | string): Buffer {
-  const out = Buffer.alloc(8);
-  (typeof data === 'string' ? Buffer.from(data, 'latin1') : data).copy(out, 0, 0, 8);
-  return out;
-}
-
-export interface Priority {
-  readonly dependency: number;
-  readonly exclusive?: boolean;
-  /** The wire byte: 0 means weight 1, 255 means weight 256. */
-  readonly weight: number;
-}
-
-function priorityBytes(p: Priority): Buffer {
-  const b = Buffer.alloc(5);
-  b.writeUInt32BE(((p.dependency & 0x7fffffff) | (p.exclusive ? 0x80000000 : 0)) >>> 0, 0);
-  b.writeUInt8(p.weight & 0xff, 4);
-  return b;
-}
-
-export interface HeadersOptions {
-  readonly endStream?: boolean;
-  /** Default true. */
-  readonly endHeaders?: boolean;
-  /** Pad with this many zero octets (sets PADDED). */
-  readonly padLength?: number;
-  readonly priority?: Priority;
-}
-
-export function headersFrame(streamId: number, block: Buffer, options: HeadersOptions = {}): Buffer {
-  let flags = 0;
-  if (options.endStream) flags |= Flags.END_STREAM;
-  if (options.endHeaders ?? true) flags |= Flags.END_HEADERS;
-  const parts: Buffer[] = [];
-  if (options.padLength !== undefined) {
-    flags |= Flags.PADDED;
-    parts.push(Buffer.from([options.padLength]));
-  }
-  if (options.priority) {
-    flags |= Flags.PRIORITY;
-    parts.push(priorityBytes(options.priority));
-  }
-  parts.push(block);
-  if (options.padLength !== undefined) parts.push(Buffer.alloc(options.padLength));
-  return frame(FrameType.HEADERS, flags, streamId, Buffer.concat(parts));
-}
-
-export function continuationFrame(streamId: number, block: Buffer, endHeaders: boolean): Buffer {
-  return frame(FrameType.CONTINUATION, endHeaders ? Flags.END_HEADERS : 0, streamId, block);
-}
-
-/** DATA; with `padding` the frame is PADDED and carries those octets after the data. */
-export function dataFrame(
-  streamId: number,
-  data: Buffer | string,
-  endStream: boolean,
-  padding?: Buffer | string,
-): Buffer {
-  const body = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-  let flags = endStream ? Flags.END_STREAM : 0;
-  if (padding === undefined) return frame(FrameType.DATA, flags, streamId, body);
-  flags |= Flags.PADDED;
-  const pad = typeof padding === 'string' ? Buffer.from(padding, 'latin1') : padding;
-  return frame(FrameType.DATA, flags, streamId, Buffer.concat([Buffer.from([pad.length]), body, pad]));
-}
-
-export function priorityFrame(streamId: number, priority: Priority): Buffer {
-  return frame(FrameType.PRIORITY, 0, streamId, priorityBytes(priority));
-}
-
-export function rstStreamFrame(streamId: number, code: number): Buffer {
-  return frame(FrameType.RST_STREAM, 0, streamId, u32(code));
-}
-
-export function goawayFrame(lastStreamId: number, code: number, debug: Buffer | string = ''): Buffer {
-  const extra = typeof debug === 'string' ? Buffer.from(debug, 'latin1') : debug;
-  return frame(FrameType.GOAWAY, 0, 0, Buffer.concat([u32(lastStreamId & 0x7fffffff), u32(code), extra]));
-}
-
-export function windowUpdateFrame(streamId: number, increment: number): Buffer {
-  return frame(FrameType.WINDOW_UPDATE, 0, streamId, u32(increment & 0x7fffffff));
-}
-
-export function pushPromiseFrame(
-  streamId: number,
-  promisedId: number,
-  block: Buffer,
-  endHeaders = true,
-): Buffer {
-  return frame(
-    FrameType.PUSH_PROMISE,
-    endHeaders ? Flags.END_HEADERS : 0,
-    streamId,
-    Buffer.concat([u32(promisedId & 0x7fffffff), block]),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Minimal HPACK encoder (RFC 7541): literal header field without indexing, new name, no Huffman
-// ---------------------------------------------------------------------------------------------
-
-export type HeaderList = ReadonlyArray<readonly [string, string]>;
-
-/** RFC 7541 5.1 integer with an N-bit prefix; `high` holds the representation's leading bits. */
-export function hpackInteger(value: number, prefixBits: number, high = 0): Buffer {
-  const max = (1 << prefixBits) - 1;
-  if (value < max) return Buffer.from([high | value]);
-  const out = [high | max];
-  let rest = value - max;
-  while (rest >= 128) {
-    out.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  out.push(rest);
-  return Buffer.from(out);
-}
-
-/** RFC 7541 5.2 string literal, raw octets (H = 0). */
-export function hpackString(text: string): Buffer {
-  const bytes = Buffer.from(text, 'latin1');
-  return Buffer.concat([hpackInteger(bytes.length, 7, 0x00), bytes]);
-}
-
-/** RFC 7541 6.2.2 literal header field without indexing, new name: 0x00, name, value. */
-export function hpackLiteral(name: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0x00]), hpackString(name), hpackString(value)]);
-}
-
-/** A header block that leaves the server's dynamic table untouched. */
-export function encodeHeaders(headers: HeaderList): Buffer {
-  return Buffer.concat(headers.map(([name, value]) => hpackLiteral(name, value)));
-}
-
-/** RFC 7541 6.3 dynamic table size update. */
-export function hpackTableSizeUpdate(size: number): Buffer {
-  return hpackInteger(size, 5, 0x20);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Describing what came back
@@ -257,14 +64,7 @@ export function codeName(code: number): string {
   return errorCodeName(code);
 }
 
-/** The error code of a RST_STREAM (payload 0-3) or GOAWAY (payload 4-7); undefined if too short. */
-export function frameErrorCode(f: Frame): number | undefined {
-  if (f.type === FrameType.RST_STREAM && f.payload.length >= 4) return f.payload.readUInt32BE(0);
-  if (f.type === FrameType.GOAWAY && f.payload.length >= 8) return f.payload.readUInt32BE(4);
-  return undefined;
-}
-
-export function describeFrame(f: Frame): string {
+export function describeFrame(f: RawFrame): string {
   const base = `${frameTypeName(f.type)} (length:${f.length}, flags:0x${f.flags.toString(16).padStart(2, '0')}, stream_id:${f.streamId}`;
   switch (f.type) {
     case FrameType.GOAWAY: {
@@ -282,7 +82,7 @@ export function describeFrame(f: Frame): string {
     case FrameType.PING:
       return `${base}, data:${f.payload.toString('hex')})`;
     case FrameType.SETTINGS:
-      return `${base}${f.flags & Flags.ACK ? ', ACK' : `, ${describeSettings(f.payload)}`})`;
+      return `${base}${f.flags & Flag.ACK ? ', ACK' : `, ${describeSettings(f.payload)}`})`;
     default:
       return `${base})`;
   }
@@ -325,9 +125,9 @@ export class RawConnection {
   /** Like h2spec, answer received DATA with WINDOW_UPDATE once a 65,535-octet window is used up. */
   autoWindowUpdate = true;
   /** Every frame received, in order (for diagnostics). */
-  readonly received: Frame[] = [];
+  readonly received: RawFrame[] = [];
 
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly reader = new FrameReader();
   private readonly queue: RawEvent[] = [];
   private waiter: (() => void) | undefined;
   private closedReason: string | undefined;
@@ -386,18 +186,7 @@ export class RawConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    while (this.buffer.length >= 9) {
-      const length = this.buffer.readUIntBE(0, 3);
-      if (this.buffer.length < 9 + length) break;
-      const f: Frame = {
-        length,
-        type: this.buffer.readUInt8(3),
-        flags: this.buffer.readUInt8(4),
-        streamId: this.buffer.readUInt32BE(5) & 0x7fffffff,
-        payload: Buffer.from(this.buffer.subarray(9, 9 + length)),
-      };
-      this.buffer = this.buffer.subarray(9 + length);
+    for (const f of this.reader.push(chunk)) {
       this.received.push(f);
       if (f.type === FrameType.DATA) this.creditData(f);
       this.push({ kind: 'frame', frame: f });
@@ -405,7 +194,7 @@ export class RawConnection {
   }
 
   /** h2spec's receive-window bookkeeping: top a window back up once it reaches 0. */
-  private creditData(f: Frame): void {
+  private creditData(f: RawFrame): void {
     if (!this.autoWindowUpdate || f.length === 0) return;
     for (const id of [f.streamId, 0]) {
       const left = (this.windows.get(id) ?? CLIENT_WINDOW) - f.length;
@@ -487,8 +276,8 @@ export class RawConnection {
   }
 
   /** The first frame matching `predicate` (other frames are skipped). */
-  expectFrame(predicate: (f: Frame) => boolean, expected: string, timeoutMs?: number): Promise<Frame> {
-    return this.waitFor<Frame>(
+  expectFrame(predicate: (f: RawFrame) => boolean, expected: string, timeoutMs?: number): Promise<RawFrame> {
+    return this.waitFor<RawFrame>(
       (ev) => (ev.kind === 'frame' && predicate(ev.frame) ? { pass: ev.frame } : undefined),
       expected,
       timeoutMs,
@@ -501,11 +290,11 @@ export class RawConnection {
    */
   expectFirstOfType(
     type: number,
-    check: (f: Frame) => boolean,
+    check: (f: RawFrame) => boolean,
     expected: string,
     timeoutMs?: number,
-  ): Promise<Frame> {
-    return this.waitFor<Frame>(
+  ): Promise<RawFrame> {
+    return this.waitFor<RawFrame>(
       (ev) => {
         if (ev.kind !== 'frame' || ev.frame.type !== type) return undefined;
         return check(ev.frame) ? { pass: ev.frame } : { fail: describeFrame(ev.frame) };
@@ -516,17 +305,17 @@ export class RawConnection {
   }
 
   /** A PING with ACK and this payload; the first PING must be it. */
-  expectPingAck(data: Buffer | string): Promise<Frame> {
+  expectPingAck(data: Buffer | string): Promise<RawFrame> {
     const want = pingData(data);
     return this.expectFirstOfType(
       FrameType.PING,
-      (f) => (f.flags & Flags.ACK) !== 0 && f.payload.equals(want),
+      (f) => (f.flags & Flag.ACK) !== 0 && f.payload.equals(want),
       `PING (flags:0x01, data:${want.toString('hex')})`,
     );
   }
 
   /** The first HEADERS frame arrives on `streamId` (a response, whatever its :status). */
-  expectHeaders(streamId: number): Promise<Frame> {
+  expectHeaders(streamId: number): Promise<RawFrame> {
     return this.expectFirstOfType(
       FrameType.HEADERS,
       (f) => f.streamId === streamId,
@@ -586,7 +375,7 @@ export class RawConnection {
     return this.waitFor((ev) => {
       if (ev.kind !== 'frame' || ev.frame.streamId !== streamId) return undefined;
       const f = ev.frame;
-      if ((f.type === FrameType.DATA || f.type === FrameType.HEADERS) && f.flags & Flags.END_STREAM) {
+      if ((f.type === FrameType.DATA || f.type === FrameType.HEADERS) && f.flags & Flag.END_STREAM) {
         return { pass: undefined };
       }
       if (f.type === FrameType.RST_STREAM) {
@@ -615,14 +404,14 @@ export class RawConnection {
       }
       const f = ev.frame;
       if (f.type !== FrameType.SETTINGS) continue;
-      if (f.flags & Flags.ACK) {
+      if (f.flags & Flag.ACK) {
         gotAck = true;
       } else {
         gotSettings = true;
         for (let i = 0; i + 6 <= f.payload.length; i += 6) {
           this.serverSettings.set(f.payload.readUInt16BE(i), f.payload.readUInt32BE(i + 2));
         }
-        this.send(settingsAck());
+        this.send(settingsAckFrame());
       }
     }
   }

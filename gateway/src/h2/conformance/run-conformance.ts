@@ -9,15 +9,12 @@
  * Exit code 0 when every selected case passed and the server still answers a request afterwards.
  */
 import { pathToFileURL } from 'node:url';
+import { Flag, FrameType, headersFrame, hpackBlock } from '../test-support/raw-frames.js';
 import { ALL_CASES, type ConformanceCase, H2SPEC_CASE_COUNT } from './cases.js';
 import {
   type ConformanceTarget,
   DEFAULT_TIMEOUT_MS,
   describeFrame,
-  encodeHeaders,
-  Flags,
-  FrameType,
-  headersFrame,
   SkipCase,
   withConnection,
 } from './raw-frames.js';
@@ -124,7 +121,7 @@ export async function checkStillServing(
     await withConnection({ ...target, timeoutMs }, async (conn) => {
       await conn.handshake();
       const authority = target.port === 80 ? target.host : `${target.host}:${target.port}`;
-      const block = encodeHeaders([
+      const block = hpackBlock([
         [':method', 'GET'],
         [':scheme', 'http'],
         [':path', '/'],
@@ -138,7 +135,7 @@ export async function checkStillServing(
         if (f.type === FrameType.RST_STREAM) return { fail: describeFrame(f) };
         if (f.type === FrameType.HEADERS) sawHeaders = true;
         const ended =
-          (f.type === FrameType.HEADERS || f.type === FrameType.DATA) && (f.flags & Flags.END_STREAM) !== 0;
+          (f.type === FrameType.HEADERS || f.type === FrameType.DATA) && (f.flags & Flag.END_STREAM) !== 0;
         return ended && sawHeaders ? { pass: undefined } : undefined;
       }, 'a complete response to GET / on stream 1');
     });

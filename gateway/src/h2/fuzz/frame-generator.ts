@@ -1,222 +1,49 @@
 /**
- * Raw HTTP/2 frames for the hostile tests and the fuzzer: a frame writer, a minimal HPACK encoder
- * (literals and static or dynamic indices, never Huffman) and a seeded generator of valid-looking,
- * mutated and garbage frame sequences, for either side of a connection. It depends on nothing of
- * the code under test except the wire constants, so a bug in the codec cannot hide in its tests.
+ * A seeded generator of valid-looking, mutated and garbage HTTP/2 frame sequences for the hostile
+ * tests and the fuzzer, for either side of a connection, and the request and response header
+ * blocks they send. The frames and header blocks themselves come from the shared raw frame writer
+ * (`../test-support/raw-frames.ts`, also the conformance suite's): like it, this depends on nothing
+ * of the code under test except the wire constants, so a bug in the codec cannot hide in its tests.
  */
-import { CLIENT_PREFACE, ErrorCode, Flag, FrameType, SettingId } from '../constants.js';
+import {
+  CLIENT_PREFACE,
+  continuationFrame,
+  dataFrame,
+  ErrorCode,
+  frame,
+  goawayFrame,
+  type HeaderList,
+  headersFrame,
+  hpackBlock,
+  hpackIndexed,
+  hpackLiteral,
+  hpackLiteralIndexed,
+  hpackSizeUpdate,
+  pingFrame,
+  priorityFrame,
+  pushPromiseFrame,
+  rstStreamFrame,
+  type SettingEntry,
+  SettingId,
+  settingsAckFrame,
+  settingsFrame,
+  windowUpdateFrame,
+} from '../test-support/raw-frames.js';
 import type { Prng } from './prng.js';
 
-export { CLIENT_PREFACE, ErrorCode, Flag, FrameType, SettingId };
-
 // ============================================================================================
-// Frames
+// Header blocks
 // ============================================================================================
 
-export interface RawFrameOptions {
-  /** Written in the length field instead of the payload's real length (a lying header). */
-  readonly length?: number;
-  /** Sets the reserved bit in front of the stream id. */
-  readonly reservedBit?: boolean;
-}
-
-/** One frame: the 9-octet header (length, type, flags, R + stream id), then the payload as given. */
-export function frame(
-  type: number,
-  flags: number,
-  streamId: number,
-  payload: Buffer = Buffer.alloc(0),
-  options: RawFrameOptions = {},
-): Buffer {
-  const out = Buffer.allocUnsafe(9 + payload.length);
-  out.writeUIntBE((options.length ?? payload.length) & 0xffffff, 0, 3);
-  out[3] = type & 0xff;
-  out[4] = flags & 0xff;
-  out.writeUInt32BE(((streamId & 0x7fffffff) | (options.reservedBit ? 0x80000000 : 0)) >>> 0, 5);
-  payload.copy(out, 9);
-  return out;
-}
-
-function u32(value: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(value >>> 0, 0);
-  return b;
-}
-
-export type SettingEntry = readonly [id: number, value: number];
-
-export function settingsFrame(entries: readonly SettingEntry[] = []): Buffer {
-  const payload = Buffer.allocUnsafe(entries.length * 6);
-  entries.forEach(([id, value], i) => {
-    payload.writeUInt16BE(id & 0xffff, i * 6);
-    payload.writeUInt32BE(value >>> 0, i * 6 + 2);
-  });
-  return frame(FrameType.SETTINGS, 0, 0, payload);
-}
-
-export function settingsAckFrame(): Buffer {
-  return frame(FrameType.SETTINGS, Flag.ACK, 0);
-}
-
-export function pingFrame(data: Buffer | bigint = 0n, ack = false): Buffer {
-  let payload: Buffer;
-  if (typeof data === 'bigint') {
-    payload = Buffer.allocUnsafe(8);
-    payload.writeBigUInt64BE(BigInt.asUintN(64, data), 0);
-  } else {
-    payload = Buffer.alloc(8);
-    data.copy(payload, 0, 0, 8);
-  }
-  return frame(FrameType.PING, ack ? Flag.ACK : 0, 0, payload);
-}
-
-export interface PriorityField {
-  readonly dependency: number;
-  readonly exclusive?: boolean;
-  readonly weight?: number;
-}
-
-function priorityBytes(p: PriorityField): Buffer {
-  const b = Buffer.allocUnsafe(5);
-  b.writeUInt32BE(((p.dependency & 0x7fffffff) | (p.exclusive ? 0x80000000 : 0)) >>> 0, 0);
-  b[4] = (p.weight ?? 15) & 0xff;
-  return b;
-}
-
-export interface HeadersFrameOptions {
-  readonly endStream?: boolean;
-  /** Default true. */
-  readonly endHeaders?: boolean;
-  readonly padLength?: number;
-  readonly priority?: PriorityField;
-}
-
-export function headersFrame(streamId: number, block: Buffer, options: HeadersFrameOptions = {}): Buffer {
-  let flags = 0;
-  if (options.endStream) flags |= Flag.END_STREAM;
-  if (options.endHeaders ?? true) flags |= Flag.END_HEADERS;
-  const parts: Buffer[] = [];
-  if (options.padLength !== undefined) {
-    flags |= Flag.PADDED;
-    parts.push(Buffer.from([options.padLength & 0xff]));
-  }
-  if (options.priority !== undefined) {
-    flags |= Flag.PRIORITY;
-    parts.push(priorityBytes(options.priority));
-  }
-  parts.push(block);
-  if (options.padLength !== undefined) parts.push(Buffer.alloc(options.padLength & 0xff));
-  return frame(FrameType.HEADERS, flags, streamId, Buffer.concat(parts));
-}
-
-export function continuationFrame(streamId: number, fragment: Buffer, endHeaders: boolean): Buffer {
-  return frame(FrameType.CONTINUATION, endHeaders ? Flag.END_HEADERS : 0, streamId, fragment);
-}
-
-export interface DataFrameOptions {
-  readonly endStream?: boolean;
-  readonly padLength?: number;
-}
-
-export function dataFrame(streamId: number, data: Buffer | string, options: DataFrameOptions = {}): Buffer {
-  const body = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-  let flags = options.endStream ? Flag.END_STREAM : 0;
-  if (options.padLength === undefined) return frame(FrameType.DATA, flags, streamId, body);
-  flags |= Flag.PADDED;
-  const pad = options.padLength & 0xff;
-  return frame(FrameType.DATA, flags, streamId, Buffer.concat([Buffer.from([pad]), body, Buffer.alloc(pad)]));
-}
-
-export function priorityFrame(streamId: number, priority: PriorityField): Buffer {
-  return frame(FrameType.PRIORITY, 0, streamId, priorityBytes(priority));
-}
-
-export function rstStreamFrame(streamId: number, code: number): Buffer {
-  return frame(FrameType.RST_STREAM, 0, streamId, u32(code));
-}
-
-export function goawayFrame(lastStreamId: number, code: number, debug = ''): Buffer {
-  return frame(
-    FrameType.GOAWAY,
-    0,
-    0,
-    Buffer.concat([u32(lastStreamId & 0x7fffffff), u32(code), Buffer.from(debug, 'latin1')]),
-  );
-}
-
-export function windowUpdateFrame(streamId: number, increment: number): Buffer {
-  return frame(FrameType.WINDOW_UPDATE, 0, streamId, u32(increment & 0x7fffffff));
-}
-
-export function pushPromiseFrame(streamId: number, promisedId: number, block: Buffer): Buffer {
-  return frame(
-    FrameType.PUSH_PROMISE,
-    Flag.END_HEADERS,
-    streamId,
-    Buffer.concat([u32(promisedId & 0x7fffffff), block]),
-  );
-}
-
-// ============================================================================================
-// Minimal HPACK (RFC 7541): no Huffman, no dynamic table of its own
-// ============================================================================================
-
-export type HeaderPairs = readonly (readonly [string, string])[];
-
-/** RFC 7541 5.1 integer with an N-bit prefix; `high` holds the representation's leading bits. */
-export function hpackInteger(value: number, prefixBits: number, high = 0): Buffer {
-  const max = (1 << prefixBits) - 1;
-  if (value < max) return Buffer.from([high | value]);
-  const out = [high | max];
-  let rest = value - max;
-  while (rest >= 128) {
-    out.push((rest % 128) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  out.push(rest);
-  return Buffer.from(out);
-}
-
-/** RFC 7541 5.2 string literal, raw octets (H = 0). */
-export function hpackString(text: string): Buffer {
-  const bytes = Buffer.from(text, 'latin1');
-  return Buffer.concat([hpackInteger(bytes.length, 7), bytes]);
-}
-
-/** 6.2.2 literal without indexing, new name: leaves the peer's dynamic table alone. */
-export function hpackLiteral(name: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0x00]), hpackString(name), hpackString(value)]);
-}
-
-/** 6.2.1 literal with incremental indexing, new name: adds (name, value) to the peer's table. */
-export function hpackLiteralIndexed(name: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0x40]), hpackString(name), hpackString(value)]);
-}
-
-/** 6.1 indexed field (1..61 static, 62.. dynamic). */
-export function hpackIndexed(index: number): Buffer {
-  return hpackInteger(index, 7, 0x80);
-}
-
-/** 6.3 dynamic table size update. */
-export function hpackSizeUpdate(size: number): Buffer {
-  return hpackInteger(size, 5, 0x20);
-}
-
-/** A header block of literals without indexing. */
-export function hpackBlock(headers: HeaderPairs): Buffer {
-  return Buffer.concat(headers.map(([name, value]) => hpackLiteral(name, value)));
-}
-
-export function requestHeaders(path: string, method = 'GET', extra: HeaderPairs = []): HeaderPairs {
+export function requestHeaders(path: string, method = 'GET', extra: HeaderList = []): HeaderList {
   return [[':method', method], [':scheme', 'http'], [':path', path], [':authority', 'fuzz.test'], ...extra];
 }
 
-export function requestBlock(path: string, method = 'GET', extra: HeaderPairs = []): Buffer {
+export function requestBlock(path: string, method = 'GET', extra: HeaderList = []): Buffer {
   return hpackBlock(requestHeaders(path, method, extra));
 }
 
-export function responseBlock(status = 200, extra: HeaderPairs = []): Buffer {
+export function responseBlock(status = 200, extra: HeaderList = []): Buffer {
   return hpackBlock([[':status', String(status)], ...extra]);
 }
 
@@ -471,7 +298,7 @@ export class FrameGenerator {
   }
 
   /** A header block: usually literal-only, sometimes with indices, size updates or random bytes. */
-  private block(headers: HeaderPairs): Buffer {
+  private block(headers: HeaderList): Buffer {
     const rng = this.rng;
     const r = rng.float();
     if (r < 0.7) return hpackBlock(headers);
@@ -492,7 +319,7 @@ export class FrameGenerator {
     return rng.bytes(rng.size(300));
   }
 
-  private extraHeaders(): HeaderPairs {
+  private extraHeaders(): HeaderList {
     const rng = this.rng;
     const out: [string, string][] = [];
     const n = rng.int(4);
@@ -517,7 +344,7 @@ export class FrameGenerator {
     endStream: boolean,
   ): void {
     const rng = this.rng;
-    const padLength = rng.chance(0.15) ? rng.int(40) : undefined;
+    const padding = rng.chance(0.15) ? rng.int(40) : undefined;
     const priority = rng.chance(0.1)
       ? {
           dependency: rng.chance(0.1) && !this.strict ? streamId : rng.int(10),
@@ -539,14 +366,14 @@ export class FrameGenerator {
       fragments.push(block.subarray(from));
       add(
         `HEADERS(${streamId}) partial`,
-        headersFrame(streamId, fragments[0] as Buffer, { endStream, endHeaders: false, padLength, priority }),
+        headersFrame(streamId, fragments[0] as Buffer, { endStream, endHeaders: false, padding, priority }),
       );
       fragments.slice(1).forEach((fragment, i) => {
         add(`CONTINUATION(${streamId})`, continuationFrame(streamId, fragment, i === fragments.length - 2));
       });
       return;
     }
-    add(`HEADERS(${streamId})`, headersFrame(streamId, block, { endStream, padLength, priority }));
+    add(`HEADERS(${streamId})`, headersFrame(streamId, block, { endStream, padding, priority }));
   }
 
   private action(add: (label: string, bytes: Buffer) => void): void {
@@ -686,10 +513,10 @@ export class FrameGenerator {
     for (let i = 0; i < frames; i++) {
       const last = i === frames - 1;
       const size = rng.chance(0.05) ? rng.range(10_000, 16_000) : rng.size(500);
-      const padLength = rng.chance(0.15) ? rng.int(30) : undefined;
+      const padding = rng.chance(0.15) ? rng.int(30) : undefined;
       add(
         `DATA(${id}, ${size})`,
-        dataFrame(id, Buffer.alloc(size, 0x61), { endStream: last && endStream, padLength }),
+        dataFrame(id, Buffer.alloc(size, 0x61), { endStream: last && endStream, padding }),
       );
     }
   }
@@ -777,7 +604,7 @@ export class FrameGenerator {
   /** Client role: opens a stream (a request); server role: answers one of the client's. */
   private openOne(
     add: (label: string, bytes: Buffer) => void,
-    extra: HeaderPairs = [],
+    extra: HeaderList = [],
     endStream = false,
   ): number {
     if (this.role === 'client') {
@@ -956,65 +783,4 @@ export class FrameGenerator {
     chunks.push(all.subarray(from));
     return { chunks, pauseAt: Math.min(pauseAt, chunks.length) };
   }
-}
-
-// ============================================================================================
-// Reading frames back
-// ============================================================================================
-
-export interface ParsedFrame {
-  readonly type: number;
-  readonly flags: number;
-  readonly streamId: number;
-  readonly payload: Buffer;
-}
-
-/** Splits a byte stream into frames (no validation beyond the header); keeps partial frames. */
-export class FrameReader {
-  private buffer = Buffer.alloc(0);
-  /** Bytes of a preface to skip first (server side reading a client). */
-  private skip: number;
-  prefaceOk = true;
-
-  constructor(expectPreface = false) {
-    this.skip = expectPreface ? CLIENT_PREFACE.length : 0;
-  }
-
-  /** Bytes buffered that are not a whole frame yet. */
-  get pending(): number {
-    return this.buffer.length;
-  }
-
-  push(chunk: Buffer): ParsedFrame[] {
-    let data = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    if (this.skip > 0) {
-      const n = Math.min(this.skip, data.length);
-      const offset = CLIENT_PREFACE.length - this.skip;
-      if (data.compare(CLIENT_PREFACE, offset, offset + n, 0, n) !== 0) this.prefaceOk = false;
-      this.skip -= n;
-      data = data.subarray(n);
-    }
-    const out: ParsedFrame[] = [];
-    let pos = 0;
-    while (data.length - pos >= 9) {
-      const length = data.readUIntBE(pos, 3);
-      if (data.length - pos < 9 + length) break;
-      out.push({
-        type: data[pos + 3] as number,
-        flags: data[pos + 4] as number,
-        streamId: data.readUInt32BE(pos + 5) & 0x7fffffff,
-        payload: Buffer.from(data.subarray(pos + 9, pos + 9 + length)),
-      });
-      pos += 9 + length;
-    }
-    this.buffer = pos === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(pos));
-    return out;
-  }
-}
-
-/** The error code of a RST_STREAM or GOAWAY frame. */
-export function frameErrorCode(f: ParsedFrame): number | undefined {
-  if (f.type === FrameType.RST_STREAM && f.payload.length >= 4) return f.payload.readUInt32BE(0);
-  if (f.type === FrameType.GOAWAY && f.payload.length >= 8) return f.payload.readUInt32BE(4);
-  return undefined;
 }

@@ -23,13 +23,8 @@ import type { ConnectionEnd, ConnectionLimits, Http2Connection, LocalSettings } 
 import { errorCodeName } from '../constants.js';
 import { H2Server } from '../server.js';
 import type { HeaderFields, Http2Stream } from '../stream.js';
-import {
-  ErrorCode,
-  FrameGenerator,
-  FrameType,
-  frameErrorCode,
-  type GeneratedSequence,
-} from './frame-generator.js';
+import { ErrorCode, FrameType, frameErrorCode } from '../test-support/raw-frames.js';
+import { FrameGenerator, type GeneratedSequence } from './frame-generator.js';
 import {
   ClientCall,
   type GoawayInfo,
@@ -97,6 +92,13 @@ export interface SideFigures {
   validOutcomes: Record<string, number>;
 }
 
+/** A well-behaved client's calls: right answers, failures, the first errors. */
+export interface GoodClientFigures {
+  ok: number;
+  failed: number;
+  errors: string[];
+}
+
 export interface FuzzFigures {
   readonly seed: number;
   readonly durationMs: number;
@@ -113,9 +115,9 @@ export interface FuzzFigures {
     violations: Record<string, number>;
   };
   /** The node:http2 client calling the fuzzed server. */
-  readonly goodClient: { ok: number; failed: number; errors: string[] };
+  readonly goodClient: GoodClientFigures;
   /** Our connectH2 client calling a good server while the client side is fuzzed. */
-  readonly goodH2Client: { ok: number; failed: number; errors: string[] };
+  readonly goodH2Client: GoodClientFigures;
   exceptions: number;
   readonly failures: FuzzFailure[];
   /**
@@ -178,6 +180,16 @@ function kindOf(sequence: GeneratedSequence): string {
 
 function bump(counts: Record<string, number>, key: string, n = 1): void {
   counts[key] = (counts[key] ?? 0) + n;
+}
+
+/** What the hostile end sent and received, and the GOAWAY and RST_STREAM codes the codec sent it. */
+function countTraffic(figures: SideFigures, peer: RawPeer): void {
+  figures.bytesSent += peer.bytesSent;
+  figures.bytesReceived += peer.bytesReceived;
+  for (const f of peer.frames) {
+    if (f.type === FrameType.GOAWAY) bump(figures.goaways, errorCodeName(frameErrorCode(f) ?? -1));
+    else if (f.type === FrameType.RST_STREAM) bump(figures.resets, errorCodeName(frameErrorCode(f) ?? -1));
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -285,6 +297,36 @@ class Run {
         `  replay: npx tsx gateway/src/h2/fuzz/fuzz-runner.ts ${replay}\n` +
         `  frames: ${failure.frames.join(', ')}`,
     );
+  }
+
+  /** Records a well-behaved client's figures; any of its calls that failed is a `service` failure. */
+  private goodClientDone(
+    side: FuzzSide,
+    who: string,
+    into: GoodClientFigures,
+    result: GoodClientFigures,
+  ): void {
+    Object.assign(into, result);
+    if (result.failed > 0)
+      this.fail('service', side, -1, undefined, `${who}: ${result.failed} calls failed: ${result.errors[0]}`);
+  }
+
+  /** The codec's catch-all errors in `log` (the first `max`), each an `internal` failure. */
+  private internalErrors(
+    log: RecordingLog,
+    max: number,
+    side: FuzzSide,
+    index: number,
+    sequence: GeneratedSequence | undefined,
+  ): void {
+    for (const line of log.internalErrors().slice(0, max))
+      this.fail(
+        'internal',
+        side,
+        index,
+        sequence,
+        `internal error: ${String(line.detail.err)} ${String(line.detail.stack)}`,
+      );
   }
 
   /** A broken StreamHandler contract: one failure per distinct violation (the first sequence showing it). */
@@ -395,16 +437,7 @@ class Run {
     try {
       await this.workers((index) => this.serverConnection(host, port, index, inFlight));
     } finally {
-      const result = await good.stop();
-      Object.assign(this.figures.goodClient, result);
-      if (result.failed > 0)
-        this.fail(
-          'service',
-          'server',
-          -1,
-          undefined,
-          `good client: ${result.failed} calls failed: ${result.errors[0]}`,
-        );
+      this.goodClientDone('server', 'good client', this.figures.goodClient, await good.stop());
       if (server !== undefined) {
         // Every hostile connection (and the good client's) must be gone now.
         const deadline = performance.now() + 3000;
@@ -417,14 +450,7 @@ class Run {
             undefined,
             `${server.connections.size} connections still open at the end`,
           );
-        for (const line of log.internalErrors().slice(0, 5))
-          this.fail(
-            'internal',
-            'server',
-            -1,
-            undefined,
-            `internal error: ${String(line.detail.err)} ${String(line.detail.stack)}`,
-          );
+        this.internalErrors(log, 5, 'server', -1, undefined);
         await server.close(200);
       }
     }
@@ -477,8 +503,7 @@ class Run {
     await sleep(1);
     inFlight.delete(peer.localPort);
     if (outcome === 'closed' && sentGoaway(sequence)) outcome = 'closed-after-our-goaway';
-    figures.bytesSent += peer.bytesSent;
-    figures.bytesReceived += peer.bytesReceived;
+    countTraffic(figures, peer);
     bump(figures.outcomes, outcome);
     if (sequence.kind === 'valid') bump(figures.validOutcomes, outcome);
     // A correct peer should get no connection error; any peer should get a GOAWAY before a close.
@@ -490,10 +515,6 @@ class Run {
         outcome,
         debug: peer.goaway?.debug ?? peer.closeReason,
       });
-    for (const f of peer.frames) {
-      if (f.type === FrameType.GOAWAY) bump(figures.goaways, errorCodeName(frameErrorCode(f) ?? -1));
-      else if (f.type === FrameType.RST_STREAM) bump(figures.resets, errorCodeName(frameErrorCode(f) ?? -1));
-    }
     if (FAILING_OUTCOMES.has(outcome)) {
       const kind: FailureKind = outcome.includes('INTERNAL_ERROR') ? 'internal' : 'hang';
       this.fail(kind, 'server', index, sequence, `connection outcome ${outcome} (${peer.closeReason})`);
@@ -538,16 +559,7 @@ class Run {
     try {
       await this.workers((index) => this.clientConnection(port, index, jobs));
     } finally {
-      const result = await good.stop();
-      Object.assign(this.figures.goodH2Client, result);
-      if (result.failed > 0)
-        this.fail(
-          'service',
-          'client',
-          -1,
-          undefined,
-          `good connectH2 client: ${result.failed} calls failed: ${result.errors[0]}`,
-        );
+      this.goodClientDone('client', 'good connectH2 client', this.figures.goodH2Client, await good.stop());
       for (const err of hostile.scriptErrors.slice(0, 3))
         this.fail('runner', 'client', -1, undefined, `hostile server: ${String(err)}`);
       await hostile.close();
@@ -701,14 +713,7 @@ class Run {
         sequence,
         `client ended with INTERNAL_ERROR: ${closedEnd.message}`,
       );
-    for (const line of log.internalErrors().slice(0, 1))
-      this.fail(
-        'internal',
-        'client',
-        index,
-        sequence,
-        `internal error: ${String(line.detail.err)} ${String(line.detail.stack)}`,
-      );
+    this.internalErrors(log, 1, 'client', index, sequence);
     for (const call of calls) {
       if (!call.isClosed) {
         bump(figures.violations, 'call not closed after the connection closed');
@@ -721,15 +726,7 @@ class Run {
       }
     }
     const peer = job.peer;
-    if (peer !== undefined) {
-      figures.bytesSent += peer.bytesSent;
-      figures.bytesReceived += peer.bytesReceived;
-      for (const f of peer.frames) {
-        if (f.type === FrameType.GOAWAY) bump(figures.goaways, errorCodeName(frameErrorCode(f) ?? -1));
-        else if (f.type === FrameType.RST_STREAM)
-          bump(figures.resets, errorCodeName(frameErrorCode(f) ?? -1));
-      }
-    }
+    if (peer !== undefined) countTraffic(figures, peer);
     if (job.outcome === 'closed' && sentGoaway(sequence)) job.outcome = 'closed-after-our-goaway';
     bump(figures.outcomes, job.outcome);
     if (sequence.kind === 'valid') {

@@ -28,15 +28,15 @@ import {
   headersFrame,
   hpackIndexed,
   hpackLiteralIndexed,
-  type ParsedFrame,
   pingFrame,
-  requestBlock,
+  type RawFrame,
   rstStreamFrame,
   type SettingEntry,
   settingsAckFrame,
   settingsFrame,
   windowUpdateFrame,
-} from './frame-generator.js';
+} from '../test-support/raw-frames.js';
+import { requestBlock } from './frame-generator.js';
 
 // ============================================================================================
 // A raw endpoint
@@ -50,7 +50,7 @@ export interface GoawayInfo {
 
 /** One TCP connection speaking raw frames: writes whatever it is given, records every frame read. */
 export class RawPeer {
-  readonly frames: ParsedFrame[] = [];
+  readonly frames: RawFrame[] = [];
   goaway: GoawayInfo | undefined;
   /** RST_STREAM codes received, by stream id. */
   readonly resets = new Map<number, number>();
@@ -118,7 +118,7 @@ export class RawPeer {
     return this.reader.prefaceOk;
   }
 
-  private onFrame(f: ParsedFrame): void {
+  private onFrame(f: RawFrame): void {
     this.frames.push(f);
     if (this.frames.length > 100_000) this.frames.splice(0, 50_000);
     if (f.type === FrameType.GOAWAY && f.payload.length >= 8) {
@@ -173,15 +173,15 @@ export class RawPeer {
 
   /** The first frame (from index `from`) matching `match`, or undefined at the timeout or close. */
   async waitFrame(
-    match: (f: ParsedFrame) => boolean,
+    match: (f: RawFrame) => boolean,
     timeoutMs = 2000,
     from = 0,
-  ): Promise<ParsedFrame | undefined> {
-    let found: ParsedFrame | undefined;
+  ): Promise<RawFrame | undefined> {
+    let found: RawFrame | undefined;
     let seen = from;
     await this.until(() => {
       for (; seen < this.frames.length; seen++) {
-        const f = this.frames[seen] as ParsedFrame;
+        const f = this.frames[seen] as RawFrame;
         if (match(f)) {
           found = f;
           return true;
@@ -233,7 +233,7 @@ export class RawPeer {
   }
 
   /** Frames of one stream received so far. */
-  streamFrames(streamId: number): ParsedFrame[] {
+  streamFrames(streamId: number): RawFrame[] {
     return this.frames.filter((f) => f.streamId === streamId);
   }
 

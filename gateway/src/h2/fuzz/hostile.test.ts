@@ -29,15 +29,13 @@ import {
   hpackSizeUpdate,
   priorityFrame,
   pushPromiseFrame,
-  requestBlock,
-  requestHeaders,
-  responseBlock,
   rstStreamFrame,
   type SettingEntry,
   SettingId,
   settingsFrame,
   windowUpdateFrame,
-} from './frame-generator.js';
+} from '../test-support/raw-frames.js';
+import { requestBlock, requestHeaders, responseBlock } from './frame-generator.js';
 import {
   Attacks,
   BIG_CHUNK_BYTES,

@@ -20,69 +20,43 @@ function decodeAll(decoder: HpackDecoder, block: Buffer): string[] {
   return out;
 }
 
+/** The header lists of C.3 and C.4: each request repeats the first one's four pseudo-header fields. */
+function request(scheme: string, path: string, ...more: string[]): readonly string[] {
+  return [':method', 'GET', ':scheme', scheme, ':path', path, ':authority', 'www.example.com', ...more];
+}
+
 const REQUESTS: readonly (readonly string[])[] = [
-  [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'www.example.com'],
-  [
-    ':method',
-    'GET',
-    ':scheme',
-    'http',
-    ':path',
-    '/',
-    ':authority',
-    'www.example.com',
-    'cache-control',
-    'no-cache',
-  ],
-  [
-    ':method',
-    'GET',
-    ':scheme',
-    'https',
-    ':path',
-    '/index.html',
-    ':authority',
-    'www.example.com',
-    'custom-key',
-    'custom-value',
-  ],
+  request('http', '/'),
+  request('http', '/', 'cache-control', 'no-cache'),
+  request('https', '/index.html', 'custom-key', 'custom-value'),
 ];
 
+/** The header lists of C.5 and C.6: each response repeats the first one's four fields. */
+function response(status: string, date: string, ...more: string[]): readonly string[] {
+  return [
+    ':status',
+    status,
+    'cache-control',
+    'private',
+    'date',
+    date,
+    'location',
+    'https://www.example.com',
+    ...more,
+  ];
+}
+
 const RESPONSES: readonly (readonly string[])[] = [
-  [
-    ':status',
-    '302',
-    'cache-control',
-    'private',
-    'date',
-    'Mon, 21 Oct 2013 20:13:21 GMT',
-    'location',
-    'https://www.example.com',
-  ],
-  [
-    ':status',
-    '307',
-    'cache-control',
-    'private',
-    'date',
-    'Mon, 21 Oct 2013 20:13:21 GMT',
-    'location',
-    'https://www.example.com',
-  ],
-  [
-    ':status',
+  response('302', 'Mon, 21 Oct 2013 20:13:21 GMT'),
+  response('307', 'Mon, 21 Oct 2013 20:13:21 GMT'),
+  response(
     '200',
-    'cache-control',
-    'private',
-    'date',
     'Mon, 21 Oct 2013 20:13:22 GMT',
-    'location',
-    'https://www.example.com',
     'content-encoding',
     'gzip',
     'set-cookie',
     'foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1',
-  ],
+  ),
 ];
 
 const REQUEST_TABLE_SIZES = [57, 110, 164];
