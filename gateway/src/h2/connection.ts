@@ -18,7 +18,7 @@ import {
 import { ConnectionError, StreamError } from './errors.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { type CheckedFields, checkRequest, checkResponse, checkTrailers } from './message-checks.js';
-import { OutputBuffer } from './output-buffer.js';
+import { COPY_LIMIT, OutputBuffer } from './output-buffer.js';
 import { TokenBucket } from './rate-limit.js';
 import { type HeaderFields, Http2Stream, type StreamHandler } from './stream.js';
 
@@ -483,7 +483,7 @@ export class Http2Connection {
         FrameType.DATA,
         last && endStream ? Flag.END_STREAM : 0,
         stream.id,
-        n <= 2048 ? n : 0,
+        n <= COPY_LIMIT ? n : 0,
       );
       this.out.payload(buf, offset, offset + n);
       offset += n;

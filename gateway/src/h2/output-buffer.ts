@@ -1,7 +1,7 @@
 import { FRAME_HEADER_BYTES } from './constants.js';
 
 /** Payloads up to this size are copied next to their frame header: one iovec instead of two. */
-const COPY_LIMIT = 2048;
+export const COPY_LIMIT = 2048;
 const SLAB_BYTES = 64 * 1024;
 
 /**

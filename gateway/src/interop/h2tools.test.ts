@@ -321,14 +321,15 @@ describe('h2load, nghttp and curl through the gateway', () => {
     expect(field(trace.blocks[0], 'allow')).toBe('POST');
   });
 
-  it('curl --http2-prior-knowledge: a gRPC POST gets its reply and grpc-status 0 in the trailers', async () => {
-    const dump = join(dir, 'post.headers');
-    const out = join(dir, 'post.body');
+  /** POSTs `file` as a gRPC request with curl over h2c; returns the parsed dump and the reply messages. */
+  async function curlGrpc(name: string, file: string) {
+    const dump = join(dir, `${name}.headers`);
+    const out = join(dir, `${name}.body`);
     const result = await run('curl', [
       '-sS',
       '--http2-prior-knowledge',
       '--data-binary',
-      `@${bodyFile}`,
+      `@${file}`,
       ...GRPC_HEADERS,
       '-D',
       dump,
@@ -337,13 +338,17 @@ describe('h2load, nghttp and curl through the gateway', () => {
       url,
     ]);
     expect(result.code, result.stderr).toBe(0);
-    const response = parseCurlDump(readFileSync(dump, 'latin1'));
+    const dumpText = readFileSync(dump, 'latin1');
+    return { response: parseCurlDump(dumpText), messages: grpcMessages(readFileSync(out)), dumpText };
+  }
+
+  it('curl --http2-prior-knowledge: a gRPC POST gets its reply and grpc-status 0 in the trailers', async () => {
+    const { response, messages } = await curlGrpc('post', bodyFile);
     expect(response.status).toBe('HTTP/2 200');
     expect(response.headers.get('content-type')).toMatch(/^application\/grpc/);
     expect(response.headers.has('grpc-status')).toBe(false);
     expect(response.trailers.get('grpc-status')).toBe('0');
     expect(response.trailers.get('x-t-backend')).toBe('alpha');
-    const messages = grpcMessages(readFileSync(out));
     expect(messages).toHaveLength(1);
     expect(PROBE_UNARY.responseDeserialize(messages[0] as Buffer)).toMatchObject({
       text: 'hello',
@@ -352,25 +357,9 @@ describe('h2load, nghttp and curl through the gateway', () => {
   });
 
   it('curl --http2-prior-knowledge: an 8 MiB request and its 8 MiB echo', async () => {
-    const dump = join(dir, 'big.headers');
-    const out = join(dir, 'big.body');
-    const result = await run('curl', [
-      '-sS',
-      '--http2-prior-knowledge',
-      '--data-binary',
-      `@${bigFile}`,
-      ...GRPC_HEADERS,
-      '-D',
-      dump,
-      '-o',
-      out,
-      url,
-    ]);
-    expect(result.code, result.stderr).toBe(0);
-    const response = parseCurlDump(readFileSync(dump, 'latin1'));
+    const { response, messages, dumpText } = await curlGrpc('big', bigFile);
     expect(response.status).toBe('HTTP/2 200');
-    expect(response.trailers.get('grpc-status'), readFileSync(dump, 'latin1')).toBe('0');
-    const messages = grpcMessages(readFileSync(out));
+    expect(response.trailers.get('grpc-status'), dumpText).toBe('0');
     expect(messages).toHaveLength(1);
     const reply = PROBE_UNARY.responseDeserialize(messages[0] as Buffer) as ProbeReply;
     expect(reply.payload.length).toBe(BIG_BYTES);
