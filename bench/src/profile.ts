@@ -15,13 +15,21 @@ import { startNaiveTarget } from './targets/naive-target.js';
 import type { Target } from './targets/target.js';
 
 /**
- * `node bench/dist/profile.js [target...]`: runs h2load (20 B, c=8 m=32, BENCH_PROFILE_SECONDS,
+ * `node bench/dist/profile.js [target...]`: runs h2load (20 B or BENCH_PROFILE_BYTES, c=8 m=32, BENCH_PROFILE_SECONDS,
  * default 8) through one proxy process started with `--cpu-prof`, stops it so V8 writes the
  * profile, and prints the top self-time functions. Targets: gateway (default), gateway-auth-sticky,
  * naive, and gateway-sessions (the own client cycling 1,000 sessions on the auth + sticky route, then
  * the round_robin and static routes, in one profile). Writes bench/results/profile-latest.md; the raw
  * .cpuprofile files stay in bench/results/tmp/.
  */
+/** BENCH_PROFILE_BYTES: the message size of the h2load calls (default 20). */
+function messageBytes(): number {
+  const bytes = Number(process.env.BENCH_PROFILE_BYTES ?? '20');
+  if (!Number.isInteger(bytes) || bytes < 0)
+    throw new Error(`BENCH_PROFILE_BYTES must be a whole number, got ${process.env.BENCH_PROFILE_BYTES}`);
+  return bytes;
+}
+
 const PROFILABLE = ['gateway', 'gateway-auth-sticky', 'gateway-sessions', 'naive'];
 
 async function readProfile(id: string, profileDir: string) {
@@ -57,7 +65,7 @@ async function profileSessions(seconds: number, profileDir: string) {
 
 async function profileOne(id: string, seconds: number, profileDir: string) {
   if (id === 'gateway-sessions') return profileSessions(seconds, profileDir);
-  const body = grpcFrame(benchPayload(20));
+  const body = grpcFrame(benchPayload(messageBytes()));
   const work = await mkdtemp(join(tmpdir(), 'bench-profile-'));
   const bodyFile = join(work, 'body.bin');
   await writeFile(bodyFile, body);
@@ -119,7 +127,7 @@ function render(
   }[],
 ): string {
   const out = [
-    '# CPU profiles (node --cpu-prof, 20 B calls; h2load c=8 m=32 unless noted)',
+    `# CPU profiles (node --cpu-prof, ${messageBytes()} B calls; h2load c=8 m=32 unless noted)`,
     '',
     'Reproduce: `node bench/dist/profile.js <target...>` after `make build`.',
     '',

@@ -3,6 +3,12 @@ import { FRAME_HEADER_BYTES } from './constants.js';
 /** Payloads up to this size are copied next to their frame header: one iovec instead of two. */
 export const COPY_LIMIT = 2048;
 const SLAB_BYTES = 64 * 1024;
+/**
+ * A turn that starts with less room than this left in the slab would likely overflow it and leave
+ * its output in two pieces (a writev instead of a write): such a turn starts on a fresh slab.
+ */
+const SLAB_RENEW_BELOW = 24 * 1024;
+const NO_SLAB = Buffer.alloc(0);
 
 /**
  * The bytes a connection has produced and not yet handed to its socket: frame headers and small
@@ -106,7 +112,13 @@ export class OutputBuffer {
     const parts = this.parts;
     this.parts = [];
     this.length = 0;
-    // The rest of the slab stays usable: the parts handed out end before `start`.
+    // The rest of the slab stays usable (the parts handed out end before `start`) unless it is
+    // nearly used up; an idle connection then holds no slab at all.
+    if (this.slab.length - this.pos < SLAB_RENEW_BELOW) {
+      this.slab = NO_SLAB;
+      this.start = 0;
+      this.pos = 0;
+    }
     return parts;
   }
 }
