@@ -57,10 +57,10 @@ export interface GatewayDeps {
 
 /** Counters for tests and operators. */
 export interface GatewayStats {
-  /** Upstream HTTP/2 sessions created since start (a silent reconnect shows here). */
-  readonly upstreamSessionsCreated: number;
-  /** Open downstream HTTP/2 sessions. */
-  readonly downstreamSessions: number;
+  /** Upstream HTTP/2 connections created since start (a silent reconnect shows here). */
+  readonly upstreamConnectionsCreated: number;
+  /** Open downstream HTTP/2 connections. */
+  readonly downstreamConnections: number;
   /** Sticky bindings, over every cluster. */
   readonly stickyBindings: number;
 }
@@ -199,8 +199,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       let stickyBindings = 0;
       for (const store of stores.values()) stickyBindings += store.size;
       return {
-        upstreamSessionsCreated: clusters.connectionsCreated,
-        downstreamSessions: listener.sessionCount,
+        upstreamConnectionsCreated: clusters.connectionsCreated,
+        downstreamConnections: listener.connectionCount,
         stickyBindings,
       };
     },

@@ -19,8 +19,8 @@ export interface ClusterSnapshot {
 export type EndpointsRemovedListener = (endpointIds: readonly string[]) => void;
 
 /**
- * A cluster type (extension point): owns membership and the pooled upstream sessions of its
- * endpoints (their upstream connections). Nothing in it runs inside a request except the
+ * A cluster type (extension point): owns membership and the pooled upstream connections of its
+ * endpoints. Nothing in it runs inside a request except the
  * synchronous reads below.
  *
  * Contract:
