@@ -7,10 +7,10 @@ import type { Cluster } from './cluster/cluster.js';
 import {
   type ClusterFactory,
   ClusterManager,
-  createHttpDiscovery,
+  createHttpDiscovererClient,
   DEFAULT_CLUSTER_FACTORIES,
 } from './cluster/cluster-manager.js';
-import type { Discovery } from './cluster/discoverer-client.js';
+import type { DiscovererClient } from './cluster/discoverer-client.js';
 import type { DynamicClusterConfig, GatewayConfig } from './config/types.js';
 import type { HeaderFilter } from './filters/filter.js';
 import { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
@@ -40,8 +40,8 @@ export interface GatewayDeps {
   readonly headerFilters?: readonly HeaderFilter[];
   /** Token check of `authorization: required` routes (default: HS256 with JWT_SECRET). */
   readonly tokenValidator?: TokenValidator;
-  /** Discovery client of a dynamic cluster (default: the reference discoverer's HTTP API). */
-  readonly createDiscovery?: (config: DynamicClusterConfig) => Discovery;
+  /** Discoverer client of a dynamic cluster (default: the reference discoverer's HTTP API). */
+  readonly createDiscovererClient?: (config: DynamicClusterConfig) => DiscovererClient;
   /**
    * Balancer of a route over a failover cluster (default: round_robin, or exclusive sticky sessions
    * over the cluster's affinity store). Static clusters have a single endpoint and always use round robin.
@@ -96,7 +96,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       logger,
       upstream,
       retryTimeoutMs: config.retryTimeoutMs,
-      createDiscovery: deps.createDiscovery ?? ((cluster) => createHttpDiscovery(cluster, logger)),
+      createDiscovererClient:
+        deps.createDiscovererClient ?? ((cluster) => createHttpDiscovererClient(cluster, logger)),
     },
   );
 

@@ -14,9 +14,9 @@ export {
   type ClusterFactory,
   DEFAULT_CLUSTER_FACTORIES,
 } from './cluster/cluster-manager.js';
-export type { DiscoveredInstance, Discovery } from './cluster/discoverer-client.js';
-export { HttpDiscoveryClient } from './cluster/discoverer-client.js';
+export type { DiscoveredInstance, DiscovererClient } from './cluster/discoverer-client.js';
 export { type Endpoint, makeEndpoint } from './cluster/endpoint.js';
+export { HttpDiscovererClient } from './cluster/http-discoverer-client.js';
 export { ConfigError } from './config/config-error.js';
 export { loadGatewayConfig } from './config/load-config.js';
 export type { ClusterConfig, GatewayConfig, RouteConfig } from './config/types.js';
