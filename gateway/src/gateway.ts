@@ -1,7 +1,7 @@
 import type { Balancer } from './balancer/balancer.js';
-import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky.js';
+import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
 import { InMemoryAffinityStore } from './balancer/in-memory-affinity-store.js';
-import { RoundRobinBalancer } from './balancer/round-robin.js';
+import { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
 import type { SessionAffinityStore } from './balancer/session-affinity-store.js';
 import type { Cluster } from './cluster/cluster.js';
 import {
@@ -12,15 +12,15 @@ import {
 } from './cluster/cluster-manager.js';
 import type { DiscovererClient } from './cluster/discoverer-client.js';
 import type { DynamicClusterConfig, GatewayConfig } from './config/types.js';
-import type { HeaderFilter } from './filters/filter.js';
+import type { HeaderFilter } from './filters/header-filter.js';
 import { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
-import { JwtAuthFilter } from './filters/jwt-auth.js';
+import { JwtAuthFilter } from './filters/jwt-auth-filter.js';
 import { GrpcListener } from './listener/grpc-listener.js';
 import type { AccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Pipeline, type RouteRuntime } from './pipeline.js';
 import type { ProxySettings } from './proxy/proxy-call.js';
-import { retryPolicyFor } from './proxy/retry.js';
+import { retryPolicyFor } from './proxy/retry-policy.js';
 import { type Route, RouteTable } from './routing/route-table.js';
 import {
   DEFAULT_UPSTREAM_CONNECTION_OPTIONS,
@@ -36,7 +36,7 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** One line per finished call; `undefined` = none. */
   readonly accessLog?: AccessLog;
-  /** Extra header filters (filters/filter.ts), run after the built-in JWT check on every route, in order. */
+  /** Extra header filters (filters/header-filter.ts), run after the built-in JWT check on every route, in order. */
   readonly headerFilters?: readonly HeaderFilter[];
   /** Token check of `authorization: required` routes (default: HS256 with JWT_SECRET). */
   readonly tokenValidator?: TokenValidator;

@@ -1,4 +1,4 @@
-import type { GatewayError } from '../grpc/errors.js';
+import type { GatewayError } from '../grpc/gateway-error.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { Endpoint } from './endpoint.js';
 

@@ -1,6 +1,6 @@
 import { waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../grpc/errors.js';
+import { GatewayError } from '../grpc/gateway-error.js';
 import { Status } from '../grpc/status.js';
 import { createLogger } from '../observability/logger.js';
 import { FakeDiscoverer } from '../test-support/fake-discoverer.js';

@@ -1,5 +1,5 @@
 import type { DynamicClusterConfig } from '../config/types.js';
-import type { GatewayError } from '../grpc/errors.js';
+import type { GatewayError } from '../grpc/gateway-error.js';
 import type { Logger } from '../observability/logger.js';
 import { ConnectionPool } from '../upstream/connection-pool.js';
 import type { UpstreamConnection, UpstreamConnectionOptions } from '../upstream/upstream-connection.js';

@@ -19,8 +19,8 @@ import { ConnectionError, StreamError } from './errors.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { type CheckedFields, checkRequest, checkResponse, checkTrailers } from './message-checks.js';
 import { COPY_LIMIT, OutputBuffer } from './output-buffer.js';
-import { TokenBucket } from './rate-limit.js';
 import { type HeaderFields, Http2Stream, type StreamHandler } from './stream.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** The SETTINGS this side announces (RFC 9113 6.5.2). */
 export interface LocalSettings {

@@ -3,7 +3,7 @@ import { createServer, type Http2Server, type ServerHttp2Session } from 'node:ht
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { getFreePort, waitFor } from '@stickygw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../grpc/errors.js';
+import { GatewayError } from '../grpc/gateway-error.js';
 import type { Http2Stream, StreamHandler } from '../h2/stream.js';
 import { UpstreamConnection, type UpstreamConnectionOptions } from './upstream-connection.js';
 
