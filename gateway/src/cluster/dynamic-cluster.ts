@@ -29,7 +29,7 @@ import { type Endpoint, makeEndpoint } from './endpoint.js';
  * heartbeat (120 s by default), so a live instance is listed again well before; one still missing
  * after this is gone for good, and its session's next call moves it anyway.
  */
-export const DEFAULT_VANISHED_RETENTION_MS = 10 * 60_000;
+const DEFAULT_VANISHED_RETENTION_MS = 10 * 60_000;
 
 export interface DynamicClusterOptions {
   readonly vanishedRetentionMs?: number;

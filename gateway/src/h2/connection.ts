@@ -67,7 +67,7 @@ export interface ConnectionLimits {
   readonly closeNoticeMs: number;
 }
 
-export const DEFAULT_LOCAL_SETTINGS: LocalSettings = Object.freeze({
+const DEFAULT_LOCAL_SETTINGS: LocalSettings = Object.freeze({
   headerTableSize: DEFAULT_HEADER_TABLE_BYTES,
   maxConcurrentStreams: 1000,
   initialWindowSize: 256 * 1024,
@@ -75,7 +75,7 @@ export const DEFAULT_LOCAL_SETTINGS: LocalSettings = Object.freeze({
   maxHeaderListSize: 64 * 1024,
 });
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
+const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
   connectionWindowBytes: 16 * 1024 * 1024,
   maxHeldBytes: 32 * 1024 * 1024,
   maxHeaderBlockBytes: 256 * 1024,
