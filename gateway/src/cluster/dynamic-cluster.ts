@@ -1,9 +1,9 @@
 import type { DynamicClusterConfig } from '../config/types.js';
 import type { GatewayError } from '../grpc/gateway-error.js';
 import type { Logger } from '../observability/logger.js';
-import { ConnectionPool } from '../upstream/connection-pool.js';
 import type { UpstreamConnection, UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
 import { type Cluster, type ClusterSnapshot, type EndpointsRemovedListener, snapshotOf } from './cluster.js';
+import { ConnectionPool } from './connection-pool.js';
 import type { DiscoveredInstance, DiscovererClient } from './discoverer-client.js';
 import { type Endpoint, makeEndpoint } from './endpoint.js';
 
