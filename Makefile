@@ -11,7 +11,7 @@ SCENARIOS := basic_workflow login_errors sticky_session stream_subscription \
 # vitest reporter options; .ci/run sets VITEST_JSON to collect counts.
 VITEST_REPORT := $(if $(VITEST_JSON),--reporter=default --reporter=json --outputFile.json=$(VITEST_JSON),)
 
-.PHONY: help install deps build lint format typecheck test test_unit test_proto test_auth test_discoverer \
+.PHONY: help install deps build lint format typecheck knip test test_unit test_proto test_auth test_discoverer \
   test_myservice test_mygateway test_integrationtests itest up down bench fuzz conformance soak clean \
   $(addprefix itest_,$(SCENARIOS)) itest_myservice_auth_errors
 
@@ -45,7 +45,10 @@ format: $(NODE_MODULES_STAMP) ## Format and fix lint findings in place
 typecheck: build ## Typecheck every workspace, tests included
 	node scripts/typecheck.mjs
 
-test: install lint typecheck ## Everything CI runs: lint, typecheck, unit, component and end-to-end tests
+knip: $(NODE_MODULES_STAMP) ## Unused files, exports and dependencies in every workspace (knip.jsonc)
+	npx knip
+
+test: install lint typecheck knip ## Everything CI runs: lint, typecheck, unused code, unit, component and end-to-end tests
 	npx vitest run $(VITEST_REPORT)
 
 test_proto: install build ## Tests of the proto workspace

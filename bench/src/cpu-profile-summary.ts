@@ -13,7 +13,7 @@ export interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
-export interface SelfTime {
+interface SelfTime {
   /** `functionName file:line` (file shortened to what follows node_modules/ or the repo root). */
   readonly name: string;
   readonly selfMs: number;

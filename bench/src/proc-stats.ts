@@ -16,7 +16,7 @@ function clockTicksPerSecond(): number {
 }
 
 /** The fields after the `(comm)` of a /proc/<pid>/stat line; comm may contain spaces and parens. */
-export function statFields(statLine: string): string[] {
+function statFields(statLine: string): string[] {
   return statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
 }
 

@@ -14,7 +14,7 @@ type ThroughputField =
   | 'proxyCpuMicrosPerRequest'
   | 'backendCpuMicrosPerRequest';
 
-export function findTarget(results: BenchResults, id: string): TargetResults | undefined {
+function findTarget(results: BenchResults, id: string): TargetResults | undefined {
   return results.targets.find((target) => target.id === id);
 }
 

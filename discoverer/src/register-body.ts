@@ -3,9 +3,9 @@ import { HttpError } from './http-error.js';
 
 /** Upper bound for `instance_id`: it becomes a Redis key suffix and a URL path segment. */
 export const MAX_INSTANCE_ID_LENGTH = 253;
-export const MAX_SERVICE_TYPE_LENGTH = 253;
+const MAX_SERVICE_TYPE_LENGTH = 253;
 /** 24 h: a registration that outlives a day without a heartbeat is a bug, not a lease. */
-export const MAX_TTL_MS = 86_400_000;
+const MAX_TTL_MS = 86_400_000;
 
 /** The body of `POST /v1/register` (REFERENCE.md 4.3) after validation. */
 export interface RegisterBody {
@@ -29,7 +29,7 @@ export const ID_FORMATS = {
   'well-formed-unicode': (value: string) => !/\p{Cs}/u.test(value),
 } as const;
 
-export const instanceIdSchema = {
+const instanceIdSchema = {
   type: 'string',
   minLength: 1,
   maxLength: MAX_INSTANCE_ID_LENGTH,

@@ -2,9 +2,9 @@ import { Metadata } from '@grpc/grpc-js';
 import { waitFor } from '@stickygw/testkit';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Discovery } from './cluster/discoverer-client.js';
-import type { HeaderFilter } from './filters/filter.js';
-import { CONTINUE } from './filters/filter.js';
+import type { DiscovererClient } from './cluster/discoverer-client.js';
+import type { HeaderFilter } from './filters/header-filter.js';
+import { CONTINUE } from './filters/header-filter.js';
 import { Status } from './grpc/status.js';
 import type { AccessLogEntry } from './observability/access-log.js';
 import { ProbeBackend, type ProbeClient, probeClient } from './test-support/probe-backend.js';
@@ -52,8 +52,8 @@ describe('createGateway wiring', () => {
           : CONTINUE;
       },
     };
-    // A discovery client of the user's own, serving one fixed instance.
-    const fixedDiscovery: Discovery = {
+    // A discoverer client of the user's own, serving one fixed instance.
+    const fixedDiscoverer: DiscovererClient = {
       fetchInstances: () => Promise.resolve([{ id: 'fixed-1', host: '127.0.0.1', port: backend.port }]),
       unregister: () => Promise.resolve(),
     };
@@ -71,7 +71,7 @@ describe('createGateway wiring', () => {
       jwtSecret: SECRET,
       deps: {
         headerFilters: [blockSecret],
-        createDiscovery: () => fixedDiscovery,
+        createDiscovererClient: () => fixedDiscoverer,
         accessLog: { record: (entry) => entries.push(entry), close: () => undefined },
       },
     });

@@ -1,26 +1,26 @@
 import type { Balancer } from './balancer/balancer.js';
-import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky.js';
+import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
 import { InMemoryAffinityStore } from './balancer/in-memory-affinity-store.js';
-import { RoundRobinBalancer } from './balancer/round-robin.js';
+import { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
 import type { SessionAffinityStore } from './balancer/session-affinity-store.js';
 import type { Cluster } from './cluster/cluster.js';
 import {
   type ClusterFactory,
   ClusterManager,
-  createHttpDiscovery,
+  createHttpDiscovererClient,
   DEFAULT_CLUSTER_FACTORIES,
 } from './cluster/cluster-manager.js';
-import type { Discovery } from './cluster/discoverer-client.js';
+import type { DiscovererClient } from './cluster/discoverer-client.js';
 import type { DynamicClusterConfig, GatewayConfig } from './config/types.js';
-import type { HeaderFilter } from './filters/filter.js';
+import type { HeaderFilter } from './filters/header-filter.js';
 import { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
-import { JwtAuthFilter } from './filters/jwt-auth.js';
+import { JwtAuthFilter } from './filters/jwt-auth-filter.js';
 import { GrpcListener } from './listener/grpc-listener.js';
 import type { AccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Pipeline, type RouteRuntime } from './pipeline.js';
 import type { ProxySettings } from './proxy/proxy-call.js';
-import { retryPolicyFor } from './proxy/retry.js';
+import { retryPolicyFor } from './proxy/retry-policy.js';
 import { type Route, RouteTable } from './routing/route-table.js';
 import {
   DEFAULT_UPSTREAM_CONNECTION_OPTIONS,
@@ -36,12 +36,12 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** One line per finished call; `undefined` = none. */
   readonly accessLog?: AccessLog;
-  /** Extra header filters (filters/filter.ts), run after the built-in JWT check on every route, in order. */
+  /** Extra header filters (filters/header-filter.ts), run after the built-in JWT check on every route, in order. */
   readonly headerFilters?: readonly HeaderFilter[];
   /** Token check of `authorization: required` routes (default: HS256 with JWT_SECRET). */
   readonly tokenValidator?: TokenValidator;
-  /** Discovery client of a dynamic cluster (default: the reference discoverer's HTTP API). */
-  readonly createDiscovery?: (config: DynamicClusterConfig) => Discovery;
+  /** Discoverer client of a dynamic cluster (default: the reference discoverer's HTTP API). */
+  readonly createDiscovererClient?: (config: DynamicClusterConfig) => DiscovererClient;
   /**
    * Balancer of a route over a failover cluster (default: round_robin, or exclusive sticky sessions
    * over the cluster's affinity store). Static clusters have a single endpoint and always use round robin.
@@ -57,10 +57,10 @@ export interface GatewayDeps {
 
 /** Counters for tests and operators. */
 export interface GatewayStats {
-  /** Upstream HTTP/2 sessions created since start (a silent reconnect shows here). */
-  readonly upstreamSessionsCreated: number;
-  /** Open downstream HTTP/2 sessions. */
-  readonly downstreamSessions: number;
+  /** Upstream HTTP/2 connections created since start (a silent reconnect shows here). */
+  readonly upstreamConnectionsCreated: number;
+  /** Open downstream HTTP/2 connections. */
+  readonly downstreamConnections: number;
   /** Sticky bindings, over every cluster. */
   readonly stickyBindings: number;
 }
@@ -96,7 +96,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       logger,
       upstream,
       retryTimeoutMs: config.retryTimeoutMs,
-      createDiscovery: deps.createDiscovery ?? ((cluster) => createHttpDiscovery(cluster, logger)),
+      createDiscovererClient:
+        deps.createDiscovererClient ?? ((cluster) => createHttpDiscovererClient(cluster, logger)),
     },
   );
 
@@ -199,8 +200,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       let stickyBindings = 0;
       for (const store of stores.values()) stickyBindings += store.size;
       return {
-        upstreamSessionsCreated: clusters.connectionsCreated,
-        downstreamSessions: listener.sessionCount,
+        upstreamConnectionsCreated: clusters.connectionsCreated,
+        downstreamConnections: listener.connectionCount,
         stickyBindings,
       };
     },

@@ -4,9 +4,9 @@
  */
 
 export type { Balancer, PickContext, PickResult } from './balancer/balancer.js';
-export { ExclusiveStickyBalancer } from './balancer/exclusive-sticky.js';
+export { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
 export { InMemoryAffinityStore } from './balancer/in-memory-affinity-store.js';
-export { RoundRobinBalancer } from './balancer/round-robin.js';
+export { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
 export type { SessionAffinityStore } from './balancer/session-affinity-store.js';
 export type { Cluster, ClusterSnapshot, EndpointsRemovedListener } from './cluster/cluster.js';
 export {
@@ -14,15 +14,20 @@ export {
   type ClusterFactory,
   DEFAULT_CLUSTER_FACTORIES,
 } from './cluster/cluster-manager.js';
-export type { DiscoveredInstance, Discovery } from './cluster/discoverer-client.js';
-export { HttpDiscoveryClient } from './cluster/discoverer-client.js';
+export type { DiscoveredInstance, DiscovererClient } from './cluster/discoverer-client.js';
 export { type Endpoint, makeEndpoint } from './cluster/endpoint.js';
+export { HttpDiscovererClient } from './cluster/http-discoverer-client.js';
 export { ConfigError } from './config/config-error.js';
 export { loadGatewayConfig } from './config/load-config.js';
 export type { ClusterConfig, GatewayConfig, RouteConfig } from './config/types.js';
-export { type CallContext, CONTINUE, type FilterDecision, type HeaderFilter } from './filters/filter.js';
+export {
+  type CallContext,
+  CONTINUE,
+  type FilterDecision,
+  type HeaderFilter,
+} from './filters/header-filter.js';
 export { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
-export { JwtAuthFilter } from './filters/jwt-auth.js';
+export { JwtAuthFilter } from './filters/jwt-auth-filter.js';
 export {
   createGateway,
   defaultBalancer,
@@ -30,7 +35,7 @@ export {
   type GatewayDeps,
   type GatewayStats,
 } from './gateway.js';
-export { GatewayError, type GatewayErrorReason } from './grpc/errors.js';
+export { GatewayError, type GatewayErrorReason } from './grpc/gateway-error.js';
 export { firstMetadataValue } from './grpc/metadata.js';
 export { GatewayMessage, Status, type StatusCode } from './grpc/status.js';
 export { type AccessLog, type AccessLogEntry, PinoAccessLog } from './observability/access-log.js';

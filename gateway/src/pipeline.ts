@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http2';
-import type { CallContext, HeaderFilter } from './filters/filter.js';
-import type { GatewayErrorReason } from './grpc/errors.js';
+import type { CallContext, HeaderFilter } from './filters/header-filter.js';
+import type { GatewayErrorReason } from './grpc/gateway-error.js';
 import { isGrpcContentType, MAX_REQUEST_HEADER_BYTES, toIncomingHeaders } from './grpc/headers.js';
 import { endWithHttpError, endWithStatus } from './grpc/respond.js';
 import { GatewayMessage, Status, type StatusCode } from './grpc/status.js';

@@ -26,7 +26,7 @@ export interface ScryptParams {
 }
 
 /** OWASP's minimum for scrypt; about 50 ms per hash here. */
-export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { cost: 2 ** 14, blockSize: 8, parallelization: 1 };
+const DEFAULT_SCRYPT_PARAMS: ScryptParams = { cost: 2 ** 14, blockSize: 8, parallelization: 1 };
 
 const SCRYPT_PREFIX = 'scrypt$';
 const SALT_BYTES = 16;
@@ -42,7 +42,7 @@ const MAX_PARALLELIZATION = 16;
 const MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 
 /** The stored value starts like a scrypt hash but cannot be read as one. */
-export class PasswordFormatError extends Error {
+class PasswordFormatError extends Error {
   override readonly name = 'PasswordFormatError';
 }
 

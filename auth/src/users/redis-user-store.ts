@@ -6,7 +6,7 @@ import type { UserStore } from './user-store.js';
  * Key of a user (REFERENCE.md 3.3). The login is only ever used as a literal key suffix, never in a
  * pattern (no KEYS/SCAN), so characters such as `*` or `:` in a login carry no special meaning.
  */
-export function userKey(login: string): string {
+function userKey(login: string): string {
   return `external_user:${login}`;
 }
 

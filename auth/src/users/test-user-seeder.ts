@@ -4,7 +4,7 @@ import { hashPassword } from './password.js';
 import type { RedisUserStore } from './redis-user-store.js';
 
 /** The reference's built-in account (REFERENCE.md 3.3), seeded into Redis instead of hard-coded. */
-export const TEST_USER = { login: 'TestUser', password: 'TestPassword', role: 'admin' } as const;
+const TEST_USER = { login: 'TestUser', password: 'TestPassword', role: 'admin' } as const;
 
 export interface TestUserSeederOptions {
   readonly redis: Redis;

@@ -7,7 +7,7 @@ export interface UserRecord {
 }
 
 /** The stored value cannot be read as a user; Login answers INTERNAL `failed to get user`. */
-export class UserRecordError extends Error {
+class UserRecordError extends Error {
   override readonly name = 'UserRecordError';
 }
 

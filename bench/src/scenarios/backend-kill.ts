@@ -14,7 +14,7 @@ export interface BackendKillOptions {
   readonly body: Buffer;
 }
 
-export interface OutcomeAfterKill {
+interface OutcomeAfterKill {
   readonly outcome: string;
   readonly calls: number;
   /** Earliest and latest end of such a call, in ms after the kill. */

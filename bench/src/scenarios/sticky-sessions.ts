@@ -20,7 +20,7 @@ export interface StickySessionsOptions {
   readonly gatewayNodeArgs?: readonly string[];
 }
 
-export interface LoopFigures extends ClosedLoopResult {
+interface LoopFigures extends ClosedLoopResult {
   /** Gateway CPU (user + system) per call during the loop, µs. */
   readonly gatewayCpuMicrosPerCall: number;
 }

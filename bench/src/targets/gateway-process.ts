@@ -8,7 +8,7 @@ import { REPO_ROOT, templatePath } from '../paths.js';
 import { renderTemplate } from '../render-template.js';
 import { callOnce } from './ready-probe.js';
 
-export const GATEWAY_MAIN = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
+const GATEWAY_MAIN = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
 
 /** The JWT secret the bench gateway verifies with and the bench signs with. */
 export const BENCH_JWT_SECRET = 'bench-jwt-secret-not-for-production';

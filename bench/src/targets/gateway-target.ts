@@ -4,7 +4,7 @@ import { awaitEcho } from './ready-probe.js';
 import { PLAIN_PATH, STICKY_PATH, type Target } from './target.js';
 
 /** The session id h2load sends on the auth + sticky route (h2load cannot vary headers per call). */
-export const H2LOAD_SESSION_ID = 'bench-h2load-session';
+const H2LOAD_SESSION_ID = 'bench-h2load-session';
 
 /**
  * The two gateway targets of the h2load runs, on one gateway process: (a) the static round_robin

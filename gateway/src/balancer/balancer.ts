@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http2';
 import type { ClusterSnapshot } from '../cluster/cluster.js';
 import type { Endpoint } from '../cluster/endpoint.js';
-import type { GatewayError } from '../grpc/errors.js';
+import type { GatewayError } from '../grpc/gateway-error.js';
 
 /** What a balancer may look at when picking. */
 export interface PickContext {

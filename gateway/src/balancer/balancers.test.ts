@@ -4,9 +4,9 @@ import { type ClusterSnapshot, snapshotOf } from '../cluster/cluster.js';
 import { makeEndpoint } from '../cluster/endpoint.js';
 import { Status } from '../grpc/status.js';
 import type { PickResult } from './balancer.js';
-import { ExclusiveStickyBalancer } from './exclusive-sticky.js';
+import { ExclusiveStickyBalancer } from './exclusive-sticky-balancer.js';
 import { InMemoryAffinityStore } from './in-memory-affinity-store.js';
-import { RoundRobinBalancer } from './round-robin.js';
+import { RoundRobinBalancer } from './round-robin-balancer.js';
 
 function endpoints(count: number): ClusterSnapshot {
   return snapshotOf(Array.from({ length: count }, (_, i) => makeEndpoint(`w${i}`, '127.0.0.1', 5000 + i)));

@@ -1,4 +1,4 @@
-import { GatewayError } from '../grpc/errors.js';
+import { GatewayError } from '../grpc/gateway-error.js';
 import { GatewayMessage, Status } from '../grpc/status.js';
 import type { PickResult } from './balancer.js';
 

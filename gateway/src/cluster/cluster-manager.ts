@@ -2,8 +2,9 @@ import type { ClusterConfig, DynamicClusterConfig, StaticClusterConfig } from '.
 import type { Logger } from '../observability/logger.js';
 import type { UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
 import type { Cluster } from './cluster.js';
-import { DiscoveredCluster } from './discovered-cluster.js';
-import { type Discovery, HttpDiscoveryClient } from './discoverer-client.js';
+import type { DiscovererClient } from './discoverer-client.js';
+import { DynamicCluster } from './dynamic-cluster.js';
+import { HttpDiscovererClient } from './http-discoverer-client.js';
 import { StaticCluster } from './static-cluster.js';
 
 /** What a cluster factory gets besides its own config. */
@@ -12,15 +13,15 @@ export interface ClusterContext {
   /** Upstream connection tuning; for dynamic clusters `connectTimeoutMs` is RETRY_TIMEOUT_MS. */
   readonly upstream: UpstreamConnectionOptions;
   readonly retryTimeoutMs: number;
-  /** Builds the discovery client of a dynamic cluster. */
-  readonly createDiscovery: (config: DynamicClusterConfig) => Discovery;
+  /** Builds the discoverer client of a dynamic cluster. */
+  readonly createDiscovererClient: (config: DynamicClusterConfig) => DiscovererClient;
 }
 
 /** Builds a cluster of one `type` (extension point: replace or add cluster types in `createGateway`). */
 export type ClusterFactory = (config: ClusterConfig, context: ClusterContext) => Cluster;
 
-export function createHttpDiscovery(config: DynamicClusterConfig, logger: Logger): Discovery {
-  return new HttpDiscoveryClient(config.discovererUrl, {
+export function createHttpDiscovererClient(config: DynamicClusterConfig, logger: Logger): DiscovererClient {
+  return new HttpDiscovererClient(config.discovererUrl, {
     onInvalidEntries: (count, example) =>
       logger.warn({ cluster: config.id, count, example }, 'discoverer listed malformed instances (skipped)'),
   });
@@ -33,7 +34,7 @@ export const DEFAULT_CLUSTER_FACTORIES: Readonly<Record<string, ClusterFactory>>
     const dynamic = config as DynamicClusterConfig;
     // RETRY_TIMEOUT_MS bounds the opening of each attempt (REFERENCE.md 6.11), i.e. the connect.
     const upstream = { ...context.upstream, connectTimeoutMs: context.retryTimeoutMs };
-    return new DiscoveredCluster(dynamic, context.createDiscovery(dynamic), context.logger, upstream);
+    return new DynamicCluster(dynamic, context.createDiscovererClient(dynamic), context.logger, upstream);
   },
 });
 

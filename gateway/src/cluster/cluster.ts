@@ -1,4 +1,4 @@
-import type { GatewayError } from '../grpc/errors.js';
+import type { GatewayError } from '../grpc/gateway-error.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import type { Endpoint } from './endpoint.js';
 
@@ -19,8 +19,8 @@ export interface ClusterSnapshot {
 export type EndpointsRemovedListener = (endpointIds: readonly string[]) => void;
 
 /**
- * A cluster type (extension point): owns membership and the pooled upstream sessions of its
- * endpoints (their upstream connections). Nothing in it runs inside a request except the
+ * A cluster type (extension point): owns membership and the pooled upstream connections of its
+ * endpoints. Nothing in it runs inside a request except the
  * synchronous reads below.
  *
  * Contract:

@@ -1,7 +1,7 @@
 import type { StaticClusterConfig } from '../config/types.js';
-import { ConnectionPool } from '../upstream/connection-pool.js';
 import type { UpstreamConnection, UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
 import { type Cluster, type ClusterSnapshot, snapshotOf } from './cluster.js';
+import { ConnectionPool } from './connection-pool.js';
 import { type Endpoint, makeEndpoint, parseAddress } from './endpoint.js';
 
 /**

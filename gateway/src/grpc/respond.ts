@@ -10,7 +10,7 @@ import type { StatusCode } from './status.js';
  */
 
 /** True once the call's end (trailers-only, trailers, or a reset) is decided on this stream. */
-export function isResponseEnded(stream: Http2Stream): boolean {
+function isResponseEnded(stream: Http2Stream): boolean {
   return stream.closed || stream.localEnded || stream.endQueued;
 }
 

@@ -28,5 +28,4 @@ export const GatewayMessage = {
   missingOrInvalidToken: 'missing or invalid token',
   allInstancesBusy: 'all instances are busy',
   backendUnavailable: 'backend service unavailable',
-  unexpectedProxyTermination: 'unexpected proxy termination',
 } as const;

@@ -1,6 +1,6 @@
 import { constants } from 'node:http2';
 import { describe, expect, it } from 'vitest';
-import { backendUnavailable, GatewayError } from './errors.js';
+import { backendUnavailable, GatewayError } from './gateway-error.js';
 import { Status } from './status.js';
 import { statusFromRstCode, toGrpcStatus } from './to-grpc-status.js';
 

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../h2/constants.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from './gateway-error.js';
 import { GatewayMessage, Status, type StatusCode } from './status.js';
 
 /** A client-visible gRPC status. */

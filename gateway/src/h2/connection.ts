@@ -19,8 +19,8 @@ import { ConnectionError, StreamError } from './errors.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { type CheckedFields, checkRequest, checkResponse, checkTrailers } from './message-checks.js';
 import { COPY_LIMIT, OutputBuffer } from './output-buffer.js';
-import { TokenBucket } from './rate-limit.js';
 import { type HeaderFields, Http2Stream, type StreamHandler } from './stream.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** The SETTINGS this side announces (RFC 9113 6.5.2). */
 export interface LocalSettings {
@@ -67,7 +67,7 @@ export interface ConnectionLimits {
   readonly closeNoticeMs: number;
 }
 
-export const DEFAULT_LOCAL_SETTINGS: LocalSettings = Object.freeze({
+const DEFAULT_LOCAL_SETTINGS: LocalSettings = Object.freeze({
   headerTableSize: DEFAULT_HEADER_TABLE_BYTES,
   maxConcurrentStreams: 1000,
   initialWindowSize: 256 * 1024,
@@ -75,7 +75,7 @@ export const DEFAULT_LOCAL_SETTINGS: LocalSettings = Object.freeze({
   maxHeaderListSize: 64 * 1024,
 });
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
+const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
   connectionWindowBytes: 16 * 1024 * 1024,
   maxHeldBytes: 32 * 1024 * 1024,
   maxHeaderBlockBytes: 256 * 1024,

@@ -47,7 +47,6 @@ export const ErrorCode = {
   INADEQUATE_SECURITY: 0xc,
   HTTP_1_1_REQUIRED: 0xd,
 } as const;
-export type ErrorCodeValue = number;
 
 const ERROR_NAMES = Object.fromEntries(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 

@@ -407,7 +407,7 @@ describe('gRPC C-core (Python) peers through the gateway', () => {
       });
       expect(result.code, result.details).toBe('OK');
       expect(result.replies).toHaveLength(2);
-      expect(gwPinging.gateway.stats().upstreamSessionsCreated).toBe(1);
+      expect(gwPinging.gateway.stats().upstreamConnectionsCreated).toBe(1);
     });
   });
 

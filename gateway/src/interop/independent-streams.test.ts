@@ -386,7 +386,7 @@ describe('a stalled stream holds back only itself', () => {
   /** B's calls all went over the one upstream connection A's stalled stream is on. */
   function expectOneUpstreamConnection(backendNow: FloodBackend, gwNow: StartedGateway): void {
     expect(backendNow.sessions).toBe(1);
-    expect(gwNow.gateway.stats().upstreamSessionsCreated).toBe(1);
+    expect(gwNow.gateway.stats().upstreamConnectionsCreated).toBe(1);
   }
 
   it('a client that stops reading its response slows neither other clients nor its own other calls', async () => {

@@ -90,7 +90,7 @@ export class GrpcListener implements ConnectionHandler {
     return this.boundPort;
   }
 
-  get sessionCount(): number {
+  get connectionCount(): number {
     return this.connections.size;
   }
 

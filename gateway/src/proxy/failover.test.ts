@@ -114,7 +114,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
   it('transfers a unary call whose instance dies mid-call, and ejects and unregisters it', async () => {
     await startGateway();
     const bound = (await unary(client, {}, session('s1'))).reply?.backend as string;
-    const sessionsBefore = gw.gateway.stats().upstreamSessionsCreated;
+    const connectionsBefore = gw.gateway.stats().upstreamConnectionsCreated;
     const pending = unary(client, { text: 'slow', delay_ms: 400 }, session('s1'));
     const victim = backendNamed(bound);
     await waitFor(() => victim.calls.length === 2, { description: 'the slow call to reach its instance' });
@@ -124,8 +124,8 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     expect(outcome.reply?.text).toBe('slow');
     expect(outcome.reply?.backend).not.toBe(bound);
     await waitFor(() => discoverer.unregistered.includes(bound), { description: 'the unregister POST' });
-    // One new upstream session to the instance that took over, none to the dead one.
-    expect(gw.gateway.stats().upstreamSessionsCreated).toBe(sessionsBefore + 1);
+    // One new upstream connection to the instance that took over, none to the dead one.
+    expect(gw.gateway.stats().upstreamConnectionsCreated).toBe(connectionsBefore + 1);
     const next = await unary(client, {}, session('s1'));
     expect(next.reply?.backend).toBe(outcome.reply?.backend);
   });
@@ -317,14 +317,14 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     expect(gw.gateway.stats().stickyBindings).toBe(1);
   });
 
-  it('does not eject an instance whose idle session merely closed (restart on the same port)', async () => {
+  it('does not eject an instance whose idle connection merely closed (restart on the same port)', async () => {
     await startGateway();
     const bound = (await unary(client, {}, session('s1'))).reply?.backend as string;
     const old = backendNamed(bound);
     old.kill();
     const restarted = await ProbeBackend.start(bound, old.port);
     backends[backends.indexOf(old)] = restarted;
-    // The pooled session dropped while idle; the next call reconnects to the same instance.
+    // The pooled connection dropped while idle; the next call reconnects to the same instance.
     await waitFor(
       async () => (await unary(client, {}, session('s1'))).reply?.backend === bound || undefined,
       { description: 'the call to reach the restarted instance' },
@@ -366,7 +366,7 @@ describe('static cluster: no failover', () => {
       const result = await outcome;
       expect(result.status.code).toBe(14);
       expect(result.status.details).toBe('backend service unavailable');
-      expect(gw.gateway.stats().upstreamSessionsCreated).toBe(1);
+      expect(gw.gateway.stats().upstreamConnectionsCreated).toBe(1);
     } finally {
       client.close();
       await gw.close();

@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http2';
 import type { Balancer, PickContext } from '../balancer/balancer.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Endpoint } from '../cluster/endpoint.js';
-import { backendUnavailable, GatewayError } from '../grpc/errors.js';
-import { RequestFraming } from '../grpc/framing.js';
+import { backendUnavailable, GatewayError } from '../grpc/gateway-error.js';
 import { fieldValue, toIncomingHeaders, upstreamRequestFields } from '../grpc/headers.js';
+import { RequestFraming } from '../grpc/request-framing.js';
 import {
   endWithStatus,
   endWithTrailers,
@@ -20,8 +20,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Route } from '../routing/route-table.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import { Deadline, type DeadlineOwner } from './deadline.js';
-import { mayRetryOpening, outcomeWithoutCandidate, type RetryPolicy } from './retry.js';
-import { RequestReplay } from './session-transfer.js';
+import { RequestReplay } from './request-replay.js';
+import { mayRetryOpening, outcomeWithoutCandidate, type RetryPolicy } from './retry-policy.js';
 import { type AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
 
 /** Where a route's calls go; built once per route by the gateway. */

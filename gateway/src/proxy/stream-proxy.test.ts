@@ -273,14 +273,14 @@ describe('proxying any gRPC call (static cluster)', () => {
   });
 
   it('carries 1,000 concurrent streams over one client connection', async () => {
-    const sessionsBefore = gw.gateway.stats().upstreamSessionsCreated;
+    const connectionsBefore = gw.gateway.stats().upstreamConnectionsCreated;
     const calls = Array.from({ length: 1000 }, (_, i) => unary(client, { text: `c${i}`, delay_ms: 50 }));
     const outcomes = await Promise.all(calls);
     expect(outcomes.filter((o) => o.error !== undefined)).toEqual([]);
     expect(outcomes.map((o) => o.reply?.text)).toEqual(Array.from({ length: 1000 }, (_, i) => `c${i}`));
-    // One pooled upstream session carried them all (no hidden reconnects).
-    expect(gw.gateway.stats().upstreamSessionsCreated).toBe(sessionsBefore);
-    expect(gw.gateway.stats().downstreamSessions).toBeGreaterThanOrEqual(1);
+    // One pooled upstream connection carried them all (no hidden reconnects).
+    expect(gw.gateway.stats().upstreamConnectionsCreated).toBe(connectionsBefore);
+    expect(gw.gateway.stats().downstreamConnections).toBeGreaterThanOrEqual(1);
   });
 
   it('answers HTTP/1 and non-gRPC requests with a clear error', async () => {

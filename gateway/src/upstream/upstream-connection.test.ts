@@ -3,7 +3,7 @@ import { createServer, type Http2Server, type ServerHttp2Session } from 'node:ht
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { getFreePort, waitFor } from '@stickygw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../grpc/errors.js';
+import { GatewayError } from '../grpc/gateway-error.js';
 import type { Http2Stream, StreamHandler } from '../h2/stream.js';
 import { UpstreamConnection, type UpstreamConnectionOptions } from './upstream-connection.js';
 
@@ -57,9 +57,9 @@ async function startMute(speak = true): Promise<number> {
   return listenLocal(server, sockets);
 }
 
-function track(session: UpstreamConnection): UpstreamConnection {
-  cleanups.push(() => session.close());
-  return session;
+function track(upstream: UpstreamConnection): UpstreamConnection {
+  cleanups.push(() => upstream.close());
+  return upstream;
 }
 
 function upstreamTo(port: number, options: UpstreamConnectionOptions = FAST): UpstreamConnection {
@@ -95,10 +95,10 @@ class Reader implements StreamHandler {
   }
 }
 
-async function get(session: UpstreamConnection, path = '/'): Promise<string> {
-  const http = await session.connect();
+async function get(upstream: UpstreamConnection, path = '/'): Promise<string> {
+  const http = await upstream.connect();
   const reader = new Reader();
-  session.request(http, requestFields(path), true, reader);
+  upstream.request(http, requestFields(path), true, reader);
   await reader.done;
   return reader.body;
 }
@@ -106,89 +106,89 @@ async function get(session: UpstreamConnection, path = '/'): Promise<string> {
 describe('UpstreamConnection state machine', () => {
   it('idle → connecting → open, sharing one connect between concurrent callers', async () => {
     const { port } = await startH2();
-    const session = track(upstreamTo(port));
-    expect(session.state).toBe('idle');
-    expect(session.openConnection).toBeUndefined();
-    const [a, b] = await Promise.all([session.connect(), session.connect()]);
+    const upstream = track(upstreamTo(port));
+    expect(upstream.state).toBe('idle');
+    expect(upstream.openConnection).toBeUndefined();
+    const [a, b] = await Promise.all([upstream.connect(), upstream.connect()]);
     expect(a).toBe(b);
-    expect(session.state).toBe('open');
-    expect(session.openConnection).toBe(a);
-    expect(await get(session)).toBe('ok');
-    expect(session.connectionsCreated).toBe(1);
+    expect(upstream.state).toBe('open');
+    expect(upstream.openConnection).toBe(a);
+    expect(await get(upstream)).toBe('ok');
+    expect(upstream.connectionsCreated).toBe(1);
   });
 
   it('rejects a refused connect as a transport failure and goes back to idle', async () => {
     const port = await getFreePort();
-    const session = track(upstreamTo(port));
-    const error = await session.connect().catch((err: unknown) => err);
+    const upstream = track(upstreamTo(port));
+    const error = await upstream.connect().catch((err: unknown) => err);
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).reason).toBe('upstream_connect_failed');
     expect((error as GatewayError).isTransportFailure).toBe(true);
-    expect(session.state).toBe('idle');
+    expect(upstream.state).toBe('idle');
   });
 
   it('times out a peer that accepts TCP but never speaks HTTP/2', async () => {
     const port = await startMute(false);
-    const session = track(upstreamTo(port, { ...FAST, connectTimeoutMs: 150 }));
-    const error = await session.connect().catch((err: unknown) => err);
+    const upstream = track(upstreamTo(port, { ...FAST, connectTimeoutMs: 150 }));
+    const error = await upstream.connect().catch((err: unknown) => err);
     expect((error as GatewayError).reason).toBe('upstream_connect_failed');
     expect((error as GatewayError).message).toContain('timed out');
-    expect(session.state).toBe('idle');
+    expect(upstream.state).toBe('idle');
   });
 
-  it('reconnects lazily after the peer drops the session', async () => {
+  it('reconnects lazily after the peer drops the connection', async () => {
     const { port, sessions } = await startH2();
-    const session = track(upstreamTo(port));
-    await get(session);
+    const upstream = track(upstreamTo(port));
+    await get(upstream);
     sessions[0]?.destroy();
-    await waitFor(() => session.state === 'idle', { description: 'the session to notice the drop' });
-    expect(await get(session)).toBe('ok');
-    expect(session.connectionsCreated).toBe(2);
+    await waitFor(() => upstream.state === 'idle', { description: 'the upstream to notice the drop' });
+    expect(await get(upstream)).toBe('ok');
+    expect(upstream.connectionsCreated).toBe(2);
   });
 
-  it('on GOAWAY stops using the session at once, lets its streams finish, and opens a new one', async () => {
+  it('on GOAWAY stops using the connection at once, lets its streams finish, and opens a new one', async () => {
     const { port, sessions } = await startH2();
-    const session = track(upstreamTo(port));
-    const http = await session.connect();
+    const upstream = track(upstreamTo(port));
+    const http = await upstream.connect();
     const heldReader = new Reader();
-    const held = session.request(http, requestFields('/hold'), true, heldReader);
+    const held = upstream.request(http, requestFields('/hold'), true, heldReader);
     expect(held.id).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     sessions[0]?.goaway(0, 1);
-    await waitFor(() => session.state === 'idle', { description: 'the GOAWAY to detach the session' });
+    await waitFor(() => upstream.state === 'idle', { description: 'the GOAWAY to detach the connection' });
     expect(heldReader.closed).toBe(false);
-    expect(await get(session)).toBe('ok');
-    expect(session.connectionsCreated).toBe(2);
+    expect(await get(upstream)).toBe('ok');
+    expect(upstream.connectionsCreated).toBe(2);
     held.reset();
   });
 
-  it('closed is terminal: sessions destroyed, connect refused', async () => {
+  it('closed is terminal: connections destroyed, connect refused', async () => {
     const { port } = await startH2();
-    const session = upstreamTo(port);
-    const http = await session.connect();
-    session.close();
-    expect(session.state).toBe('closed');
+    const upstream = upstreamTo(port);
+    const http = await upstream.connect();
+    upstream.close();
+    expect(upstream.state).toBe('closed');
     expect(http.state).toBe('closed');
-    await expect(session.connect()).rejects.toMatchObject({ reason: 'upstream_connect_failed' });
+    await expect(upstream.connect()).rejects.toMatchObject({ reason: 'upstream_connect_failed' });
   });
 
-  it('destroys a session whose PING goes unanswered while streams are active', async () => {
+  it('destroys a connection whose PING goes unanswered while streams are active', async () => {
     const port = await startMute();
-    const session = track(
+    const upstream = track(
       upstreamTo(port, {
         connectTimeoutMs: 1000,
         keepaliveIntervalMs: 50,
         keepaliveTimeoutMs: 100,
       }),
     );
-    const http = await session.connect();
+    const http = await upstream.connect();
     const reader = new Reader();
-    session.request(http, requestFields('/'), true, reader);
+    upstream.request(http, requestFields('/'), true, reader);
     await waitFor(() => http.state === 'closed', {
-      description: 'keepalive to destroy the silent session',
+      description: 'keepalive to destroy the silent connection',
       timeoutMs: 3000,
     });
     await waitFor(() => reader.closed, { description: 'the stream to fail' });
-    await waitFor(() => session.state === 'idle', { description: 'the session to go idle' });
+    await waitFor(() => upstream.state === 'idle', { description: 'the upstream to go idle' });
   });
 });

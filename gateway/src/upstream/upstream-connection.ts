@@ -1,4 +1,4 @@
-import { GatewayError } from '../grpc/errors.js';
+import { GatewayError } from '../grpc/gateway-error.js';
 import { Status } from '../grpc/status.js';
 import { connectH2 } from '../h2/client.js';
 import type { ConnectionHandler, ConnectionLog, Http2Connection } from '../h2/connection.js';

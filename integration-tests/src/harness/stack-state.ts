@@ -14,7 +14,7 @@ export interface WorkerState {
   readonly cwd: string;
 }
 
-export interface ProcessState {
+interface ProcessState {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
@@ -46,7 +46,7 @@ export type StackState =
     };
 
 export const STACK_DIR = join(REPO_ROOT, '.stack');
-export const STATE_FILE = join(STACK_DIR, 'stack.json');
+const STATE_FILE = join(STACK_DIR, 'stack.json');
 
 export function readStackState(file = STATE_FILE): StackState | undefined {
   if (!existsSync(file)) return undefined;

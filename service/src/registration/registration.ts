@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 
 /** The body of `POST /v1/register` (REFERENCE.md 5.6); `timestamp` is filled in per request. */
-export interface RegistrationTarget {
+interface RegistrationTarget {
   instanceId: string;
   ipv4: string;
   port: number;

@@ -25,7 +25,7 @@ export interface WorkerHandlerDeps {
 }
 
 /** The worker's RPCs; Login belongs to the auth service and is left unimplemented here. */
-export type WorkerHandlers = Pick<
+type WorkerHandlers = Pick<
   MyServiceAPIHandlers,
   'MyServiceEcho' | 'MyServiceSubscribe' | 'MyServiceShutdown'
 >;

@@ -39,7 +39,6 @@ import {
 import {
   ConformanceError,
   type ConformanceTarget,
-  DEFAULT_TIMEOUT_MS,
   describeFrame,
   type RawConnection,
   SkipCase,
@@ -952,7 +951,7 @@ exchange(
 // --- 5.1.2 Stream Concurrency -------------------------------------------------------------------
 
 /** Above this many streams the case is not run (h2spec would try, and time out). */
-export const MAX_STREAMS_TO_EXCEED = 200_000;
+const MAX_STREAMS_TO_EXCEED = 200_000;
 
 add(
   'http2/5.1.2/1',
@@ -1680,5 +1679,3 @@ export const ALL_CASES: readonly ConformanceCase[] = cases;
 
 /** How many cases h2spec runs by default (strict-only cases excluded). */
 export const H2SPEC_CASE_COUNT = 146;
-
-export { DEFAULT_TIMEOUT_MS };

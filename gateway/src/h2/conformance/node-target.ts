@@ -6,7 +6,7 @@
 import { createServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
-export const RESPONSE_BODY_BYTES = 10 * 1024;
+const RESPONSE_BODY_BYTES = 10 * 1024;
 export const RESPONSE_BODY = Buffer.alloc(RESPONSE_BODY_BYTES, 'h2 conformance body\n');
 
 export interface RunningTarget {

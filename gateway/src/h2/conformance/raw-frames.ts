@@ -38,7 +38,7 @@ export interface ConformanceTarget {
 
 export const DEFAULT_TIMEOUT_MS = 2_000;
 /** h2spec's client SETTINGS in its handshake: SETTINGS_INITIAL_WINDOW_SIZE = 65,535. */
-export const CLIENT_WINDOW = 65_535;
+const CLIENT_WINDOW = 65_535;
 const MAX_WAIT_MULTIPLIER = 5;
 
 export type RawEvent =
@@ -56,11 +56,11 @@ const TYPE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(FrameType).map(([name, value]) => [value, name]),
 );
 
-export function frameTypeName(type: number): string {
+function frameTypeName(type: number): string {
   return TYPE_NAMES[type] ?? `UNKNOWN(0x${type.toString(16)})`;
 }
 
-export function codeName(code: number): string {
+function codeName(code: number): string {
   return errorCodeName(code);
 }
 
@@ -96,7 +96,7 @@ function describeSettings(payload: Buffer): string {
   return `settings:[${parts.join(' ')}]`;
 }
 
-export function describeEvent(ev: RawEvent | undefined): string {
+function describeEvent(ev: RawEvent | undefined): string {
   if (ev === undefined) return 'nothing';
   if (ev.kind === 'frame') return describeFrame(ev.frame);
   if (ev.kind === 'closed') return `connection closed (${ev.reason})`;

@@ -24,7 +24,6 @@ import {
   FrameReader,
   FrameType,
   frame,
-  frameErrorCode,
   headersFrame,
   hpackIndexed,
   hpackLiteralIndexed,
@@ -723,11 +722,6 @@ export const Attacks = {
     };
   },
 };
-
-/** Lists the code name of each RST_STREAM received. */
-export function resetCodes(peer: RawPeer): number[] {
-  return peer.frames.filter((f) => f.type === FrameType.RST_STREAM).map((f) => frameErrorCode(f) ?? -1);
-}
 
 // ============================================================================================
 // The client role's side: a stream handler that checks the order of its callbacks

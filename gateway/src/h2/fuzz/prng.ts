@@ -13,14 +13,14 @@ function splitmix32(state: number): number {
 }
 
 /** Mixes any number of 32-bit keys (a seed, a sequence index, a label hash) into one 32-bit seed. */
-export function mixSeed(...keys: readonly number[]): number {
+function mixSeed(...keys: readonly number[]): number {
   let h = 0x1234_5678;
   for (const key of keys) h = splitmix32((h ^ (key >>> 0)) >>> 0);
   return h;
 }
 
 /** FNV-1a hash of a label, to derive independent streams for named purposes. */
-export function hashLabel(label: string): number {
+function hashLabel(label: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < label.length; i++) {
     h ^= label.charCodeAt(i);

@@ -102,7 +102,7 @@ function priorityBytes(p: PriorityField): Buffer {
  * Padding of a PADDED frame: that many zero octets (taken modulo 256, as the Pad Length octet is),
  * or exactly these octets (h2spec pads DATA with "padded").
  */
-export type Padding = number | Buffer | string;
+type Padding = number | Buffer | string;
 
 function paddingBytes(padding: Padding): Buffer {
   return typeof padding === 'number' ? Buffer.alloc(padding & 0xff) : octets(padding);

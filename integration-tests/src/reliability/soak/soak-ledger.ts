@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 
-export const CALL_KINDS = ['login', 'echo', 'subscribe', 'probe-unary', 'collect', 'chat'] as const;
+const CALL_KINDS = ['login', 'echo', 'subscribe', 'probe-unary', 'collect', 'chat'] as const;
 export type CallKind = (typeof CALL_KINDS)[number];
 
 /** Statuses a client may legitimately see while instances die (REFERENCE.md 6.13); anything else is a defect. */
@@ -14,7 +14,7 @@ const EXPECTED_CODES: ReadonlySet<number> = new Set([
 /** A call ran this much past its own deadline before the client saw its end. */
 const OVERDUE_SLACK_MS = 1_000;
 
-export function codeName(code: number): string {
+function codeName(code: number): string {
   return (status as unknown as Record<number, string>)[code] ?? `CODE_${code}`;
 }
 
@@ -153,7 +153,7 @@ function summarize(kind: string, values: readonly number[]) {
 }
 
 /** Nearest-rank percentile of an ascending list. */
-export function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
   return sorted[rank] as number;

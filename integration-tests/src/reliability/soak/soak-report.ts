@@ -16,7 +16,7 @@ export interface GatewaySamples {
   readonly peakRss: number;
 }
 
-export interface Invariant {
+interface Invariant {
   readonly name: string;
   readonly held: boolean;
   readonly detail: string;

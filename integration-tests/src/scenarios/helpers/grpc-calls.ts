@@ -33,7 +33,7 @@ export function createClient(address: string): MyServiceAPIClient {
   });
 }
 
-export function callMetadata(creds: Credentials): Metadata {
+function callMetadata(creds: Credentials): Metadata {
   const metadata = new Metadata();
   if (creds.token !== undefined) metadata.set('authorization', creds.token);
   if (creds.sessionId !== undefined) metadata.set('session-id', creds.sessionId);

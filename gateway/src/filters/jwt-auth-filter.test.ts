@@ -3,10 +3,10 @@ import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { Status } from '../grpc/status.js';
 import type { Route } from '../routing/route-table.js';
-import type { CallContext } from './filter.js';
-import { CONTINUE } from './filter.js';
+import type { CallContext } from './header-filter.js';
+import { CONTINUE } from './header-filter.js';
 import { Hs256TokenValidator, type TokenValidator } from './hs256-token-validator.js';
-import { JwtAuthFilter } from './jwt-auth.js';
+import { JwtAuthFilter } from './jwt-auth-filter.js';
 
 const SECRET = 'gateway-secret';
 const NOW_MS = 1_800_000_000_000;

@@ -1,9 +1,9 @@
-import type { Endpoint } from '../cluster/endpoint.js';
 import {
   DEFAULT_UPSTREAM_CONNECTION_OPTIONS,
   UpstreamConnection,
   type UpstreamConnectionOptions,
-} from './upstream-connection.js';
+} from '../upstream/upstream-connection.js';
+import type { Endpoint } from './endpoint.js';
 
 /**
  * One `UpstreamConnection` per endpoint id, created lazily on first use. An endpoint whose address

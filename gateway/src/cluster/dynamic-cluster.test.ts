@@ -1,72 +1,19 @@
 import { waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../grpc/errors.js';
+import { GatewayError } from '../grpc/gateway-error.js';
 import { Status } from '../grpc/status.js';
 import { createLogger } from '../observability/logger.js';
 import { FakeDiscoverer } from '../test-support/fake-discoverer.js';
-import { DiscoveredCluster, type DiscoveredClusterOptions } from './discovered-cluster.js';
-import { HttpDiscoveryClient } from './discoverer-client.js';
+import { DynamicCluster, type DynamicClusterOptions } from './dynamic-cluster.js';
 import type { Endpoint } from './endpoint.js';
+import { HttpDiscovererClient } from './http-discoverer-client.js';
 
 const logger = createLogger({ level: 'silent' });
 const failure = new GatewayError(Status.UNAVAILABLE, 'upstream_reset', 'reset');
 
-describe('HttpDiscoveryClient', () => {
+describe('DynamicCluster', () => {
   let discoverer: FakeDiscoverer;
-  beforeEach(async () => {
-    discoverer = await FakeDiscoverer.start();
-  });
-  afterEach(() => discoverer.stop());
-
-  it('reads instances, skipping malformed entries', async () => {
-    const invalid: number[] = [];
-    const client = new HttpDiscoveryClient(discoverer.url, {
-      onInvalidEntries: (count) => invalid.push(count),
-    });
-    discoverer.rawBody = JSON.stringify({
-      instances: [
-        { instance_id: 'a', ipv4: '10.0.0.1', port: 5000, extra: true },
-        { instance_id: 'b', ipv4: '10.0.0.2', port: 70000 },
-        { instance_id: '..', ipv4: '10.0.0.3', port: 5000 },
-        { instance_id: 'c\n', ipv4: '10.0.0.4', port: 5000 },
-        { instance_id: 7, ipv4: '10.0.0.5', port: 5000 },
-        { instance_id: 'd/e:*', ipv4: '10.0.0.6', port: 1 },
-        null,
-      ],
-    });
-    expect(await client.fetchInstances()).toEqual([
-      { id: 'a', host: '10.0.0.1', port: 5000 },
-      { id: 'd/e:*', host: '10.0.0.6', port: 1 },
-    ]);
-    expect(invalid).toEqual([5]);
-  });
-
-  it('treats 404 as an empty list and other failures as errors', async () => {
-    const client = new HttpDiscoveryClient(discoverer.url);
-    discoverer.failWith = 404;
-    expect(await client.fetchInstances()).toEqual([]);
-    discoverer.failWith = 500;
-    await expect(client.fetchInstances()).rejects.toThrow('discoverer answered HTTP 500');
-    discoverer.failWith = undefined;
-    discoverer.rawBody = '{"instances":null}';
-    await expect(client.fetchInstances()).rejects.toThrow('discoverer response missing instances field');
-    discoverer.rawBody = 'not json';
-    await expect(client.fetchInstances()).rejects.toThrow('not valid JSON');
-    discoverer.rawBody = JSON.stringify({ instances: Array(2000).fill({ instance_id: 'x'.repeat(100) }) });
-    await expect(
-      new HttpDiscoveryClient(discoverer.url, { maxBodyBytes: 1000 }).fetchInstances(),
-    ).rejects.toThrow('larger than 1000 bytes');
-  });
-
-  it('percent-encodes the id it unregisters', async () => {
-    await new HttpDiscoveryClient(discoverer.url).unregister('pod/1 ?#');
-    expect(discoverer.unregistered).toEqual(['pod/1 ?#']);
-  });
-});
-
-describe('DiscoveredCluster', () => {
-  let discoverer: FakeDiscoverer;
-  let cluster: DiscoveredCluster;
+  let cluster: DynamicCluster;
   let removed: string[][];
 
   beforeEach(async () => {
@@ -78,10 +25,10 @@ describe('DiscoveredCluster', () => {
     await discoverer.stop();
   });
 
-  function create(options: DiscoveredClusterOptions = {}): DiscoveredCluster {
-    cluster = new DiscoveredCluster(
+  function create(options: DynamicClusterOptions = {}): DynamicCluster {
+    cluster = new DynamicCluster(
       { type: 'dynamic', id: 'workers', discovererUrl: discoverer.url, discovererIntervalMs: 60_000 },
-      new HttpDiscoveryClient(discoverer.url),
+      new HttpDiscovererClient(discoverer.url),
       logger,
       undefined,
       options,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestFraming } from './framing.js';
+import { RequestFraming } from './request-framing.js';
 
 function frame(payload: Buffer, compressed = 0): Buffer {
   const prefix = Buffer.alloc(5);

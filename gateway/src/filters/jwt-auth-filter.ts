@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http2';
 import { firstMetadataValue } from '../grpc/metadata.js';
 import { GatewayMessage, Status } from '../grpc/status.js';
-import type { CallContext, FilterDecision, HeaderFilter } from './filter.js';
-import { CONTINUE } from './filter.js';
+import type { CallContext, FilterDecision, HeaderFilter } from './header-filter.js';
+import { CONTINUE } from './header-filter.js';
 import type { TokenValidator } from './hs256-token-validator.js';
 
 const MISSING_SESSION_ID: FilterDecision = Object.freeze({

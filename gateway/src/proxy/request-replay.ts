@@ -1,4 +1,4 @@
-import type { RequestFraming } from '../grpc/framing.js';
+import type { RequestFraming } from '../grpc/request-framing.js';
 
 /**
  * The request bytes a call keeps so that it can be replayed on another endpoint when its upstream

@@ -17,9 +17,9 @@ export type GatewayErrorReason =
   | 'upstream_connect_failed'
   /** Opening an upstream stream took longer than RETRY_TIMEOUT_MS. */
   | 'upstream_open_timeout'
-  /** The upstream stream ended without trailers (RST_STREAM, session closed, GOAWAY above lastStreamID). */
+  /** The upstream stream ended without trailers (RST_STREAM, connection closed, GOAWAY above lastStreamID). */
   | 'upstream_reset'
-  /** The upstream reset the stream with CANCEL while its session stayed healthy. */
+  /** The upstream reset the stream with CANCEL while its connection stayed healthy. */
   | 'upstream_cancelled'
   /** Every attempt allowed by the retry policy failed on the transport. */
   | 'retries_exhausted'

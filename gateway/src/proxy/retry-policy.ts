@@ -1,5 +1,5 @@
 import type { Cluster } from '../cluster/cluster.js';
-import { backendUnavailable, type GatewayError } from '../grpc/errors.js';
+import { backendUnavailable, type GatewayError } from '../grpc/gateway-error.js';
 
 /**
  * How many upstream streams one call may use (REFERENCE.md 6.11, 6.12 and the rewrite notes):

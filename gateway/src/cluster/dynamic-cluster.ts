@@ -1,14 +1,14 @@
 import type { DynamicClusterConfig } from '../config/types.js';
-import type { GatewayError } from '../grpc/errors.js';
+import type { GatewayError } from '../grpc/gateway-error.js';
 import type { Logger } from '../observability/logger.js';
-import { ConnectionPool } from '../upstream/connection-pool.js';
 import type { UpstreamConnection, UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
 import { type Cluster, type ClusterSnapshot, type EndpointsRemovedListener, snapshotOf } from './cluster.js';
-import type { DiscoveredInstance, Discovery } from './discoverer-client.js';
+import { ConnectionPool } from './connection-pool.js';
+import type { DiscoveredInstance, DiscovererClient } from './discoverer-client.js';
 import { type Endpoint, makeEndpoint } from './endpoint.js';
 
 /**
- * A dynamic cluster (REFERENCE.md 6.7, 6.8, 6.10): membership comes from a `Discovery`, refreshed on
+ * A dynamic cluster (REFERENCE.md 6.7, 6.8, 6.10): membership comes from a `DiscovererClient`, refreshed on
  * start-up and then every `discoverer_interval_ms` on an unref'd timer, never on the request path.
  *
  * - A successful fetch replaces the list (discoverer order). Endpoints that vanished, or whose
@@ -29,15 +29,15 @@ import { type Endpoint, makeEndpoint } from './endpoint.js';
  * heartbeat (120 s by default), so a live instance is listed again well before; one still missing
  * after this is gone for good, and its session's next call moves it anyway.
  */
-export const DEFAULT_VANISHED_RETENTION_MS = 10 * 60_000;
+const DEFAULT_VANISHED_RETENTION_MS = 10 * 60_000;
 
-export interface DiscoveredClusterOptions {
+export interface DynamicClusterOptions {
   readonly vanishedRetentionMs?: number;
   /** Milliseconds; injected by tests. */
   readonly now?: () => number;
 }
 
-export class DiscoveredCluster implements Cluster {
+export class DynamicCluster implements Cluster {
   readonly id: string;
   readonly failover = true;
   private current: ClusterSnapshot = snapshotOf([]);
@@ -57,10 +57,10 @@ export class DiscoveredCluster implements Cluster {
 
   constructor(
     private readonly config: DynamicClusterConfig,
-    private readonly discovery: Discovery,
+    private readonly discoverer: DiscovererClient,
     private readonly logger: Logger,
     upstreamOptions?: UpstreamConnectionOptions,
-    options: DiscoveredClusterOptions = {},
+    options: DynamicClusterOptions = {},
   ) {
     this.id = config.id;
     this.pool = new ConnectionPool(upstreamOptions);
@@ -147,13 +147,13 @@ export class DiscoveredCluster implements Cluster {
   private async unregisterUnlessMoved(endpoint: Endpoint): Promise<boolean> {
     let listed: readonly DiscoveredInstance[] | undefined;
     try {
-      listed = await this.discovery.fetchInstances();
+      listed = await this.discoverer.fetchInstances();
     } catch {
       listed = undefined;
     }
     const entry = listed?.find((instance) => instance.id === endpoint.id);
     if (entry !== undefined && (entry.host !== endpoint.host || entry.port !== endpoint.port)) return false;
-    await this.discovery.unregister(endpoint.id);
+    await this.discoverer.unregister(endpoint.id);
     return true;
   }
 
@@ -171,7 +171,7 @@ export class DiscoveredCluster implements Cluster {
   private async runRefresh(): Promise<void> {
     let instances: readonly DiscoveredInstance[];
     try {
-      instances = await this.discovery.fetchInstances();
+      instances = await this.discoverer.fetchInstances();
     } catch (err) {
       if (!this.closed) {
         this.logger.warn(
