@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { getFreePort } from './free-port.js';
+import { ManagedProcess } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
 /** A real redis-server process on a free loopback port, without persistence. */
@@ -38,27 +39,31 @@ async function ping(port: number): Promise<boolean> {
   });
 }
 
-function spawnRedis(port: number): ChildProcess {
+function spawnRedis(port: number): ManagedProcess {
   if (!hasRedisServer()) {
     throw new Error(
       'redis-server is not installed: run `make test` as root (it installs it with apt-get) or `apt-get install redis-server`',
     );
   }
-  return spawn(
-    redisServerBinary(),
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-    { stdio: 'ignore' },
-  );
+  return ManagedProcess.start({
+    name: 'redis-server',
+    command: redisServerBinary(),
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ],
+  });
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-  await exited;
-  clearTimeout(timer);
-}
+const STOP_GRACE_MS = 2_000;
 
 /** Starts redis-server on a free port and waits until it answers PING. */
 export async function startRedis(): Promise<StartedRedis> {
@@ -70,9 +75,11 @@ export async function startRedis(): Promise<StartedRedis> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    stop: () => stopProcess(child),
+    stop: async () => {
+      await child.stop(STOP_GRACE_MS);
+    },
     restart: async () => {
-      await stopProcess(child);
+      await child.stop(STOP_GRACE_MS);
       child = spawnRedis(port);
       await awaitReady();
     },

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort } from '@stickygw/testkit';
-import { type ManagedProcess, spawnManaged } from '../managed-process.js';
+import { getFreePort, ManagedProcess } from '@stickygw/testkit';
 import { REPO_ROOT, templatePath } from '../paths.js';
 import { renderTemplate } from '../render-template.js';
 import { callOnce } from './ready-probe.js';
@@ -49,12 +48,11 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     }),
   );
   const port = await getFreePort();
-  const started = await spawnManaged({
+  const started = ManagedProcess.start({
     name: 'gateway',
     command: process.execPath,
     args: [...(options.nodeArgs ?? []), GATEWAY_MAIN],
     env: {
-      ...process.env,
       SERVICE_PORT_GRPC: String(port),
       LISTEN_HOST: '127.0.0.1',
       CONFIG_PATH: configPath,
@@ -66,13 +64,13 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     },
   });
   const stop = async () => {
-    await started.process.stop(6_000);
+    await started.stop(6_000);
     await rm(dir, { recursive: true, force: true });
   };
   try {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      if (started.process.hasExited()) throw new Error('gateway exited during start-up');
+      if (!started.running) throw new Error('gateway exited during start-up');
       const answered = await callOnce(port, '/bench.Unrouted/Probe', Buffer.alloc(5)).then(
         (result) => result.grpcStatus !== undefined,
         () => false,
@@ -83,9 +81,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     }
   } catch (error) {
     await stop();
-    throw new Error(
-      `${(error as Error).message}\n--- last output of the gateway ---\n${started.process.recentOutput()}`,
-    );
+    throw new Error(`${(error as Error).message}\n${started.describeOutput()}`);
   }
-  return { process: started.process, port, stop };
+  return { process: started, port, stop };
 }

@@ -2,12 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort, redisServerBinary } from '@stickygw/testkit';
+import {
+  type ExitStatus,
+  getFreePort,
+  ManagedProcess,
+  type ProcessSpec,
+  redisServerBinary,
+} from '@stickygw/testkit';
 import { listInstances } from './discoverer-client.js';
 import { StartedDiscoveryTap } from './discovery-tap.js';
 import { gatewayYaml } from './gateway-yaml.js';
 import { checkGrpcHealth } from './grpc-probe.js';
-import { type ExitStatus, ManagedProcess, type ProcessSpec } from './managed-process.js';
 import { REPO_ROOT, serverEntry } from './repo-paths.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
 import { Wait, type WaitStrategy } from './wait-strategies.js';
@@ -193,7 +198,7 @@ class Starting {
         return { process, port };
       } catch (error) {
         await process.kill();
-        const portTaken = /EADDRINUSE|address already in use/i.test(process.readLog());
+        const portTaken = /EADDRINUSE|address already in use/i.test(process.output());
         if (fixedPort === undefined && portTaken && attempt < PORT_ATTEMPTS) {
           this.progress(`  ${name}: port ${port} was taken, trying another`);
           continue;
@@ -498,11 +503,11 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
   }
 
   async workerLog(pod: string): Promise<string> {
-    return this.#slot(pod).process.readLog();
+    return this.#slot(pod).process.output();
   }
 
   async logs(): Promise<ServiceLog[]> {
-    return this.processes().map((process) => ({ name: process.name, text: process.readLog() }));
+    return this.processes().map((process) => ({ name: process.name, text: process.output() }));
   }
 
   /**

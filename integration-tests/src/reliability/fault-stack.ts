@@ -2,11 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort, redisServerBinary } from '@stickygw/testkit';
+import {
+  type ExitStatus,
+  getFreePort,
+  ManagedProcess,
+  type ProcessSpec,
+  redisServerBinary,
+  tail,
+} from '@stickygw/testkit';
 import { stringify } from 'yaml';
 import { listInstances } from '../harness/discoverer-client.js';
 import { checkGrpcHealth } from '../harness/grpc-probe.js';
-import { type ExitStatus, ManagedProcess, type ProcessSpec, tail } from '../harness/managed-process.js';
 import { REPO_ROOT, serverEntry } from '../harness/repo-paths.js';
 import { Wait, type WaitStrategy } from '../harness/wait-strategies.js';
 import { DiscoveryRecorder } from './discovery-recorder.js';
@@ -70,7 +76,7 @@ class Component {
         return;
       } catch (error) {
         await started.kill();
-        const taken = /EADDRINUSE|Address already in use/.test(started.readLog());
+        const taken = /EADDRINUSE|Address already in use/.test(started.output());
         if (fixed === undefined && taken && attempt < PORT_ATTEMPTS) continue;
         throw error;
       }
@@ -86,11 +92,11 @@ class Component {
   }
 
   signal(signal: NodeJS.Signals): void {
-    this.process?.signalGroup(signal);
+    this.process?.signal(signal);
   }
 
   log(): string {
-    return this.process?.readLog() ?? '';
+    return this.process?.output() ?? '';
   }
 }
 
