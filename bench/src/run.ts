@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeExit, type ManagedProcess, tail } from '@stickygw/testkit';
-import { benchInstances, startBenchDiscoverer } from './bench-discoverer.js';
+import { describeExit, FakeDiscoverer, type ManagedProcess, tail } from '@stickygw/testkit';
+import { benchInstances } from './bench-instances.js';
 import { readBenchSettings } from './bench-settings.js';
 import { benchPayload, grpcFrame } from './grpc-frame.js';
 import { describeMachine } from './machine.js';
@@ -74,8 +74,8 @@ async function main(): Promise<void> {
     stoppers.push(async () => {
       await backend.process.stop();
     });
-    const discoverer = await startBenchDiscoverer(benchInstances(16, [backend.port]));
-    stoppers.push(() => discoverer.close());
+    const discoverer = await FakeDiscoverer.start({ instances: benchInstances(16, [backend.port]) });
+    stoppers.push(() => discoverer.stop());
     progress(`echo backend on 127.0.0.1:${backend.port} (pid ${backend.process.pid})`);
 
     const targets: Target[] = [];
@@ -332,8 +332,8 @@ async function main(): Promise<void> {
 
     // The own-client scenarios use fresh proxies (and backends): their RSS and their state are then
     // the scenario's alone, not left over from the h2load runs.
-    const scenarioDiscoverer = await startBenchDiscoverer([]);
-    stoppers.push(() => scenarioDiscoverer.close());
+    const scenarioDiscoverer = await FakeDiscoverer.start();
+    stoppers.push(() => scenarioDiscoverer.stop());
     const available = (id: string) => results.targets.some((target) => target.id === id);
     const starters: [string, (backendPort: number) => Promise<Target>][] = [];
     if (available('gateway')) {

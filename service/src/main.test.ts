@@ -1,8 +1,7 @@
 import { createServer } from 'node:net';
 import { status } from '@grpc/grpc-js';
-import { type ManagedProcess, waitFor } from '@stickygw/testkit';
+import { FakeDiscoverer, type ManagedProcess, waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeDiscoverer, startFakeDiscoverer } from './test-support/fake-discoverer.js';
 import { signToken } from './test-support/tokens.js';
 import { callMetadata, createWorkerClient, echo, shutdown } from './test-support/worker-client.js';
 import { startWorkerProcess } from './test-support/worker-process.js';
@@ -35,7 +34,7 @@ async function authed(sessionId: string) {
 }
 
 beforeEach(async () => {
-  discoverer = await startFakeDiscoverer();
+  discoverer = await FakeDiscoverer.start();
 });
 
 afterEach(async () => {

@@ -1,4 +1,11 @@
 export { buildWorkspace } from './build-workspace.js';
+export { type DiscoveredInstance, listInstances, parseInstances } from './discovered-instance.js';
+export {
+  FakeDiscoverer,
+  type RecordedList,
+  type RecordedRequest,
+  type RecordedUnregister,
+} from './fake-discoverer.js';
 export { getFreePort } from './free-port.js';
 export {
   describeExit,

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { parseInstances } from '@stickygw/testkit';
 import type {
   ContainerRuntimeClient,
   StartedDockerComposeEnvironment,
   StartedTestContainer,
 } from 'testcontainers';
 import { parse } from 'yaml';
-import { parseInstances } from './discoverer-client.js';
 import { REPO_ROOT } from './repo-paths.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
 import { Wait } from './wait-strategies.js';

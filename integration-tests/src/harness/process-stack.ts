@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ExitStatus,
+  FakeDiscoverer,
   getFreePort,
+  listInstances,
   ManagedProcess,
   type ProcessSpec,
   redisServerBinary,
 } from '@stickygw/testkit';
-import { listInstances } from './discoverer-client.js';
-import { StartedDiscoveryTap } from './discovery-tap.js';
 import { gatewayYaml } from './gateway-yaml.js';
 import { checkGrpcHealth } from './grpc-probe.js';
 import { REPO_ROOT, serverEntry } from './repo-paths.js';
@@ -164,7 +164,7 @@ interface Launched {
 /** The start-up sequence, kept apart so a failure half-way can stop exactly what was started. */
 class Starting {
   readonly processes: ManagedProcess[] = [];
-  tap: StartedDiscoveryTap | undefined;
+  tap: FakeDiscoverer | undefined;
 
   constructor(
     private readonly settings: StackSettings,
@@ -311,7 +311,7 @@ class Starting {
     this.progress('starting gateway');
     let configPath = settings.gatewayConfigFile;
     if (configPath === undefined) {
-      this.tap = await StartedDiscoveryTap.start(discovererUrl);
+      this.tap = await FakeDiscoverer.relay(() => discovererUrl);
       configPath = join(this.logDir, 'gateway.yaml');
       writeFileSync(
         configPath,
@@ -383,7 +383,7 @@ interface StartedParts {
   readonly gateway: ManagedProcess;
   readonly gatewayAddress: string;
   readonly gatewayConfigPath: string;
-  readonly tap: StartedDiscoveryTap | undefined;
+  readonly tap: FakeDiscoverer | undefined;
 }
 
 /** How long each component may take to stop gracefully before it is killed. */
@@ -519,7 +519,9 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     const tap = this.parts.tap;
     if (tap === undefined) return;
     await Wait.forCondition(`the gateway to discover ${pods.join(', ')}`, async () =>
-      tap.hasServed(pods, since) ? true : tap.lastFetch(),
+      tap.hasApplied(since, (instances) => pods.every((pod) => instances.some((i) => i.instance_id === pod)))
+        ? true
+        : tap.describeLast(),
     )
       .withStartupTimeout(Math.max(10_000, this.parts.settings.discovererIntervalMs * 10))
       .waitUntilReady(this.parts.gateway);

@@ -4,18 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ExitStatus,
+  FakeDiscoverer,
   getFreePort,
+  listInstances,
   ManagedProcess,
   type ProcessSpec,
   redisServerBinary,
   tail,
 } from '@stickygw/testkit';
 import { stringify } from 'yaml';
-import { listInstances } from '../harness/discoverer-client.js';
 import { checkGrpcHealth } from '../harness/grpc-probe.js';
 import { REPO_ROOT, serverEntry } from '../harness/repo-paths.js';
 import { Wait, type WaitStrategy } from '../harness/wait-strategies.js';
-import { DiscoveryRecorder } from './discovery-recorder.js';
 import { PROBE_SERVICE } from './probe-service.js';
 
 export interface FaultStackOptions {
@@ -106,7 +106,7 @@ class Component {
  * discoverer (Redis db 1) and routed by `/stickygw.probe.Probe/` with the same auth and exclusive
  * sticky balancing as the worker route. Unlike the scenario harness, every component can be killed,
  * stopped and started again on the same port, workers can be restarted on a new port or added, and
- * the gateway can be signalled and measured. Both discoverers sit behind a {@link DiscoveryRecorder}
+ * the gateway can be signalled and measured. Both discoverers sit behind a {@link FakeDiscoverer}
  * so the stack can tell what the gateway was told and did without calling through it.
  */
 export class FaultStack {
@@ -119,8 +119,8 @@ export class FaultStack {
   readonly gateway: Component;
   readonly #workers = new Map<string, Component>();
   readonly #probes = new Map<string, Component>();
-  #workerTap: DiscoveryRecorder | undefined;
-  #probeTap: DiscoveryRecorder | undefined;
+  #workerTap: FakeDiscoverer | undefined;
+  #probeTap: FakeDiscoverer | undefined;
   readonly #options: Required<FaultStackOptions>;
 
   private constructor(options: FaultStackOptions) {
@@ -215,8 +215,8 @@ export class FaultStack {
     const workers = Array.from({ length: o.workers }, (_, i) => this.#newWorker(`worker-${i + 1}`));
     const probes = Array.from({ length: o.probes }, (_, i) => this.#newProbe(`probe-${i + 1}`));
     await Promise.all([this.auth.start(), ...[...workers, ...probes].map((c) => c.start())]);
-    this.#workerTap = await DiscoveryRecorder.start(() => this.discovererUrl);
-    if (o.probes > 0) this.#probeTap = await DiscoveryRecorder.start(() => this.probeDiscovererUrl);
+    this.#workerTap = await FakeDiscoverer.relay(() => this.discovererUrl);
+    if (o.probes > 0) this.#probeTap = await FakeDiscoverer.relay(() => this.probeDiscovererUrl);
     writeFileSync(join(this.logDir, 'gateway.yaml'), this.#gatewayYaml());
     await this.gateway.start();
     await this.waitForGatewayToSee(this.workerPods(), 0);
@@ -398,7 +398,7 @@ export class FaultStack {
   }
 
   /** What the gateway was told and did at the workers' (or probes') discoverer. */
-  recorder(kind: 'workers' | 'probes' = 'workers'): DiscoveryRecorder {
+  recorder(kind: 'workers' | 'probes' = 'workers'): FakeDiscoverer {
     const recorder = kind === 'workers' ? this.#workerTap : this.#probeTap;
     if (recorder === undefined) throw new Error(`no ${kind} cluster in this stack`);
     return recorder;

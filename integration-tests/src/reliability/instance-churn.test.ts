@@ -1,8 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import { getFreePort, waitFor } from '@stickygw/testkit';
+import { getFreePort, listInstances, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listInstances } from '../harness/discoverer-client.js';
 import type { FaultStack } from './fault-stack.js';
 import { echo, myServiceClient, type Outcome, openSession } from './gateway-clients.js';
 import { useFaultStack } from './test-support/use-fault-stack.js';
