@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getFreePort, ManagedProcess, waitFor } from '@stickygw/testkit';
+import { GatewayYaml, getFreePort, ManagedProcess, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeBackend, type ProbeClient, probeClient } from './test-support/probe-backend.js';
 import { unary } from './test-support/test-gateway.js';
@@ -34,18 +34,7 @@ describe('main (the gateway process)', () => {
     configPath = join(dir, 'gateway.yaml');
     writeFileSync(
       configPath,
-      [
-        'default:',
-        '  action: error',
-        'routes:',
-        '  - prefix: /probe.v1.Probe/',
-        '    cluster: probe',
-        'clusters:',
-        '  probe:',
-        '    type: static',
-        `    address: ${backend.address}`,
-        '',
-      ].join('\n'),
+      new GatewayYaml().route('/probe.v1.Probe/', 'probe').staticCluster('probe', backend.address).toString(),
     );
   });
 

@@ -8,6 +8,15 @@ export {
 } from './fake-discoverer.js';
 export { getFreePort } from './free-port.js';
 export {
+  GatewayYaml,
+  type GatewayYamlCluster,
+  type GatewayYamlDocument,
+  type GatewayYamlRoute,
+  type ReferenceGatewayOptions,
+  type RouteOptions,
+  referenceGatewayYaml,
+} from './gateway-yaml.js';
+export {
   describeExit,
   type ExitStatus,
   listeningPort,

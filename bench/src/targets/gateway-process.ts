@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort, ManagedProcess } from '@stickygw/testkit';
-import { REPO_ROOT, templatePath } from '../paths.js';
-import { renderTemplate } from '../render-template.js';
+import { GatewayYaml, getFreePort, ManagedProcess } from '@stickygw/testkit';
+import { REPO_ROOT } from '../paths.js';
 import { callOnce } from './ready-probe.js';
+import { PLAIN_PATH, SPREAD_PATH, STICKY_PATH } from './target.js';
 
 export const GATEWAY_MAIN = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
 
@@ -27,26 +27,36 @@ export interface GatewayProcessOptions {
   readonly nodeArgs?: readonly string[];
 }
 
+/**
+ * The routes the bench measures: `Plain` is the plain proxy path (static cluster, round robin, no
+ * auth); `Sticky` adds a JWT on every call and exclusive sticky sessions on a dynamic cluster whose
+ * discoverer lists many instance ids on the echo backend(s); `Spread` is the same dynamic cluster
+ * round robin without auth, the fan-out over many upstream connections without the JWT and the
+ * sticky lookup. The list never needs refreshing during a run.
+ */
+function benchGatewayYaml(options: GatewayProcessOptions): GatewayYaml {
+  return new GatewayYaml()
+    .route(PLAIN_PATH, 'echo_static')
+    .route(SPREAD_PATH, 'echo_dynamic')
+    .route(STICKY_PATH, 'echo_dynamic', { authorization: 'required', stickyHeader: 'session-id' })
+    .staticCluster('echo_static', `127.0.0.1:${options.backendPort}`)
+    .dynamicCluster('echo_dynamic', options.discovererUrl, 600_000);
+}
+
 /** True when the gateway has been built (`npx tsc -b gateway/tsconfig.build.json`). */
 export function gatewayBuilt(): boolean {
   return existsSync(GATEWAY_MAIN);
 }
 
 /**
- * `node gateway/dist/main.js` with the bench YAML, per the runtime contract in notes/HELPERS.md:
+ * `node gateway/dist/main.js` with the bench routes, per the runtime contract in notes/HELPERS.md:
  * access log off and LOG_LEVEL=warn so logging is not what is measured. Ready once an unrouted
  * call is answered with a grpc-status (the contract's readiness probe).
  */
 export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-gateway-'));
   const configPath = join(dir, 'gateway.yaml');
-  await writeFile(
-    configPath,
-    renderTemplate(await readFile(templatePath('gateway.yaml.tmpl'), 'utf8'), {
-      backendPort: options.backendPort,
-      discovererUrl: options.discovererUrl,
-    }),
-  );
+  await writeFile(configPath, benchGatewayYaml(options).toString());
   const port = await getFreePort();
   const started = ManagedProcess.start({
     name: 'gateway',

@@ -10,8 +10,8 @@ import {
   ManagedProcess,
   type ProcessSpec,
   redisServerBinary,
+  referenceGatewayYaml,
 } from '@stickygw/testkit';
-import { gatewayYaml } from './gateway-yaml.js';
 import { checkGrpcHealth } from './grpc-probe.js';
 import { REPO_ROOT, serverEntry } from './repo-paths.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
@@ -315,11 +315,11 @@ class Starting {
       configPath = join(this.logDir, 'gateway.yaml');
       writeFileSync(
         configPath,
-        gatewayYaml({
+        referenceGatewayYaml({
           authAddress,
           discovererUrl: this.tap.url,
           discovererIntervalMs: settings.discovererIntervalMs,
-        }),
+        }).toString(),
       );
     }
     const gatewayConfig = configPath;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort, ManagedProcess } from '@stickygw/testkit';
+import { getFreePort, ManagedProcess, referenceGatewayYaml } from '@stickygw/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { serverEntry } from '../harness/repo-paths.js';
@@ -24,25 +24,11 @@ type Doc = Record<string, unknown>;
 
 function validDocument(): Doc {
   return {
-    default: { action: 'error' },
-    routes: [
-      {
-        prefix: '/my_service.MyServiceAPI/Login',
-        cluster: 'myauth',
-        authorization: 'none',
-        balancer: { type: 'round_robin' },
-      },
-      {
-        prefix: '/my_service.MyServiceAPI/MyService',
-        cluster: 'my_service',
-        authorization: 'required',
-        balancer: { type: 'sticky_sessions', header: 'session-id' },
-      },
-    ],
-    clusters: {
-      myauth: { type: 'static', address: '127.0.0.1:5001' },
-      my_service: { type: 'dynamic', discoverer_url: 'http://127.0.0.1:8080', discoverer_interval_ms: 5000 },
-    },
+    ...referenceGatewayYaml({
+      authAddress: '127.0.0.1:5001',
+      discovererUrl: 'http://127.0.0.1:8080',
+      discovererIntervalMs: 5000,
+    }).document(),
   };
 }
 

@@ -10,9 +10,9 @@ import {
   ManagedProcess,
   type ProcessSpec,
   redisServerBinary,
+  referenceGatewayYaml,
   tail,
 } from '@stickygw/testkit';
-import { stringify } from 'yaml';
 import { checkGrpcHealth } from '../harness/grpc-probe.js';
 import { REPO_ROOT, serverEntry } from '../harness/repo-paths.js';
 import { Wait, type WaitStrategy } from '../harness/wait-strategies.js';
@@ -225,43 +225,17 @@ export class FaultStack {
 
   #gatewayYaml(): string {
     const o = this.#options;
-    const sticky = { type: 'sticky_sessions', header: 'session-id' };
-    const routes: unknown[] = [
-      {
-        prefix: '/my_service.MyServiceAPI/Login',
-        cluster: 'myauth',
-        authorization: 'none',
-        balancer: { type: 'round_robin' },
-      },
-      {
-        prefix: '/my_service.MyServiceAPI/MyService',
-        cluster: 'my_service',
-        authorization: 'required',
-        balancer: sticky,
-      },
-    ];
-    const clusters: Record<string, unknown> = {
-      myauth: { type: 'static', address: this.authAddress },
-      my_service: {
-        type: 'dynamic',
-        discoverer_url: this.#workerTap?.url,
-        discoverer_interval_ms: o.discovererIntervalMs,
-      },
-    };
+    const yaml = referenceGatewayYaml({
+      authAddress: this.authAddress,
+      discovererUrl: this.recorder('workers').url,
+      discovererIntervalMs: o.discovererIntervalMs,
+    });
     if (this.#probeTap !== undefined) {
-      routes.push({
-        prefix: `/${PROBE_SERVICE}/`,
-        cluster: 'probe',
-        authorization: 'required',
-        balancer: sticky,
-      });
-      clusters.probe = {
-        type: 'dynamic',
-        discoverer_url: this.#probeTap.url,
-        discoverer_interval_ms: o.discovererIntervalMs,
-      };
+      yaml
+        .route(`/${PROBE_SERVICE}/`, 'probe', { authorization: 'required', stickyHeader: 'session-id' })
+        .dynamicCluster('probe', this.#probeTap.url, o.discovererIntervalMs);
     }
-    return stringify({ default: { action: 'error' }, routes, clusters });
+    return yaml.toString();
   }
 
   #spec(name: string, command: string, args: string[], env: Record<string, string>): ProcessSpec {
