@@ -3,17 +3,18 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type ExitStatus,
   FakeDiscoverer,
   getFreePort,
   listInstances,
-  ManagedProcess,
+  type ManagedProcess,
   type ProcessSpec,
   redisServerBinary,
   referenceGatewayYaml,
+  tail,
 } from '@stickygw/testkit';
 import { checkGrpcHealth } from './grpc-probe.js';
 import { REPO_ROOT, serverEntry } from './repo-paths.js';
+import { STOP_GRACE_MS, StackComponent } from './stack-component.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
 import { Wait, type WaitStrategy } from './wait-strategies.js';
 
@@ -25,18 +26,36 @@ export interface FixedPorts {
   readonly redis?: number;
 }
 
-/** The unrouted method the gateway readiness probe calls; any route-less name does. */
-const UNROUTED_PROBE_METHOD = '/stickygw.harness.Probe/Ready';
+/**
+ * Extra instances of another service behind a discoverer of their own (Redis db 1) and a route of
+ * their own, with the same auth and exclusive sticky balancing as the worker route. They register
+ * like workers but need not serve gRPC health.
+ */
+export interface ProbeCluster {
+  readonly count: number;
+  /** The compiled entry point each instance runs. */
+  readonly entry: string;
+  /** The gateway route prefix of the cluster, e.g. `/pkg.Service/`. */
+  readonly routePrefix: string;
+}
+
+export type InstanceKind = 'workers' | 'probes';
+
+/** Any method no route matches: the gateway answers it itself with UNIMPLEMENTED (its readiness probe). */
+export const UNROUTED_METHOD = '/stickygw.harness.Probe/Ready';
 const UNIMPLEMENTED = 12;
-const PORT_ATTEMPTS = 3;
 
 interface StackSettings {
   readonly workerCount: number;
+  readonly probes: ProbeCluster | undefined;
   readonly jwtSecret: string;
   readonly subscribeIntervalMs: number;
   readonly discovererIntervalMs: number;
   readonly retryCount: number;
   readonly retryTimeoutMs: number;
+  readonly registrationTtlMs: number;
+  readonly heartbeatMs: number;
+  readonly gatewayEnv: Readonly<Record<string, string>>;
   readonly ports: FixedPorts;
   readonly gatewayConfigFile: string | undefined;
   readonly logDir: string | undefined;
@@ -47,18 +66,23 @@ interface StackSettings {
 
 /**
  * A whole stack as local processes on loopback (REFERENCE.md 1.3 without Docker): its own
- * redis-server, the discoverer, auth, N workers and the gateway, all from the built `dist/`.
- * Typestate: `ProcessStack` (configure with `with*()`) → `start()` → {@link StartedProcessStack}
- * → `stop()` → {@link StoppedProcessStack}.
+ * redis-server, the discoverer, auth, N workers and the gateway, all from the built `dist/`, plus
+ * optionally a {@link ProbeCluster}. The one stack the scenarios, the fault suites, the soak and
+ * `make up` run on. Typestate: `ProcessStack` (configure with `with*()`) → `start()` →
+ * {@link StartedProcessStack} → `stop()` → {@link StoppedProcessStack}.
  */
 export class ProcessStack {
   #settings: StackSettings = {
     workerCount: 3,
+    probes: undefined,
     jwtSecret: randomBytes(24).toString('hex'),
     subscribeIntervalMs: 300,
     discovererIntervalMs: 300,
     retryCount: 3,
     retryTimeoutMs: 2_000,
+    registrationTtlMs: 300_000,
+    heartbeatMs: 120_000,
+    gatewayEnv: {},
     ports: {},
     gatewayConfigFile: undefined,
     logDir: undefined,
@@ -71,6 +95,11 @@ export class ProcessStack {
     if (!Number.isInteger(count) || count < 1)
       throw new Error(`worker count must be a positive integer, got ${count}`);
     return this.#set({ workerCount: count });
+  }
+
+  /** Adds a probe cluster (`probe-1`…); a count of 0 adds none. */
+  withProbeCluster(probes: ProbeCluster): this {
+    return this.#set({ probes: probes.count > 0 ? probes : undefined });
   }
 
   withJwtSecret(secret: string): this {
@@ -90,6 +119,16 @@ export class ProcessStack {
   /** The gateway's `RETRY_COUNT` and `RETRY_TIMEOUT_MS`. */
   withRetry(count: number, timeoutMs: number): this {
     return this.#set({ retryCount: count, retryTimeoutMs: timeoutMs });
+  }
+
+  /** The instances' `REGISTRATION_TTL_MS` and `REGISTRATION_HEARTBEAT_INTERVAL_MS`. */
+  withRegistration(ttlMs: number, heartbeatMs: number): this {
+    return this.#set({ registrationTtlMs: ttlMs, heartbeatMs });
+  }
+
+  /** Extra gateway environment (MAX_MESSAGE_BYTES, SHUTDOWN_GRACE_MS, ACCESS_LOG, ...). */
+  withGatewayEnv(env: Readonly<Record<string, string>>): this {
+    return this.#set({ gatewayEnv: env });
   }
 
   withFixedPorts(ports: FixedPorts): this {
@@ -139,407 +178,456 @@ export class ProcessStack {
     }
     const logDir = settings.logDir ?? mkdtempSync(join(tmpdir(), 'stickygw-stack-'));
     mkdirSync(logDir, { recursive: true });
-    const started = new Starting(settings, logDir);
+    const stack = new StartedProcessStack(settings, logDir);
     try {
-      return await started.run();
+      await stack.startAll();
+      return stack;
     } catch (error) {
-      await started.abort();
+      const logs = stack.describeLogs();
+      await stack.stop();
       const message = error instanceof Error ? error.message : String(error);
-      throw new Error(`stack start-up failed: ${message}\n(logs: ${logDir})`, { cause: error });
+      throw new Error(`stack start-up failed: ${message}\n${logs}\n(logs: ${logDir})`, { cause: error });
     }
   }
 }
 
-interface WorkerSlot {
-  readonly podName: string;
-  readonly port: number;
-  process: ManagedProcess;
-}
+/**
+ * A running local stack and its fault operations: every component can be killed, stopped and
+ * started again on the same port, workers and probes can be restarted on a new port or added, and
+ * the gateway can be signalled and measured. Unless the gateway config is a fixed file, each
+ * discoverer sits behind a recording {@link FakeDiscoverer} relay, so the stack can tell what the
+ * gateway was told and did without calling through it (which would bind a worker to the probe's
+ * session).
+ */
+export class StartedProcessStack implements StackDriver, AsyncDisposable {
+  readonly kind = 'process';
+  readonly redis: StackComponent;
+  readonly discoverer: StackComponent;
+  readonly probeDiscoverer: StackComponent;
+  readonly auth: StackComponent;
+  readonly gateway: StackComponent;
+  readonly #workers = new Map<string, StackComponent>();
+  readonly #probes = new Map<string, StackComponent>();
+  #workerRelay: FakeDiscoverer | undefined;
+  #probeRelay: FakeDiscoverer | undefined;
+  #stopped: Promise<StoppedProcessStack> | undefined;
 
-interface Launched {
-  readonly process: ManagedProcess;
-  readonly port: number;
-}
-
-/** The start-up sequence, kept apart so a failure half-way can stop exactly what was started. */
-class Starting {
-  readonly processes: ManagedProcess[] = [];
-  tap: FakeDiscoverer | undefined;
-
+  /** Components are created here and started by {@link ProcessStack.start}. */
   constructor(
     private readonly settings: StackSettings,
-    private readonly logDir: string,
-  ) {}
-
-  private progress(line: string): void {
-    this.settings.onProgress(line);
-  }
-
-  private spec(name: string, command: string, args: string[], env: Record<string, string>): ProcessSpec {
-    return { name, command, args, env, logFile: join(this.logDir, `${name}.log`), cwd: REPO_ROOT };
-  }
-
-  /**
-   * Starts a process on `fixedPort` or a free port and waits until it is ready. A free port can be
-   * taken by someone else between probing and binding; then another port is tried.
-   */
-  async launch(
-    name: string,
-    fixedPort: number | undefined,
-    spec: (port: number) => ProcessSpec,
-    ready: (port: number) => WaitStrategy,
-  ): Promise<Launched> {
-    for (let attempt = 1; ; attempt++) {
-      const port = fixedPort ?? (await getFreePort());
-      const process = ManagedProcess.start(spec(port));
-      this.processes.push(process);
-      try {
-        await ready(port).withStartupTimeout(this.settings.startupTimeoutMs).waitUntilReady(process);
-        return { process, port };
-      } catch (error) {
-        await process.kill();
-        const portTaken = /EADDRINUSE|address already in use/i.test(process.output());
-        if (fixedPort === undefined && portTaken && attempt < PORT_ATTEMPTS) {
-          this.progress(`  ${name}: port ${port} was taken, trying another`);
-          continue;
-        }
-        if (portTaken) throw new Error(`${name}: port ${port} is already in use`, { cause: error });
-        throw error;
-      }
-    }
-  }
-
-  async run(): Promise<StartedProcessStack> {
-    const { settings } = this;
+    readonly logDir: string,
+  ) {
     const node = process.execPath;
-    const logLevel = settings.logLevel;
-
-    this.progress('starting redis-server');
-    const redis = await this.launch(
+    const { ports, logLevel } = settings;
+    this.redis = this.#component(
       'redis',
-      settings.ports.redis,
+      ports.redis,
       (port) =>
-        this.spec(
-          'redis',
-          redisServerBinary(),
-          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-          {},
-        ),
+        this.#spec('redis', redisServerBinary(), [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+        ]),
       (port) => Wait.forRedisPing(port),
     );
-    const redisUrl = `redis://127.0.0.1:${redis.port}`;
-    this.progress(`  redis       ${redisUrl}`);
-
-    this.progress('starting discoverer');
-    const discoverer = await this.launch(
-      'discoverer',
-      settings.ports.discoverer,
-      (port) =>
-        this.spec('discoverer', node, [serverEntry('discoverer')], {
-          SERVICE_PORT_HTTP: String(port),
-          REDIS_ADDR: redisUrl,
-          LISTEN_HOST: '127.0.0.1',
-          LOG_LEVEL: logLevel,
-        }),
-      (port) => Wait.forHttp(`http://127.0.0.1:${port}/healthz`),
-    );
-    const discovererUrl = `http://127.0.0.1:${discoverer.port}`;
-    this.progress(`  discoverer  ${discovererUrl}`);
-
-    const workerSpec = (podName: string, port: number) =>
-      this.spec(podName, node, [serverEntry('service')], {
-        SERVICE_PORT_GRPC: String(port),
-        LISTEN_HOST: '127.0.0.1',
-        MY_DISCOVERER_URL: discovererUrl,
-        INSTANCE_ID: podName,
-        DISCOVERABLE_HOST: '127.0.0.1',
-        REGISTRATION_TTL_MS: '300000',
-        REGISTRATION_HEARTBEAT_INTERVAL_MS: '120000',
-        JWT_SECRET: settings.jwtSecret,
-        SUBSCRIBE_INTERVAL_MS: String(settings.subscribeIntervalMs),
-        LOG_LEVEL: logLevel,
-      });
-    const workerReady = (podName: string, port: number) =>
-      Wait.forCondition(`${podName} serving on 127.0.0.1:${port} and listed by the discoverer`, async () => {
-        const health = await checkGrpcHealth(`127.0.0.1:${port}`, 1_000);
-        if (health !== 'SERVING') return `health ${health}`;
-        const listed = await listInstances(discovererUrl);
-        const entry = listed.find((instance) => instance.instance_id === podName);
-        if (entry === undefined)
-          return `not listed yet (listed: ${listed.map((i) => i.instance_id).join(', ') || 'none'})`;
-        return entry.port === port ? true : `listed with port ${entry.port}`;
-      });
-
-    this.progress(`starting auth and ${settings.workerCount} workers`);
-    const podNames = Array.from({ length: settings.workerCount }, (_, i) => `worker-${i + 1}`);
-    const [auth, ...workers] = await Promise.all([
-      this.launch(
-        'auth',
-        settings.ports.auth,
+    const discoverer = (name: string, fixedPort: number | undefined, db: number) =>
+      this.#component(
+        name,
+        fixedPort,
         (port) =>
-          this.spec('auth', node, [serverEntry('auth')], {
-            SERVICE_PORT_GRPC: String(port),
+          this.#spec(name, node, [serverEntry('discoverer')], {
+            SERVICE_PORT_HTTP: String(port),
+            REDIS_ADDR: `${this.redisUrl}/${db}`,
             LISTEN_HOST: '127.0.0.1',
-            REDIS_ADDR: redisUrl,
-            JWT_SECRET: settings.jwtSecret,
-            TOKEN_EXPIRATION: '1h',
-            AUTH_SEED_TEST_USER: 'true',
             LOG_LEVEL: logLevel,
           }),
-        (port) => Wait.forGrpcHealth(`127.0.0.1:${port}`),
-      ),
-      ...podNames.map((podName) =>
-        this.launch(
-          podName,
-          undefined,
-          (port) => workerSpec(podName, port),
-          (port) => workerReady(podName, port),
-        ),
-      ),
-    ]);
-    if (auth === undefined) throw new Error('auth did not start');
-    const authAddress = `127.0.0.1:${auth.port}`;
-    this.progress(`  auth        ${authAddress}`);
-    const slots: WorkerSlot[] = workers.map((launched, i) => ({
-      podName: podNames[i] as string,
-      port: launched.port,
-      process: launched.process,
-    }));
-    for (const slot of slots) this.progress(`  ${slot.podName.padEnd(11)} 127.0.0.1:${slot.port}`);
-
-    // Started after every worker is listed, so its first discovery already returns all of them.
-    this.progress('starting gateway');
-    let configPath = settings.gatewayConfigFile;
-    if (configPath === undefined) {
-      this.tap = await FakeDiscoverer.relay(() => discovererUrl);
-      configPath = join(this.logDir, 'gateway.yaml');
-      writeFileSync(
-        configPath,
-        referenceGatewayYaml({
-          authAddress,
-          discovererUrl: this.tap.url,
-          discovererIntervalMs: settings.discovererIntervalMs,
-        }).toString(),
+        (port) => Wait.forHttp(`http://127.0.0.1:${port}/healthz`),
       );
-    }
-    const gatewayConfig = configPath;
-    const gateway = await this.launch(
-      'gateway',
-      settings.ports.gateway,
+    this.discoverer = discoverer('discoverer', ports.discoverer, 0);
+    this.probeDiscoverer = discoverer('probe-discoverer', undefined, 1);
+    this.auth = this.#component(
+      'auth',
+      ports.auth,
       (port) =>
-        this.spec('gateway', node, [serverEntry('gateway')], {
+        this.#spec('auth', node, [serverEntry('auth')], {
           SERVICE_PORT_GRPC: String(port),
-          CONFIG_PATH: gatewayConfig,
+          LISTEN_HOST: '127.0.0.1',
+          REDIS_ADDR: this.redisUrl,
+          JWT_SECRET: settings.jwtSecret,
+          TOKEN_EXPIRATION: '1h',
+          AUTH_SEED_TEST_USER: 'true',
+          LOG_LEVEL: logLevel,
+        }),
+      (port) => Wait.forGrpcHealth(`127.0.0.1:${port}`),
+    );
+    this.gateway = this.#component(
+      'gateway',
+      ports.gateway,
+      (port) =>
+        this.#spec('gateway', node, [serverEntry('gateway')], {
+          SERVICE_PORT_GRPC: String(port),
+          CONFIG_PATH: this.gatewayConfigPath,
           JWT_SECRET: settings.jwtSecret,
           RETRY_COUNT: String(settings.retryCount),
           RETRY_TIMEOUT_MS: String(settings.retryTimeoutMs),
           LISTEN_HOST: '127.0.0.1',
           LOG_LEVEL: logLevel,
+          ...settings.gatewayEnv,
         }),
-      (port) => Wait.forGrpcStatus(`127.0.0.1:${port}`, UNROUTED_PROBE_METHOD, UNIMPLEMENTED),
+      (port) => Wait.forGrpcStatus(`127.0.0.1:${port}`, UNROUTED_METHOD, UNIMPLEMENTED),
     );
-    const gatewayAddress = `127.0.0.1:${gateway.port}`;
-    const stack = new StartedProcessStack({
-      settings,
-      logDir: this.logDir,
-      redis: redis.process,
-      redisUrl,
-      discoverer: discoverer.process,
-      discovererUrl,
-      auth: auth.process,
-      authAddress,
-      workers: slots,
-      workerSpec,
-      workerReady,
-      gateway: gateway.process,
-      gatewayAddress,
-      gatewayConfigPath: gatewayConfig,
-      tap: this.tap,
+  }
+
+  /** The start-up sequence; on failure {@link ProcessStack.start} stops whatever was started. */
+  async startAll(): Promise<void> {
+    const { settings } = this;
+    const progress = settings.onProgress;
+    progress('starting redis-server');
+    await this.redis.start();
+    progress(`  redis       ${this.redisUrl}`);
+
+    progress('starting discoverer');
+    await Promise.all([this.discoverer.start(), settings.probes && this.probeDiscoverer.start()]);
+    progress(`  discoverer  ${this.discovererUrl}`);
+
+    progress(`starting auth and ${settings.workerCount} workers`);
+    const workers = Array.from({ length: settings.workerCount }, (_, i) =>
+      this.#newWorker(`worker-${i + 1}`),
+    );
+    const probes = Array.from({ length: settings.probes?.count ?? 0 }, (_, i) =>
+      this.#newProbe(`probe-${i + 1}`),
+    );
+    await Promise.all([this.auth.start(), ...[...workers, ...probes].map((c) => c.start())]);
+    progress(`  auth        ${this.authAddress}`);
+    for (const instance of [...workers, ...probes])
+      progress(`  ${instance.name.padEnd(11)} 127.0.0.1:${instance.port}`);
+
+    // Started after every worker is listed, so its first discovery already returns all of them.
+    progress('starting gateway');
+    if (settings.gatewayConfigFile === undefined) {
+      this.#workerRelay = await FakeDiscoverer.relay(() => this.discovererUrl);
+      if (settings.probes !== undefined)
+        this.#probeRelay = await FakeDiscoverer.relay(() => this.probeDiscovererUrl);
+      writeFileSync(this.gatewayConfigPath, this.#gatewayYaml());
+    }
+    await this.gateway.start();
+    await this.waitForGatewayToSee(this.pods('workers'), 0);
+    if (settings.probes !== undefined) await this.waitForGatewayToSee(this.pods('probes'), 0, 'probes');
+    const seen = this.#workerRelay ? 'has discovered' : 'started after the discoverer listed';
+    progress(`  gateway     ${this.gatewayAddress} (${seen} ${this.pods('workers').join(', ')})`);
+  }
+
+  #gatewayYaml(): string {
+    const { discovererIntervalMs, probes } = this.settings;
+    const yaml = referenceGatewayYaml({
+      authAddress: this.authAddress,
+      discovererUrl: this.recorder('workers').url,
+      discovererIntervalMs,
     });
-    await stack.waitForGatewayToSee(podNames, 0);
-    const seen = this.tap ? 'has discovered' : 'started after the discoverer listed';
-    this.progress(`  gateway     ${gatewayAddress} (${seen} ${podNames.join(', ')})`);
-    return stack;
+    if (probes !== undefined) {
+      yaml
+        .route(probes.routePrefix, 'probe', { authorization: 'required', stickyHeader: 'session-id' })
+        .dynamicCluster('probe', this.recorder('probes').url, discovererIntervalMs);
+    }
+    return yaml.toString();
   }
 
-  async abort(): Promise<void> {
-    await Promise.all(this.processes.map((process) => process.kill()));
-    await this.tap?.stop();
-  }
-}
-
-interface StartedParts {
-  readonly settings: StackSettings;
-  readonly logDir: string;
-  readonly redis: ManagedProcess;
-  readonly redisUrl: string;
-  readonly discoverer: ManagedProcess;
-  readonly discovererUrl: string;
-  readonly auth: ManagedProcess;
-  readonly authAddress: string;
-  readonly workers: WorkerSlot[];
-  readonly workerSpec: (podName: string, port: number) => ProcessSpec;
-  readonly workerReady: (podName: string, port: number) => WaitStrategy;
-  readonly gateway: ManagedProcess;
-  readonly gatewayAddress: string;
-  readonly gatewayConfigPath: string;
-  readonly tap: FakeDiscoverer | undefined;
-}
-
-/** How long each component may take to stop gracefully before it is killed. */
-const STOP_GRACE_MS = 3_000;
-
-/** A running local stack and its fault operations. */
-export class StartedProcessStack implements StackDriver, AsyncDisposable {
-  readonly kind = 'process';
-  #stopped: Promise<StoppedProcessStack> | undefined;
-
-  constructor(private readonly parts: StartedParts) {}
-
-  get gatewayAddress(): string {
-    return this.parts.gatewayAddress;
+  #spec(name: string, command: string, args: string[], env: Record<string, string> = {}): ProcessSpec {
+    return { name, command, args, env, logFile: join(this.logDir, `${name}.log`), cwd: REPO_ROOT };
   }
 
-  get authAddress(): string {
-    return this.parts.authAddress;
+  #component(
+    name: string,
+    fixedPort: number | undefined,
+    spec: (port: number) => ProcessSpec,
+    ready: (port: number) => WaitStrategy,
+  ): StackComponent {
+    return new StackComponent({
+      name,
+      spec,
+      ready,
+      startupTimeoutMs: this.settings.startupTimeoutMs,
+      onProgress: this.settings.onProgress,
+      ...(fixedPort === undefined ? {} : { fixedPort }),
+    });
   }
 
-  get discovererUrl(): string {
-    return this.parts.discovererUrl;
+  /** A worker or probe: healthy on its port and listed with that port by its discoverer. */
+  #instance(
+    name: string,
+    entry: string,
+    discovererUrl: () => string,
+    env: Record<string, string>,
+    hasHealthService: boolean,
+  ): StackComponent {
+    const { settings } = this;
+    return this.#component(
+      name,
+      undefined,
+      (port) =>
+        this.#spec(name, process.execPath, [entry], {
+          SERVICE_PORT_GRPC: String(port),
+          LISTEN_HOST: '127.0.0.1',
+          MY_DISCOVERER_URL: discovererUrl(),
+          INSTANCE_ID: name,
+          DISCOVERABLE_HOST: '127.0.0.1',
+          REGISTRATION_TTL_MS: String(settings.registrationTtlMs),
+          REGISTRATION_HEARTBEAT_INTERVAL_MS: String(settings.heartbeatMs),
+          LOG_LEVEL: settings.logLevel,
+          ...env,
+        }),
+      (port) =>
+        Wait.forCondition(`${name} serving on 127.0.0.1:${port} and listed by the discoverer`, async () => {
+          if (hasHealthService) {
+            const health = await checkGrpcHealth(`127.0.0.1:${port}`, 1_000);
+            if (health !== 'SERVING') return `health ${health}`;
+          }
+          const listed = await listInstances(discovererUrl());
+          const entry = listed.find((instance) => instance.instance_id === name);
+          if (entry === undefined)
+            return `not listed yet (listed: ${listed.map((i) => i.instance_id).join(', ') || 'none'})`;
+          return entry.port === port ? true : `listed with port ${entry.port}`;
+        }),
+    );
+  }
+
+  #newWorker(pod: string): StackComponent {
+    const worker = this.#instance(
+      pod,
+      serverEntry('service'),
+      () => this.discovererUrl,
+      {
+        JWT_SECRET: this.settings.jwtSecret,
+        SUBSCRIBE_INTERVAL_MS: String(this.settings.subscribeIntervalMs),
+      },
+      true,
+    );
+    this.#workers.set(pod, worker);
+    return worker;
+  }
+
+  #newProbe(pod: string): StackComponent {
+    const entry = this.settings.probes?.entry;
+    if (entry === undefined) throw new Error('this stack has no probe cluster');
+    const probe = this.#instance(pod, entry, () => this.probeDiscovererUrl, {}, false);
+    this.#probes.set(pod, probe);
+    return probe;
   }
 
   get redisUrl(): string {
-    return this.parts.redisUrl;
+    return `redis://127.0.0.1:${this.redis.port}`;
+  }
+
+  get discovererUrl(): string {
+    return `http://127.0.0.1:${this.discoverer.port}`;
+  }
+
+  get probeDiscovererUrl(): string {
+    return `http://127.0.0.1:${this.probeDiscoverer.port}`;
+  }
+
+  get authAddress(): string {
+    return `127.0.0.1:${this.auth.port}`;
+  }
+
+  get gatewayAddress(): string {
+    return `127.0.0.1:${this.gateway.port}`;
+  }
+
+  get gatewayPid(): number {
+    const pid = this.gateway.process?.pid;
+    if (pid === undefined) throw new Error('the gateway has not been started');
+    return pid;
   }
 
   get jwtSecret(): string {
-    return this.parts.settings.jwtSecret;
-  }
-
-  get logDir(): string {
-    return this.parts.logDir;
+    return this.settings.jwtSecret;
   }
 
   get gatewayConfigPath(): string {
-    return this.parts.gatewayConfigPath;
+    return this.settings.gatewayConfigFile ?? join(this.logDir, 'gateway.yaml');
   }
 
-  /** Every process of the stack, for state files and diagnostics. */
+  #components(): StackComponent[] {
+    return [
+      this.redis,
+      this.discoverer,
+      this.probeDiscoverer,
+      this.auth,
+      ...this.#workers.values(),
+      ...this.#probes.values(),
+      this.gateway,
+    ];
+  }
+
+  /** Every process of the stack started so far, for state files and diagnostics. */
   processes(): ManagedProcess[] {
-    const { redis, discoverer, auth, workers, gateway } = this.parts;
-    return [redis, discoverer, auth, ...workers.map((slot) => slot.process), gateway];
+    return this.#components().flatMap((component) => (component.process ? [component.process] : []));
+  }
+
+  /** The pod names of the workers (or probes), in start order. */
+  pods(kind: InstanceKind = 'workers'): string[] {
+    return [...(kind === 'workers' ? this.#workers : this.#probes).keys()];
+  }
+
+  /** A worker or probe by pod name. */
+  instance(pod: string): StackComponent {
+    const found = this.#workers.get(pod) ?? this.#probes.get(pod);
+    if (found === undefined) throw new UnknownPodError(pod, this.pods());
+    return found;
+  }
+
+  running(pod: string): boolean {
+    return this.instance(pod).running;
   }
 
   /** Environment a worker is started with (for a driver that restarts it from another process). */
   workerSpec(pod: string): ProcessSpec {
-    const slot = this.#slot(pod);
-    return this.parts.workerSpec(slot.podName, slot.port);
-  }
-
-  async workerPods(): Promise<string[]> {
-    return this.parts.workers.map((slot) => slot.podName);
+    return this.instance(pod).spec();
   }
 
   workerPort(pod: string): number {
-    return this.#slot(pod).port;
+    return this.instance(pod).port;
   }
 
-  #slot(pod: string): WorkerSlot {
-    const slot = this.parts.workers.find((candidate) => candidate.podName === pod);
-    if (slot === undefined) {
-      throw new UnknownPodError(
-        pod,
-        this.parts.workers.map((w) => w.podName),
-      );
-    }
-    return slot;
+  async workerPods(): Promise<string[]> {
+    return this.pods('workers');
   }
 
   async killWorker(pod: string): Promise<void> {
-    const slot = this.#slot(pod);
-    if (!slot.process.running) throw new Error(`cannot kill ${pod}: it is not running`);
-    await slot.process.kill();
+    const worker = this.instance(pod);
+    if (!worker.running) throw new Error(`cannot kill ${pod}: it is not running`);
+    await worker.kill();
   }
 
   async stopAllWorkers(): Promise<void> {
-    await Promise.all(this.parts.workers.map((slot) => slot.process.stop(STOP_GRACE_MS)));
+    await Promise.all([...this.#workers.values()].map((worker) => worker.stop()));
   }
 
   async startWorker(pod: string): Promise<void> {
-    const slot = this.#slot(pod);
-    if (slot.process.running) throw new Error(`cannot start ${pod}: it is already running`);
+    const worker = this.instance(pod);
+    if (worker.running) throw new Error(`cannot start ${pod}: it is already running`);
     const since = Date.now();
     // The dead worker's entry outlives it (workers never deregister); removing it first lets
     // "listed again" prove that the new process registered itself.
-    await fetch(`${this.parts.discovererUrl}/v1/unregister/${encodeURIComponent(pod)}`, {
+    await fetch(`${this.discovererUrl}/v1/unregister/${encodeURIComponent(pod)}`, {
       method: 'POST',
       signal: AbortSignal.timeout(2_000),
     });
-    slot.process = ManagedProcess.start(this.parts.workerSpec(slot.podName, slot.port));
-    await this.parts
-      .workerReady(slot.podName, slot.port)
-      .withStartupTimeout(this.parts.settings.startupTimeoutMs)
-      .waitUntilReady(slot.process);
+    await worker.start();
     await this.waitForGatewayToSee([pod], since);
   }
 
   async startAllWorkers(): Promise<void> {
-    const stopped = this.parts.workers.filter((slot) => !slot.process.running);
-    await Promise.all(stopped.map((slot) => this.startWorker(slot.podName)));
+    const stopped = [...this.#workers.values()].filter((worker) => !worker.running);
+    await Promise.all(stopped.map((worker) => this.startWorker(worker.name)));
   }
 
   async waitForWorkerExit(pod: string, timeoutMs: number): Promise<WorkerExit> {
-    const slot = this.#slot(pod);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${pod} did not exit within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      const status: ExitStatus = await Promise.race([slot.process.exited, timeout]);
-      return status;
-    } finally {
-      clearTimeout(timer);
-    }
+    const worker = this.instance(pod).process;
+    if (worker === undefined) throw new Error(`${pod} has not been started`);
+    return worker.waitForExit(timeoutMs);
   }
 
   async workerLog(pod: string): Promise<string> {
-    return this.#slot(pod).process.output();
+    return this.instance(pod).log();
   }
 
   async logs(): Promise<ServiceLog[]> {
     return this.processes().map((process) => ({ name: process.name, text: process.output() }));
   }
 
+  /** SIGKILL (`docker kill`), resolved once the process is reaped. */
+  async kill(pod: string): Promise<void> {
+    await this.instance(pod).kill();
+  }
+
   /**
-   * Resolves once the gateway has applied a discovery result listing every pod in `pods` fetched
-   * after `since`. With a fixed config file (no tap) the start order guarantees it instead: the
+   * Starts a killed or stopped instance again with the same instance id, on its old port or (with
+   * `newPort`) a fresh one, and waits until the gateway has fetched a list naming it.
+   */
+  async restart(pod: string, options: { newPort?: boolean } = {}): Promise<void> {
+    const since = Date.now();
+    const instance = this.instance(pod);
+    await instance.start(options.newPort === true ? await getFreePort() : undefined);
+    await this.waitForGatewayToSee([pod], since, this.#probes.has(pod) ? 'probes' : 'workers');
+  }
+
+  /** Starts one more worker (or probe) and waits until the gateway has seen it. */
+  async add(kind: InstanceKind = 'workers'): Promise<string> {
+    const pods = kind === 'workers' ? this.#workers : this.#probes;
+    const pod = `${kind === 'workers' ? 'worker' : 'probe'}-${pods.size + 1}`;
+    const instance = kind === 'workers' ? this.#newWorker(pod) : this.#newProbe(pod);
+    const since = Date.now();
+    await instance.start();
+    await this.waitForGatewayToSee([pod], since, kind);
+    return pod;
+  }
+
+  /** What the gateway was told and did at the workers' (or probes') discoverer. */
+  recorder(kind: InstanceKind = 'workers'): FakeDiscoverer {
+    const recorder = kind === 'workers' ? this.#workerRelay : this.#probeRelay;
+    if (recorder === undefined) throw new Error(`no recorded ${kind} cluster in this stack`);
+    return recorder;
+  }
+
+  /**
+   * Resolves once the gateway has applied a list, fetched after `since`, naming every pod at its
+   * current port. With a fixed config file (no relay) the start order guarantees it instead: the
    * gateway refreshes once before it serves (REFERENCE.md 6.8) and is started after the workers.
    */
-  async waitForGatewayToSee(pods: readonly string[], since: number): Promise<void> {
-    const tap = this.parts.tap;
-    if (tap === undefined) return;
+  async waitForGatewayToSee(
+    pods: readonly string[],
+    since: number,
+    kind: InstanceKind = 'workers',
+  ): Promise<void> {
+    if (this.settings.gatewayConfigFile !== undefined) return;
+    const recorder = this.recorder(kind);
+    const listed = (instances: readonly { instance_id: string; port: number }[]) =>
+      pods.every((pod) => instances.some((i) => i.instance_id === pod && i.port === this.instance(pod).port));
     await Wait.forCondition(`the gateway to discover ${pods.join(', ')}`, async () =>
-      tap.hasApplied(since, (instances) => pods.every((pod) => instances.some((i) => i.instance_id === pod)))
-        ? true
-        : tap.describeLast(),
+      recorder.hasApplied(since, listed) ? true : recorder.describeLast(),
     )
-      .withStartupTimeout(Math.max(10_000, this.parts.settings.discovererIntervalMs * 10))
-      .waitUntilReady(this.parts.gateway);
+      .withStartupTimeout(Math.max(15_000, this.settings.discovererIntervalMs * 10))
+      .waitUntilReady(this.gateway.process);
+  }
+
+  /** Resolves once the gateway has applied a list, fetched after `since`, without `pod`. */
+  async waitForGatewayToForget(pod: string, since: number, kind: InstanceKind = 'workers'): Promise<void> {
+    const recorder = this.recorder(kind);
+    await Wait.forCondition(`the gateway to drop ${pod}`, async () =>
+      recorder.hasApplied(since, (instances) => !instances.some((i) => i.instance_id === pod))
+        ? true
+        : recorder.describeLast(),
+    )
+      .withStartupTimeout(15_000)
+      .waitUntilReady(this.gateway.process);
+  }
+
+  /** The last lines of every component's log, for failure messages. */
+  describeLogs(lines = 25): string {
+    return this.#components()
+      .filter((c) => c.process !== undefined)
+      .map((c) => `--- ${c.name} (${c.running ? 'running' : 'stopped'}) ---\n${tail(c.log(), lines)}`)
+      .join('\n');
   }
 
   /** Stops everything (gateway first, so no call reaches a half-stopped stack). Idempotent. */
   stop(): Promise<StoppedProcessStack> {
     this.#stopped ??= (async () => {
-      const { gateway, workers, auth, discoverer, redis, tap } = this.parts;
-      await gateway.stop(STOP_GRACE_MS);
-      await Promise.all([
-        ...workers.map((slot) => slot.process.stop(STOP_GRACE_MS)),
-        auth.stop(STOP_GRACE_MS),
-      ]);
-      await discoverer.stop(STOP_GRACE_MS);
-      await tap?.stop();
-      await redis.stop(STOP_GRACE_MS);
-      return new StoppedProcessStack(this.parts.logDir);
+      await this.gateway.stop();
+      await Promise.all(
+        [...this.#workers.values(), ...this.#probes.values(), this.auth].map((c) => c.stop()),
+      );
+      await Promise.all([this.discoverer.stop(), this.probeDiscoverer.stop()]);
+      await Promise.all([this.#workerRelay?.stop(), this.#probeRelay?.stop()]);
+      await this.redis.stop(STOP_GRACE_MS);
+      return new StoppedProcessStack(this.logDir);
     })();
     return this.#stopped;
   }
