@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GatewayYaml, getFreePort, ManagedProcess } from '@stickygw/testkit';
+import { gatewayComponent } from '@stickygw/integration-tests';
+import { GatewayYaml, type ManagedProcess } from '@stickygw/testkit';
 import { REPO_ROOT } from '../paths.js';
-import { callOnce } from './ready-probe.js';
 import { PLAIN_PATH, SPREAD_PATH, STICKY_PATH } from './target.js';
 
 export const GATEWAY_MAIN = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
@@ -50,48 +50,31 @@ export function gatewayBuilt(): boolean {
 
 /**
  * `node gateway/dist/main.js` with the bench routes, per the runtime contract in notes/HELPERS.md:
- * access log off and LOG_LEVEL=warn so logging is not what is measured. Ready once an unrouted
- * call is answered with a grpc-status (the contract's readiness probe).
+ * access log off and LOG_LEVEL=warn so logging is not what is measured. Started as the stacks
+ * start their gateway: ready once an unrouted call is answered (the contract's readiness probe).
  */
 export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-gateway-'));
   const configPath = join(dir, 'gateway.yaml');
   await writeFile(configPath, benchGatewayYaml(options).toString());
-  const port = await getFreePort();
-  const started = ManagedProcess.start({
-    name: 'gateway',
-    command: process.execPath,
-    args: [...(options.nodeArgs ?? []), GATEWAY_MAIN],
-    env: {
-      SERVICE_PORT_GRPC: String(port),
-      LISTEN_HOST: '127.0.0.1',
-      CONFIG_PATH: configPath,
-      JWT_SECRET: BENCH_JWT_SECRET,
-      RETRY_COUNT: '3',
-      RETRY_TIMEOUT_MS: '2000',
-      ACCESS_LOG: 'false',
-      LOG_LEVEL: 'warn',
-    },
+  const gateway = gatewayComponent({
+    configPath,
+    jwtSecret: BENCH_JWT_SECRET,
+    retryCount: 3,
+    retryTimeoutMs: 2_000,
+    logLevel: 'warn',
+    env: { ACCESS_LOG: 'false' },
+    ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
+    startupTimeoutMs: 15_000,
   });
   const stop = async () => {
-    await started.stop(6_000);
+    await gateway.stop(6_000);
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (!started.running) throw new Error('gateway exited during start-up');
-      const answered = await callOnce(port, '/bench.Unrouted/Probe', Buffer.alloc(5)).then(
-        (result) => result.grpcStatus !== undefined,
-        () => false,
-      );
-      if (answered) break;
-      if (Date.now() > deadline) throw new Error('gateway did not answer a call within 15 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    return { process: await gateway.start(), port: gateway.port, stop };
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n${started.describeOutput()}`);
+    throw error;
   }
-  return { process: started, port, stop };
 }

@@ -8,13 +8,13 @@ import type {
   StartedTestContainer,
 } from 'testcontainers';
 import { parse } from 'yaml';
+import { UNROUTED_METHOD } from './gateway-component.js';
 import { REPO_ROOT } from './repo-paths.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
 import { Wait } from './wait-strategies.js';
 
 const APP_SERVICES = ['redis', 'mydiscoverer', 'myauth', 'myservice'];
 const GATEWAY_PORT = 10_000;
-const UNROUTED_PROBE_METHOD = '/stickygw.harness.Probe/Ready';
 const UNIMPLEMENTED = 12;
 
 interface ComposeFileView {
@@ -84,7 +84,7 @@ export class ComposeStack {
         .withStartupTimeout(this.#startupTimeoutMs)
         .up(['mygateway']);
       stack.attachGateway(all.getContainer('mygateway-1'), all);
-      await Wait.forGrpcStatus(stack.gatewayAddress, UNROUTED_PROBE_METHOD, UNIMPLEMENTED)
+      await Wait.forGrpcStatus(stack.gatewayAddress, UNROUTED_METHOD, UNIMPLEMENTED)
         .withStartupTimeout(this.#startupTimeoutMs)
         .waitUntilReady();
       progress(`mygateway ready on ${stack.gatewayAddress}`);

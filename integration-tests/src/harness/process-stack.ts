@@ -12,6 +12,7 @@ import {
   referenceGatewayYaml,
   tail,
 } from '@stickygw/testkit';
+import { gatewayComponent } from './gateway-component.js';
 import { checkGrpcHealth } from './grpc-probe.js';
 import { REPO_ROOT, serverEntry } from './repo-paths.js';
 import { STOP_GRACE_MS, StackComponent } from './stack-component.js';
@@ -40,10 +41,6 @@ export interface ProbeCluster {
 }
 
 export type InstanceKind = 'workers' | 'probes';
-
-/** Any method no route matches: the gateway answers it itself with UNIMPLEMENTED (its readiness probe). */
-export const UNROUTED_METHOD = '/stickygw.harness.Probe/Ready';
-const UNIMPLEMENTED = 12;
 
 interface StackSettings {
   readonly workerCount: number;
@@ -265,22 +262,19 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         }),
       (port) => Wait.forGrpcHealth(`127.0.0.1:${port}`),
     );
-    this.gateway = this.#component(
-      'gateway',
-      ports.gateway,
-      (port) =>
-        this.#spec('gateway', node, [serverEntry('gateway')], {
-          SERVICE_PORT_GRPC: String(port),
-          CONFIG_PATH: this.gatewayConfigPath,
-          JWT_SECRET: settings.jwtSecret,
-          RETRY_COUNT: String(settings.retryCount),
-          RETRY_TIMEOUT_MS: String(settings.retryTimeoutMs),
-          LISTEN_HOST: '127.0.0.1',
-          LOG_LEVEL: logLevel,
-          ...settings.gatewayEnv,
-        }),
-      (port) => Wait.forGrpcStatus(`127.0.0.1:${port}`, UNROUTED_METHOD, UNIMPLEMENTED),
-    );
+    this.gateway = gatewayComponent({
+      configPath: this.gatewayConfigPath,
+      jwtSecret: settings.jwtSecret,
+      retryCount: settings.retryCount,
+      retryTimeoutMs: settings.retryTimeoutMs,
+      logLevel,
+      env: settings.gatewayEnv,
+      ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway }),
+      logFile: join(logDir, 'gateway.log'),
+      cwd: REPO_ROOT,
+      startupTimeoutMs: settings.startupTimeoutMs,
+      onProgress: settings.onProgress,
+    });
   }
 
   /** The start-up sequence; on failure {@link ProcessStack.start} stops whatever was started. */

@@ -42,7 +42,7 @@ export class StackComponent {
   }
 
   /** Starts on `port` (default: the previous port, or a free one the first time) and waits until ready. */
-  async start(port?: number): Promise<void> {
+  async start(port?: number): Promise<ManagedProcess> {
     if (this.running) throw new Error(`${this.name} is already running`);
     const fixed = port ?? (this.port === 0 ? undefined : this.port);
     for (let attempt = 1; ; attempt++) {
@@ -55,7 +55,7 @@ export class StackComponent {
           .ready(chosen)
           .withStartupTimeout(this.options.startupTimeoutMs)
           .waitUntilReady(started);
-        return;
+        return started;
       } catch (error) {
         await started.kill();
         const portTaken = /EADDRINUSE|address already in use/i.test(started.output());

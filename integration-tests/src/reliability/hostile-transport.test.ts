@@ -2,7 +2,8 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedProcessStack, UNROUTED_METHOD } from '../harness/process-stack.js';
+import { UNROUTED_METHOD } from '../harness/gateway-component.js';
+import type { StartedProcessStack } from '../harness/process-stack.js';
 import {
   echo,
   myServiceClient,
