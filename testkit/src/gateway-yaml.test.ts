@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { GatewayYaml, referenceGatewayYaml } from './gateway-yaml.js';
 
 describe('referenceGatewayYaml', () => {
@@ -9,31 +8,33 @@ describe('referenceGatewayYaml', () => {
       discovererUrl: 'http://mydiscoverer:8080',
       discovererIntervalMs: 5000,
     });
-    expect(parse(yaml.toString())).toEqual({
-      default: { action: 'error' },
-      routes: [
-        {
-          prefix: '/my_service.MyServiceAPI/Login',
-          cluster: 'myauth',
-          authorization: 'none',
-          balancer: { type: 'round_robin' },
-        },
-        {
-          prefix: '/my_service.MyServiceAPI/MyService',
-          cluster: 'my_service',
-          authorization: 'required',
-          balancer: { type: 'sticky_sessions', header: 'session-id' },
-        },
-      ],
-      clusters: {
-        myauth: { type: 'static', address: 'myauth:5001' },
-        my_service: {
-          type: 'dynamic',
-          discoverer_url: 'http://mydiscoverer:8080',
-          discoverer_interval_ms: 5000,
-        },
-      },
-    });
+    expect(yaml.toString()).toBe(
+      [
+        'default:',
+        '  action: error',
+        'routes:',
+        '  - prefix: /my_service.MyServiceAPI/Login',
+        '    cluster: myauth',
+        '    authorization: none',
+        '    balancer:',
+        '      type: round_robin',
+        '  - prefix: /my_service.MyServiceAPI/MyService',
+        '    cluster: my_service',
+        '    authorization: required',
+        '    balancer:',
+        '      type: sticky_sessions',
+        '      header: session-id',
+        'clusters:',
+        '  myauth:',
+        '    type: static',
+        '    address: myauth:5001',
+        '  my_service:',
+        '    type: dynamic',
+        '    discoverer_url: http://mydiscoverer:8080',
+        '    discoverer_interval_ms: 5000',
+        '',
+      ].join('\n'),
+    );
   });
 });
 

@@ -25,5 +25,11 @@ export {
   tail,
   type WaitForLineOptions,
 } from './managed-process.js';
-export { hasRedisServer, redisServerBinary, type StartedRedis, startRedis } from './redis-server.js';
+export {
+  hasRedisServer,
+  redisServerBinary,
+  redisServerSpec,
+  type StartedRedis,
+  startRedis,
+} from './redis-server.js';
 export { type WaitForOptions, waitFor } from './wait-for.js';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { getFreePort } from './free-port.js';
-import { ManagedProcess } from './managed-process.js';
+import { ManagedProcess, type ProcessSpec } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
 /** A real redis-server process on a free loopback port, without persistence. */
@@ -39,13 +39,9 @@ async function ping(port: number): Promise<boolean> {
   });
 }
 
-function spawnRedis(port: number): ManagedProcess {
-  if (!hasRedisServer()) {
-    throw new Error(
-      'redis-server is not installed: run `make test` as root (it installs it with apt-get) or `apt-get install redis-server`',
-    );
-  }
-  return ManagedProcess.start({
+/** redis-server in the foreground on `127.0.0.1:<port>`, without persistence. */
+export function redisServerSpec(port: number): ProcessSpec {
+  return {
     name: 'redis-server',
     command: redisServerBinary(),
     args: [
@@ -60,7 +56,16 @@ function spawnRedis(port: number): ManagedProcess {
       '--daemonize',
       'no',
     ],
-  });
+  };
+}
+
+function spawnRedis(port: number): ManagedProcess {
+  if (!hasRedisServer()) {
+    throw new Error(
+      'redis-server is not installed: run `make test` as root (it installs it with apt-get) or `apt-get install redis-server`',
+    );
+  }
+  return ManagedProcess.start(redisServerSpec(port));
 }
 
 const STOP_GRACE_MS = 2_000;

@@ -8,7 +8,7 @@ import {
   listInstances,
   type ManagedProcess,
   type ProcessSpec,
-  redisServerBinary,
+  redisServerSpec,
   referenceGatewayYaml,
   tail,
 } from '@stickygw/testkit';
@@ -219,17 +219,12 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     this.redis = this.#component(
       'redis',
       ports.redis,
-      (port) =>
-        this.#spec('redis', redisServerBinary(), [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-        ]),
+      (port) => ({
+        ...redisServerSpec(port),
+        name: 'redis',
+        logFile: join(logDir, 'redis.log'),
+        cwd: REPO_ROOT,
+      }),
       (port) => Wait.forRedisPing(port),
     );
     const discoverer = (name: string, fixedPort: number | undefined, db: number) =>
