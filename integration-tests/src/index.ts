@@ -1,2 +1,1 @@
-export { type GatewayComponentOptions, gatewayComponent } from './harness/gateway-component.js';
-export type { StackComponent } from './harness/stack-component.js';
+export { gatewayComponent } from './harness/gateway-component.js';

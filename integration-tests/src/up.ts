@@ -2,11 +2,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeExit } from '@stickygw/testkit';
 import { probeContainerRuntime } from './harness/container-runtime.js';
 import { UNROUTED_METHOD } from './harness/gateway-component.js';
 import { LOCAL_STACK } from './harness/local-stack.js';
 import { localStackState } from './harness/local-stack-state.js';
-import { ProcessStack, type StartedProcessStack } from './harness/process-stack.js';
+import { ProcessStack } from './harness/process-stack.js';
 import { REPO_ROOT } from './harness/repo-paths.js';
 import {
   isAlive,
@@ -16,6 +17,7 @@ import {
   signalGroup,
   writeStackState,
 } from './harness/stack-state.js';
+import type { StartedProcessStack } from './harness/started-process-stack.js';
 import { Wait } from './harness/wait-strategies.js';
 
 /**
@@ -141,7 +143,7 @@ async function upLocal(reason: string): Promise<void> {
   for (const child of stack.processes()) {
     void child.exited.then((status) => {
       if (stopping) return;
-      const how = status.signal ? `killed by ${status.signal}` : `exited with code ${status.code}`;
+      const how = describeExit(status);
       if (child.name.startsWith('worker-')) {
         console.log(`${child.name} ${how}`);
         return;

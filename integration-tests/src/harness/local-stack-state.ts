@@ -1,7 +1,7 @@
 import type { ProcessSpec } from '@stickygw/testkit';
-import type { StartedProcessStack } from './process-stack.js';
 import { REPO_ROOT } from './repo-paths.js';
 import type { StackState } from './stack-state.js';
+import type { StartedProcessStack } from './started-process-stack.js';
 
 /** Every stack process writes to a log file; the state file names it. */
 function logFileOf(spec: ProcessSpec): string {

@@ -4,7 +4,7 @@ import type { WaitStrategy } from './wait-strategies.js';
 /** A free port can be taken by someone else between probing and binding; then another is tried. */
 const PORT_ATTEMPTS = 3;
 /** How long a component may take to stop gracefully before it is killed. */
-export const STOP_GRACE_MS = 3_000;
+const STOP_GRACE_MS = 3_000;
 
 export interface StackComponentOptions {
   readonly name: string;

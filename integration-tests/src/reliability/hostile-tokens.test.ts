@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedProcessStack } from '../harness/process-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import { echo, myServiceClient, openSession, type Session } from './gateway-clients.js';
 import { grpcFrame, grpcStatusOf, rawRequest } from './raw-http2.js';
 import { useFaultStack } from './test-support/use-fault-stack.js';

@@ -3,7 +3,7 @@ import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UNROUTED_METHOD } from '../harness/gateway-component.js';
-import type { StartedProcessStack } from '../harness/process-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import {
   echo,
   myServiceClient,

@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { getFreePort, listInstances, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedProcessStack } from '../harness/process-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import { echo, myServiceClient, type Outcome, openSession } from './gateway-clients.js';
 import { useFaultStack } from './test-support/use-fault-stack.js';
 

@@ -1,4 +1,4 @@
-import type { StartedProcessStack } from '../../harness/process-stack.js';
+import type { StartedProcessStack } from '../../harness/started-process-stack.js';
 import type { BookingTracker } from './booking-tracker.js';
 import { type Random, sleep } from './random.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { StartedProcessStack } from '../../harness/process-stack.js';
+import type { StartedProcessStack } from '../../harness/started-process-stack.js';
 import { type FaultStackOptions, faultStack } from '../fault-stack.js';
 
 export interface FaultStackFixture {
