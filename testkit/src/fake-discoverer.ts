@@ -10,7 +10,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { type DiscoveredInstance, parseInstances } from './discovered-instance.js';
 
-export interface RecordedRequest {
+interface RecordedRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
@@ -20,13 +20,13 @@ export interface RecordedRequest {
 }
 
 /** One instance list answered to `GET /v1/instances`. */
-export interface RecordedList {
+interface RecordedList {
   readonly startedAt: number;
   readonly finishedAt: number;
   readonly instances: readonly DiscoveredInstance[];
 }
 
-export interface RecordedUnregister {
+interface RecordedUnregister {
   readonly at: number;
   readonly instanceId: string;
 }

@@ -1,25 +1,25 @@
 import { stringify } from 'yaml';
 
 /** A route of the gateway YAML (REFERENCE.md 6.3), with the document's own field names. */
-export interface GatewayYamlRoute {
+interface GatewayYamlRoute {
   prefix: string;
   cluster: string;
   authorization: 'none' | 'required';
   balancer: { type: 'round_robin' } | { type: 'sticky_sessions'; header: string };
 }
 
-export type GatewayYamlCluster =
+type GatewayYamlCluster =
   | { type: 'static'; address: string }
   | { type: 'dynamic'; discoverer_url: string; discoverer_interval_ms: number };
 
 /** The whole gateway YAML document, as plain data (tests may break it on purpose). */
-export interface GatewayYamlDocument {
+interface GatewayYamlDocument {
   default: { action: 'error' };
   routes: GatewayYamlRoute[];
   clusters: Record<string, GatewayYamlCluster>;
 }
 
-export interface RouteOptions {
+interface RouteOptions {
   /** Whether the route checks the JWT (default: `none`). */
   readonly authorization?: 'none' | 'required';
   /** The session header of an exclusive sticky balancer; without it the route balances round robin. */
@@ -68,7 +68,7 @@ export class GatewayYaml {
   }
 }
 
-export interface ReferenceGatewayOptions {
+interface ReferenceGatewayOptions {
   /** `host:port` of the auth service (static cluster `myauth`). */
   readonly authAddress: string;
   /** Base URL the gateway polls for workers (dynamic cluster `my_service`). */

@@ -26,7 +26,7 @@ export interface ExitStatus {
   readonly signal: NodeJS.Signals | null;
 }
 
-export interface WaitForLineOptions {
+interface WaitForLineOptions {
   /** What is awaited, for messages. */
   readonly description?: string;
   readonly timeoutMs?: number;
@@ -52,7 +52,7 @@ export function tail(text: string, lines: number): string {
 }
 
 /** The `port` of a `{"msg":"listening",...,"port":N}` log line, the one every service of the repo writes. */
-export function listeningPort(line: Record<string, unknown>): number | undefined {
+function listeningPort(line: Record<string, unknown>): number | undefined {
   return line.msg === 'listening' && typeof line.port === 'number' ? line.port : undefined;
 }
 

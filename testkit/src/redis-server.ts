@@ -15,12 +15,12 @@ export interface StartedRedis {
   restart(): Promise<void>;
 }
 
-export function redisServerBinary(): string {
+function redisServerBinary(): string {
   return process.env.REDIS_SERVER_BIN ?? 'redis-server';
 }
 
 /** True when a `redis-server` binary can be executed on this machine. */
-export function hasRedisServer(): boolean {
+function hasRedisServer(): boolean {
   const result = spawnSync(redisServerBinary(), ['--version'], { stdio: 'ignore' });
   return result.status === 0;
 }

@@ -1,4 +1,4 @@
-export interface WaitForOptions {
+interface WaitForOptions {
   /** What is awaited, for the timeout message. */
   description: string;
   timeoutMs?: number;

@@ -6,7 +6,7 @@ import { Wait } from './wait-strategies.js';
 export const UNROUTED_METHOD = '/stickygw.harness.Probe/Ready';
 const UNIMPLEMENTED = 12;
 
-export interface GatewayComponentOptions {
+interface GatewayComponentOptions {
   readonly configPath: string;
   readonly jwtSecret: string;
   readonly retryCount: number;

@@ -6,7 +6,7 @@ import { serverEntry } from './repo-paths.js';
 import { StartedProcessStack } from './started-process-stack.js';
 
 /** Ports a stack must use; unset ones are picked free. */
-export interface FixedPorts {
+interface FixedPorts {
   readonly gateway?: number;
   readonly discoverer?: number;
   readonly auth?: number;
@@ -18,7 +18,7 @@ export interface FixedPorts {
  * their own, with the same auth and exclusive sticky balancing as the worker route. They register
  * like workers but need not serve gRPC health.
  */
-export interface ProbeCluster {
+interface ProbeCluster {
   readonly count: number;
   /** The compiled entry point each instance runs. */
   readonly entry: string;

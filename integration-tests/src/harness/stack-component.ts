@@ -6,7 +6,7 @@ const PORT_ATTEMPTS = 3;
 /** How long a component may take to stop gracefully before it is killed. */
 const STOP_GRACE_MS = 3_000;
 
-export interface StackComponentOptions {
+interface StackComponentOptions {
   readonly name: string;
   /** The port of the first start; unset: a free one. */
   readonly fixedPort?: number;

@@ -18,7 +18,7 @@ import { StackComponent } from './stack-component.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
 import { Wait, type WaitStrategy } from './wait-strategies.js';
 
-export type InstanceKind = 'workers' | 'probes';
+type InstanceKind = 'workers' | 'probes';
 
 /**
  * A running local stack and its fault operations: every component can be killed, stopped and
