@@ -1,13 +1,18 @@
 import { createServer, type Server } from 'node:net';
-import { getFreePort, type StartedRedis, startRedis } from '@stickygw/testkit';
+import { getFreePort, ManagedProcess, type StartedRedis, startRedis } from '@stickygw/testkit';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthClient, healthCheck, login } from './test-support/auth-client.js';
-import { distFile, type NodeProcess, runNode } from './test-support/node-process.js';
+import { distFile } from './test-support/dist-file.js';
 
 // These tests run the compiled service (`node auth/dist/main.js`), as deployments and the other
 // workspaces' harnesses do; `make test` builds before testing.
 const main = () => distFile('main.js');
+
+/** The compiled service with only `env` (plus PATH and the like) in its environment. */
+function runAuth(env: Record<string, string>): ManagedProcess {
+  return ManagedProcess.start({ name: 'auth', command: process.execPath, args: [main()], env });
+}
 
 describe.concurrent('node auth/dist/main.js refuses bad configuration with exit code 1', () => {
   // Every message has its unit test in config/load-config.test.ts; these prove the process wiring
@@ -24,12 +29,12 @@ describe.concurrent('node auth/dist/main.js refuses bad configuration with exit 
       'cant parse redis url: invalid URL scheme: http',
     ],
   ])('%j → %s', async (env, message) => {
-    const auth = runNode(main(), env);
+    const auth = runAuth(env);
     try {
-      expect(await auth.exit()).toEqual({ code: 1, signal: null });
+      expect(await auth.waitForExit()).toEqual({ code: 1, signal: null });
       expect(auth.stderr()).toBe(`${message}\n`);
     } finally {
-      auth.kill();
+      await auth.kill();
     }
   });
 
@@ -37,17 +42,17 @@ describe.concurrent('node auth/dist/main.js refuses bad configuration with exit 
     const port = await getFreePort();
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
-    const auth = runNode(main(), {
+    const auth = runAuth({
       JWT_SECRET: 's',
       SERVICE_PORT_GRPC: String(port),
       REDIS_ADDR: `redis://127.0.0.1:${await getFreePort()}`,
       AUTH_SEED_TEST_USER: 'false',
     });
     try {
-      expect((await auth.exit()).code).toBe(1);
+      expect((await auth.waitForExit()).code).toBe(1);
       expect(auth.stderr()).toMatch(new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${port}: `));
     } finally {
-      auth.kill();
+      await auth.kill();
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
@@ -55,13 +60,13 @@ describe.concurrent('node auth/dist/main.js refuses bad configuration with exit 
 
 describe('node auth/dist/main.js with valid configuration', () => {
   let redis: StartedRedis;
-  const started: NodeProcess[] = [];
+  const started: ManagedProcess[] = [];
 
-  async function startAuth(env: Record<string, string>): Promise<{ auth: NodeProcess; port: number }> {
+  async function startAuth(env: Record<string, string>): Promise<{ auth: ManagedProcess; port: number }> {
     const port = await getFreePort();
-    const auth = runNode(main(), { SERVICE_PORT_GRPC: String(port), REDIS_ADDR: redis.url, ...env });
+    const auth = runAuth({ SERVICE_PORT_GRPC: String(port), REDIS_ADDR: redis.url, ...env });
     started.push(auth);
-    await auth.waitForLogLine((line) => line.msg === 'listening' && line.port === port);
+    await auth.waitForJsonLine((line) => line.msg === 'listening' && line.port === port);
     return { auth, port };
   }
 
@@ -70,7 +75,7 @@ describe('node auth/dist/main.js with valid configuration', () => {
   });
 
   afterAll(async () => {
-    for (const auth of started) auth.kill();
+    await Promise.all(started.map((auth) => auth.kill()));
     await redis?.stop();
   });
 
@@ -91,8 +96,8 @@ describe('node auth/dist/main.js with valid configuration', () => {
       expect(payload).toMatchObject({ login: 'TestUser', role: 'admin', session_id: 'sess' });
       expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(90);
 
-      auth.child.kill('SIGTERM');
-      expect(await auth.exit()).toEqual({ code: 0, signal: null });
+      auth.signal('SIGTERM');
+      expect(await auth.waitForExit()).toEqual({ code: 0, signal: null });
       expect(auth.stdout()).not.toContain('TestPassword');
       expect(auth.stdout()).not.toContain(response.token);
       expect(auth.stdout()).not.toContain('shared-secret');
@@ -103,7 +108,7 @@ describe('node auth/dist/main.js with valid configuration', () => {
 
   it('exits 0 on SIGINT', async () => {
     const { auth } = await startAuth({ JWT_SECRET: 's', AUTH_SEED_TEST_USER: 'false' });
-    auth.child.kill('SIGINT');
-    expect(await auth.exit()).toEqual({ code: 0, signal: null });
+    auth.signal('SIGINT');
+    expect(await auth.waitForExit()).toEqual({ code: 0, signal: null });
   });
 });

@@ -1,22 +1,26 @@
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import { getFreePort, type StartedRedis } from '@stickygw/testkit';
+import { getFreePort, ManagedProcess, type StartedRedis } from '@stickygw/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, loginFailure } from './test-support/auth-client.js';
 import { type AuthTestStack, startAuthTestStack } from './test-support/auth-test-stack.js';
-import { distFile, runNode } from './test-support/node-process.js';
+import { distFile } from './test-support/dist-file.js';
 
 const cli = () => distFile('user-cli.js');
 
 async function runCli(args: string[], stdin?: string) {
-  const process = runNode(cli(), {}, args);
+  const cliProcess = ManagedProcess.start({
+    name: 'auth-user',
+    command: process.execPath,
+    args: [cli(), ...args],
+    ...(stdin === undefined ? {} : { input: stdin }),
+  });
   try {
-    if (stdin !== undefined) process.child.stdin?.end(stdin);
-    const exit = await process.exit();
-    return { code: exit.code, stdout: process.stdout(), stderr: process.stderr() };
+    const exit = await cliProcess.waitForExit();
+    return { code: exit.code, stdout: cliProcess.stdout(), stderr: cliProcess.stderr() };
   } finally {
-    process.kill();
+    await cliProcess.kill();
   }
 }
 

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchInstances, startBenchDiscoverer } from './bench-discoverer.js';
+import { FakeDiscoverer } from '@stickygw/testkit';
+import { benchInstances } from './bench-instances.js';
 import { type CpuProfile, type CpuProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
 import { benchPayload, grpcFrame } from './grpc-frame.js';
 import { REPO_ROOT } from './paths.js';
@@ -70,7 +71,7 @@ async function profileOne(id: string, seconds: number, profileDir: string) {
   const bodyFile = join(work, 'body.bin');
   await writeFile(bodyFile, body);
   const backend = await startEchoProcess('profile');
-  const discoverer = await startBenchDiscoverer(benchInstances(16, [backend.port]));
+  const discoverer = await FakeDiscoverer.start({ instances: benchInstances(16, [backend.port]) });
   const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   let target: Target | undefined;
   let stopProxy: () => Promise<void> = async () => {};
@@ -110,7 +111,7 @@ async function profileOne(id: string, seconds: number, profileDir: string) {
     };
   } finally {
     await stopProxy().catch(() => {});
-    await discoverer.close();
+    await discoverer.stop();
     await backend.process.stop();
     await rm(work, { recursive: true, force: true });
   }

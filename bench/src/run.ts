@@ -1,11 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchInstances, startBenchDiscoverer } from './bench-discoverer.js';
+import { describeExit, FakeDiscoverer, type ManagedProcess, tail } from '@stickygw/testkit';
+import { benchInstances } from './bench-instances.js';
 import { readBenchSettings } from './bench-settings.js';
 import { benchPayload, grpcFrame } from './grpc-frame.js';
 import { describeMachine } from './machine.js';
-import type { ManagedProcess } from './managed-process.js';
 import { REPO_ROOT } from './paths.js';
 import { readCpuMicros, readRssBytes } from './proc-stats.js';
 import { renderReport } from './render-report.js';
@@ -71,9 +71,11 @@ async function main(): Promise<void> {
   };
   try {
     const backend = await startEchoProcess('main');
-    stoppers.push(() => backend.process.stop());
-    const discoverer = await startBenchDiscoverer(benchInstances(16, [backend.port]));
-    stoppers.push(() => discoverer.close());
+    stoppers.push(async () => {
+      await backend.process.stop();
+    });
+    const discoverer = await FakeDiscoverer.start({ instances: benchInstances(16, [backend.port]) });
+    stoppers.push(() => discoverer.stop());
     progress(`echo backend on 127.0.0.1:${backend.port} (pid ${backend.process.pid})`);
 
     const targets: Target[] = [];
@@ -244,14 +246,14 @@ async function main(): Promise<void> {
     const gone = new Set<ManagedProcess>();
     const exited = (target: Target, when: string): boolean => {
       const owner = target.process;
-      if (owner === undefined || !owner.hasExited()) return false;
+      if (owner === undefined || owner.exitStatus === undefined) return false;
       if (!gone.has(owner)) {
         gone.add(owner);
         const sharing = targets.filter((entry) => entry.process === owner).map((entry) => entry.id);
         const served = sharing.length === 0 ? [target.id] : sharing;
         const message =
-          `${owner.name} (pid ${owner.pid}, serving ${served.join(', ')}) EXITED (${owner.exitStatus()}) ${when}; ` +
-          `its remaining runs are skipped. Last output:\n${owner.recentOutput() || '(none)'}`;
+          `${owner.name} (pid ${owner.pid}, serving ${served.join(', ')}) EXITED (${describeExit(owner.exitStatus)}) ${when}; ` +
+          `its remaining runs are skipped. Last output:\n${tail(owner.output(), 30) || '(none)'}`;
         results.runErrors.push(message);
         progress(message);
       }
@@ -330,8 +332,8 @@ async function main(): Promise<void> {
 
     // The own-client scenarios use fresh proxies (and backends): their RSS and their state are then
     // the scenario's alone, not left over from the h2load runs.
-    const scenarioDiscoverer = await startBenchDiscoverer([]);
-    stoppers.push(() => scenarioDiscoverer.close());
+    const scenarioDiscoverer = await FakeDiscoverer.start();
+    stoppers.push(() => scenarioDiscoverer.stop());
     const available = (id: string) => results.targets.some((target) => target.id === id);
     const starters: [string, (backendPort: number) => Promise<Target>][] = [];
     if (available('gateway')) {

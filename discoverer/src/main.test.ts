@@ -1,23 +1,26 @@
 import { request } from 'node:http';
-import { getFreePort, type StartedRedis, startRedis } from '@stickygw/testkit';
+import {
+  buildWorkspace,
+  type ExitStatus,
+  getFreePort,
+  type ManagedProcess,
+  type StartedRedis,
+  startRedis,
+} from '@stickygw/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildDiscoverer,
-  type DiscovererProcess,
-  spawnDiscoverer,
-} from './test-support/discoverer-process.js';
+import { startDiscovererProcess } from './test-support/discoverer-process.js';
 
 beforeAll(() => {
-  buildDiscoverer();
+  buildWorkspace('discoverer');
 });
 
 /** Runs the entry point with a bad environment and returns its exit code and stderr. */
-async function refusal(env: Record<string, string>): Promise<{ code: number | string; stderr: string }> {
-  const proc = spawnDiscoverer(env);
+async function refusal(env: Record<string, string>): Promise<{ exit: ExitStatus; stderr: string }> {
+  const proc = startDiscovererProcess(env);
   try {
-    const code = await proc.exited;
-    return { code, stderr: proc.stderr() };
+    const exit = await proc.exited;
+    return { exit, stderr: proc.stderr() };
   } finally {
     await proc.kill();
   }
@@ -40,19 +43,19 @@ describe('start-up refusals (node discoverer/dist/main.js)', () => {
       'invalid REDIS_ADDR: scheme must be redis:// or rediss://, got http://',
     ],
   ])('%j → exit 1, "%s"', async (env, message) => {
-    const { code, stderr } = await refusal(env);
-    expect(code).toBe(1);
+    const { exit, stderr } = await refusal(env);
+    expect(exit).toEqual({ code: 1, signal: null });
     expect(stderr).toContain(message);
   });
 
   it('exits 1 naming REDIS_ADDR when Redis does not answer', async () => {
     const deadPort = await getFreePort();
     const started = performance.now();
-    const { code, stderr } = await refusal({
+    const { exit, stderr } = await refusal({
       REDIS_ADDR: `redis://:hunter2@127.0.0.1:${deadPort}`,
       SERVICE_PORT_HTTP: String(await getFreePort()),
     });
-    expect(code).toBe(1);
+    expect(exit).toEqual({ code: 1, signal: null });
     expect(stderr).toContain(`cannot reach Redis at REDIS_ADDR=redis://:***@127.0.0.1:${deadPort}`);
     expect(stderr).toContain('ECONNREFUSED');
     expect(stderr).not.toContain('hunter2');
@@ -62,11 +65,11 @@ describe('start-up refusals (node discoverer/dist/main.js)', () => {
   it('exits 1 when the port is taken', async () => {
     const redis = await startRedis();
     try {
-      const { code, stderr } = await refusal({
+      const { exit, stderr } = await refusal({
         REDIS_ADDR: redis.url,
         SERVICE_PORT_HTTP: String(redis.port),
       });
-      expect(code).toBe(1);
+      expect(exit).toEqual({ code: 1, signal: null });
       expect(stderr).toContain(`cannot listen on 127.0.0.1:${redis.port}`);
     } finally {
       await redis.stop();
@@ -76,14 +79,14 @@ describe('start-up refusals (node discoverer/dist/main.js)', () => {
 
 describe('a running discoverer, through real HTTP', () => {
   let redis: StartedRedis;
-  let proc: DiscovererProcess;
+  let proc: ManagedProcess;
   let base: string;
 
   beforeAll(async () => {
     redis = await startRedis();
     const port = await getFreePort();
-    proc = spawnDiscoverer({ REDIS_ADDR: redis.url, SERVICE_PORT_HTTP: String(port) });
-    expect(await proc.listening()).toBe(port);
+    proc = startDiscovererProcess({ REDIS_ADDR: redis.url, SERVICE_PORT_HTTP: String(port) });
+    expect(await proc.listeningPort()).toBe(port);
     base = `http://127.0.0.1:${port}`;
   });
   afterAll(async () => {
@@ -181,8 +184,8 @@ describe('a running discoverer, through real HTTP', () => {
       .split('\n')
       .find((l) => l.includes('"msg":"listening"'));
     expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 30, msg: 'listening', host: '127.0.0.1' });
-    proc.child.kill('SIGTERM');
-    expect(await proc.exited).toBe(0);
+    proc.signal('SIGTERM');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
     expect(proc.stdout()).toContain('"msg":"stopped"');
   });
 });

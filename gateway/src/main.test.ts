@@ -1,48 +1,32 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getFreePort, waitFor } from '@stickygw/testkit';
+import { GatewayYaml, getFreePort, ManagedProcess, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeBackend, type ProbeClient, probeClient } from './test-support/probe-backend.js';
 import { unary } from './test-support/test-gateway.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
-interface Run {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number | null>;
+function run(env: Record<string, string>): ManagedProcess {
+  return ManagedProcess.start({
+    name: 'gateway',
+    command: process.execPath,
+    args: ['--import', 'tsx', MAIN],
+    env,
+  });
 }
 
-function run(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const result: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: once(child, 'exit').then(([code]) => code as number | null),
-  };
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    result.stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    result.stderr += chunk;
-  });
-  return result;
+async function exitCode(gateway: ManagedProcess): Promise<number | null> {
+  return (await gateway.exited).code;
 }
 
 /** The composition root as a process: `node gateway/dist/main.js` with the reference env vars. */
 describe('main (the gateway process)', () => {
   let backend: ProbeBackend;
   let configPath: string;
-  const running: Run[] = [];
+  const running: ManagedProcess[] = [];
 
   beforeAll(async () => {
     backend = await ProbeBackend.start('alpha');
@@ -50,23 +34,12 @@ describe('main (the gateway process)', () => {
     configPath = join(dir, 'gateway.yaml');
     writeFileSync(
       configPath,
-      [
-        'default:',
-        '  action: error',
-        'routes:',
-        '  - prefix: /probe.v1.Probe/',
-        '    cluster: probe',
-        'clusters:',
-        '  probe:',
-        '    type: static',
-        `    address: ${backend.address}`,
-        '',
-      ].join('\n'),
+      new GatewayYaml().route('/probe.v1.Probe/', 'probe').staticCluster('probe', backend.address).toString(),
     );
   });
 
   afterAll(async () => {
-    for (const r of running) r.child.kill('SIGKILL');
+    await Promise.all(running.map((r) => r.kill()));
     await backend?.stop();
   });
 
@@ -83,43 +56,43 @@ describe('main (the gateway process)', () => {
 
   it('refuses bad configuration: the problems on stderr, exit code 1', async () => {
     const r = run({ SERVICE_PORT_GRPC: '70000' });
-    expect(await r.exited).toBe(1);
-    expect(r.stderr).toContain('failed to load configuration');
-    expect(r.stderr).toContain('SERVICE_PORT_GRPC must be 1-65535, got 70000');
-    expect(r.stderr).toContain('CONFIG_PATH is required');
+    expect(await exitCode(r)).toBe(1);
+    expect(r.stderr()).toContain('failed to load configuration');
+    expect(r.stderr()).toContain('SERVICE_PORT_GRPC must be 1-65535, got 70000');
+    expect(r.stderr()).toContain('CONFIG_PATH is required');
   });
 
   it('serves, refuses a second instance on the same port, and drains in-flight calls on SIGTERM', async () => {
     const port = await getFreePort();
     const gateway = run(env(port));
     running.push(gateway);
-    await waitFor(() => gateway.stdout.includes('"msg":"listening"'), {
+    await gateway.waitForJsonLine((line) => line.msg === 'listening', {
       description: 'the listening line',
       timeoutMs: 15_000,
     });
     const client: ProbeClient = probeClient(`127.0.0.1:${port}`);
     try {
       expect((await unary(client, { text: 'hi' })).reply?.backend).toBe('alpha');
-      await waitFor(() => gateway.stdout.includes('"msg":"call finished"'), {
+      await waitFor(() => gateway.stdout().includes('"msg":"call finished"'), {
         description: 'an access-log line',
       });
-      expect(gateway.stdout).not.toContain('authorization');
+      expect(gateway.stdout()).not.toContain('authorization');
 
       const second = run(env(port));
       running.push(second);
-      expect(await second.exited).toBe(1);
-      expect(second.stderr).toContain(`failed to listen on 127.0.0.1:${port}: address already in use`);
+      expect(await exitCode(second)).toBe(1);
+      expect(second.stderr()).toContain(`failed to listen on 127.0.0.1:${port}: address already in use`);
 
       const callsBefore = backend.calls.length;
       const inFlight = unary(client, { text: 'slow', delay_ms: 700 });
       await waitFor(() => backend.calls.length > callsBefore, {
         description: 'the slow call to reach the backend',
       });
-      gateway.child.kill('SIGTERM');
+      gateway.signal('SIGTERM');
       const outcome = await inFlight;
       expect(outcome.error).toBeUndefined();
       expect(outcome.reply?.text).toBe('slow');
-      expect(await gateway.exited).toBe(0);
+      expect(await exitCode(gateway)).toBe(0);
     } finally {
       client.close();
     }

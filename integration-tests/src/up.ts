@@ -2,10 +2,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeExit } from '@stickygw/testkit';
 import { probeContainerRuntime } from './harness/container-runtime.js';
+import { UNROUTED_METHOD } from './harness/gateway-component.js';
 import { LOCAL_STACK } from './harness/local-stack.js';
 import { localStackState } from './harness/local-stack-state.js';
-import { ProcessStack, type StartedProcessStack } from './harness/process-stack.js';
+import { ProcessStack } from './harness/process-stack.js';
 import { REPO_ROOT } from './harness/repo-paths.js';
 import {
   isAlive,
@@ -15,6 +17,7 @@ import {
   signalGroup,
   writeStackState,
 } from './harness/stack-state.js';
+import type { StartedProcessStack } from './harness/started-process-stack.js';
 import { Wait } from './harness/wait-strategies.js';
 
 /**
@@ -25,7 +28,6 @@ import { Wait } from './harness/wait-strategies.js';
  */
 
 const GATEWAY = `127.0.0.1:${LOCAL_STACK.gatewayPort}`;
-const UNROUTED_PROBE_METHOD = '/stickygw.harness.Probe/Ready';
 
 function refuseIfRunning(): void {
   const state = readStackState();
@@ -76,7 +78,7 @@ async function upWithCompose(command: string[]): Promise<void> {
     stop();
   });
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
-  const ready = Wait.forGrpcStatus(GATEWAY, UNROUTED_PROBE_METHOD, 12)
+  const ready = Wait.forGrpcStatus(GATEWAY, UNROUTED_METHOD, 12)
     .withStartupTimeout(600_000)
     .withPollInterval(1_000);
   await Promise.race([
@@ -141,7 +143,7 @@ async function upLocal(reason: string): Promise<void> {
   for (const child of stack.processes()) {
     void child.exited.then((status) => {
       if (stopping) return;
-      const how = status.signal ? `killed by ${status.signal}` : `exited with code ${status.code}`;
+      const how = describeExit(status);
       if (child.name.startsWith('worker-')) {
         console.log(`${child.name} ${how}`);
         return;

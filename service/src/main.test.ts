@@ -1,16 +1,15 @@
 import { createServer } from 'node:net';
 import { status } from '@grpc/grpc-js';
-import { waitFor } from '@stickygw/testkit';
+import { FakeDiscoverer, type ManagedProcess, waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeDiscoverer, startFakeDiscoverer } from './test-support/fake-discoverer.js';
-import { type SpawnedWorker, spawnWorker } from './test-support/spawn-worker.js';
 import { signToken } from './test-support/tokens.js';
 import { callMetadata, createWorkerClient, echo, shutdown } from './test-support/worker-client.js';
+import { startWorkerProcess } from './test-support/worker-process.js';
 
 const SECRET = 'main-test-secret';
 
 let discoverer: FakeDiscoverer;
-const workers: SpawnedWorker[] = [];
+const workers: ManagedProcess[] = [];
 
 function baseEnv(): Record<string, string> {
   return {
@@ -24,8 +23,8 @@ function baseEnv(): Record<string, string> {
   };
 }
 
-function start(env: Record<string, string>): SpawnedWorker {
-  const worker = spawnWorker(env);
+function start(env: Record<string, string>): ManagedProcess {
+  const worker = startWorkerProcess(env);
   workers.push(worker);
   return worker;
 }
@@ -35,7 +34,7 @@ async function authed(sessionId: string) {
 }
 
 beforeEach(async () => {
-  discoverer = await startFakeDiscoverer();
+  discoverer = await FakeDiscoverer.start();
 });
 
 afterEach(async () => {
@@ -48,7 +47,7 @@ describe('node service/dist/main.js', () => {
     const worker = start(baseEnv());
     const port = await worker.listeningPort();
     expect(port).toBeGreaterThan(0);
-    expect(worker.logs.find((log) => log.msg === 'listening')).toMatchObject({
+    expect(await worker.waitForJsonLine((log) => log.msg === 'listening')).toMatchObject({
       port,
       instanceId: 'worker-main-test',
     });
@@ -109,7 +108,7 @@ describe('node service/dist/main.js', () => {
         stream.on('end', () => resolve(status.OK));
       });
       stream.on('data', () => {});
-      await waitFor(() => worker.logs.some((log) => log.msg === 'session bound'), {
+      await worker.waitForJsonLine((log) => log.msg === 'session bound', {
         description: 'the session to bind',
       });
       expect((await shutdown(client, await authed('s1'))).ok).toBe(true);
@@ -139,7 +138,7 @@ describe('node service/dist/main.js', () => {
     const worker = start(baseEnv());
     await worker.listeningPort();
     await waitFor(() => discoverer.requests.length > 0, { description: 'the registration' });
-    worker.child.kill('SIGTERM');
+    worker.signal('SIGTERM');
     expect(await worker.exited).toEqual({ code: 0, signal: null });
     expect(discoverer.requests.map((request) => request.path)).toEqual(['/v1/register']);
   });
@@ -147,7 +146,7 @@ describe('node service/dist/main.js', () => {
   it('exits 0 on SIGINT', async () => {
     const worker = start(baseEnv());
     await worker.listeningPort();
-    worker.child.kill('SIGINT');
+    worker.signal('SIGINT');
     expect(await worker.exited).toEqual({ code: 0, signal: null });
   });
 
@@ -168,7 +167,7 @@ describe('node service/dist/main.js', () => {
       const worker = start({ ...baseEnv(), ...overrides });
       expect(await worker.exited).toEqual({ code: 1, signal: null });
       expect(worker.stderr().split('\n')[0]).toBe(`Configuration error: ${message}`);
-      expect(worker.logs).toEqual([]);
+      expect(worker.stdout()).toBe('');
     });
 
     it('names INSTANCE_ID in a hint when neither it nor HOSTNAME is set', async () => {
@@ -184,7 +183,9 @@ describe('node service/dist/main.js', () => {
       const { INSTANCE_ID: _omitted, ...env } = baseEnv();
       const worker = start({ ...env, HOSTNAME: 'c0ffee' });
       await worker.listeningPort();
-      expect(worker.logs.find((log) => log.msg === 'listening')).toMatchObject({ instanceId: 'c0ffee' });
+      expect(await worker.waitForJsonLine((log) => log.msg === 'listening')).toMatchObject({
+        instanceId: 'c0ffee',
+      });
     });
   });
 

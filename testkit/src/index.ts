@@ -1,3 +1,8 @@
+export { buildWorkspace } from './build-workspace.js';
+export { type DiscoveredInstance, listInstances, parseInstances } from './discovered-instance.js';
+export { FakeDiscoverer } from './fake-discoverer.js';
 export { getFreePort } from './free-port.js';
-export { hasRedisServer, redisServerBinary, type StartedRedis, startRedis } from './redis-server.js';
-export { type WaitForOptions, waitFor } from './wait-for.js';
+export { GatewayYaml, referenceGatewayYaml } from './gateway-yaml.js';
+export { describeExit, type ExitStatus, ManagedProcess, type ProcessSpec, tail } from './managed-process.js';
+export { redisServerSpec, type StartedRedis, startRedis } from './redis-server.js';
+export { waitFor } from './wait-for.js';

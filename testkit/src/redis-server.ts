@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { getFreePort } from './free-port.js';
+import { ManagedProcess, type ProcessSpec } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
 /** A real redis-server process on a free loopback port, without persistence. */
@@ -14,12 +15,12 @@ export interface StartedRedis {
   restart(): Promise<void>;
 }
 
-export function redisServerBinary(): string {
+function redisServerBinary(): string {
   return process.env.REDIS_SERVER_BIN ?? 'redis-server';
 }
 
 /** True when a `redis-server` binary can be executed on this machine. */
-export function hasRedisServer(): boolean {
+function hasRedisServer(): boolean {
   const result = spawnSync(redisServerBinary(), ['--version'], { stdio: 'ignore' });
   return result.status === 0;
 }
@@ -38,27 +39,36 @@ async function ping(port: number): Promise<boolean> {
   });
 }
 
-function spawnRedis(port: number): ChildProcess {
+/** redis-server in the foreground on `127.0.0.1:<port>`, without persistence. */
+export function redisServerSpec(port: number): ProcessSpec {
+  return {
+    name: 'redis-server',
+    command: redisServerBinary(),
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ],
+  };
+}
+
+function spawnRedis(port: number): ManagedProcess {
   if (!hasRedisServer()) {
     throw new Error(
       'redis-server is not installed: run `make test` as root (it installs it with apt-get) or `apt-get install redis-server`',
     );
   }
-  return spawn(
-    redisServerBinary(),
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-    { stdio: 'ignore' },
-  );
+  return ManagedProcess.start(redisServerSpec(port));
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-  await exited;
-  clearTimeout(timer);
-}
+const STOP_GRACE_MS = 2_000;
 
 /** Starts redis-server on a free port and waits until it answers PING. */
 export async function startRedis(): Promise<StartedRedis> {
@@ -70,9 +80,11 @@ export async function startRedis(): Promise<StartedRedis> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    stop: () => stopProcess(child),
+    stop: async () => {
+      await child.stop(STOP_GRACE_MS);
+    },
     restart: async () => {
-      await stopProcess(child);
+      await child.stop(STOP_GRACE_MS);
       child = spawnRedis(port);
       await awaitReady();
     },

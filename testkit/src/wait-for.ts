@@ -1,8 +1,10 @@
-export interface WaitForOptions {
+interface WaitForOptions {
   /** What is awaited, for the timeout message. */
   description: string;
   timeoutMs?: number;
   intervalMs?: number;
+  /** Errors for which waiting is pointless (the awaited process is gone): rethrown at once. */
+  failFast?: (error: unknown) => boolean;
 }
 
 /**
@@ -22,6 +24,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
+      if (options.failFast?.(error) === true) throw error;
       lastError = error;
     }
     if (Date.now() >= deadline) {

@@ -1,5 +1,6 @@
 import type http2 from 'node:http2';
-import { benchInstances, startBenchDiscoverer } from '../bench-discoverer.js';
+import { FakeDiscoverer } from '@stickygw/testkit';
+import { benchInstances } from '../bench-instances.js';
 import { signBenchToken } from '../bench-token.js';
 import { callGrpc, connectH2, describeOutcome } from '../grpc-client.js';
 import { type ClosedLoopResult, runClosedLoop } from '../load-loop.js';
@@ -53,16 +54,16 @@ export interface StickySessionsResult {
 export async function runStickySessions(options: StickySessionsOptions): Promise<StickySessionsResult> {
   const backends: EchoProcess[] = [];
   const sessions: http2.ClientHttp2Session[] = [];
-  const discoverers: { close(): Promise<void> }[] = [];
+  const discoverers: FakeDiscoverer[] = [];
   const stoppers: (() => Promise<void>)[] = [];
   try {
     backends.push(await startEchoProcess('sticky-a'), await startEchoProcess('sticky-b'));
-    const discoverer = await startBenchDiscoverer(
-      benchInstances(
+    const discoverer = await FakeDiscoverer.start({
+      instances: benchInstances(
         options.instances,
         backends.map((backend) => backend.port),
       ),
-    );
+    });
     discoverers.push(discoverer);
     const gateway = await startGatewayProcess({
       backendPort: (backends[0] as EchoProcess).port,
@@ -142,7 +143,7 @@ export async function runStickySessions(options: StickySessionsOptions): Promise
   } finally {
     for (const session of sessions) session.destroy();
     for (const stop of stoppers) await stop();
-    for (const discoverer of discoverers) await discoverer.close();
+    for (const discoverer of discoverers) await discoverer.stop();
     for (const backend of backends) await backend.process.stop();
   }
 }

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort } from '@stickygw/testkit';
-import { type ManagedProcess, spawnManaged } from '../managed-process.js';
-import { REPO_ROOT, templatePath } from '../paths.js';
-import { renderTemplate } from '../render-template.js';
-import { callOnce } from './ready-probe.js';
+import { gatewayComponent } from '@stickygw/integration-tests';
+import { GatewayYaml, type ManagedProcess } from '@stickygw/testkit';
+import { REPO_ROOT } from '../paths.js';
+import { PLAIN_PATH, SPREAD_PATH, STICKY_PATH } from './target.js';
 
 const GATEWAY_MAIN = join(REPO_ROOT, 'gateway', 'dist', 'main.js');
 
@@ -28,64 +27,54 @@ export interface GatewayProcessOptions {
   readonly nodeArgs?: readonly string[];
 }
 
+/**
+ * The routes the bench measures: `Plain` is the plain proxy path (static cluster, round robin, no
+ * auth); `Sticky` adds a JWT on every call and exclusive sticky sessions on a dynamic cluster whose
+ * discoverer lists many instance ids on the echo backend(s); `Spread` is the same dynamic cluster
+ * round robin without auth, the fan-out over many upstream connections without the JWT and the
+ * sticky lookup. The list never needs refreshing during a run.
+ */
+function benchGatewayYaml(options: GatewayProcessOptions): GatewayYaml {
+  return new GatewayYaml()
+    .route(PLAIN_PATH, 'echo_static')
+    .route(SPREAD_PATH, 'echo_dynamic')
+    .route(STICKY_PATH, 'echo_dynamic', { authorization: 'required', stickyHeader: 'session-id' })
+    .staticCluster('echo_static', `127.0.0.1:${options.backendPort}`)
+    .dynamicCluster('echo_dynamic', options.discovererUrl, 600_000);
+}
+
 /** True when the gateway has been built (`npx tsc -b gateway/tsconfig.build.json`). */
 export function gatewayBuilt(): boolean {
   return existsSync(GATEWAY_MAIN);
 }
 
 /**
- * `node gateway/dist/main.js` with the bench YAML, per the runtime contract in notes/HELPERS.md:
- * access log off and LOG_LEVEL=warn so logging is not what is measured. Ready once an unrouted
- * call is answered with a grpc-status (the contract's readiness probe).
+ * `node gateway/dist/main.js` with the bench routes, per the runtime contract in notes/HELPERS.md:
+ * access log off and LOG_LEVEL=warn so logging is not what is measured. Started as the stacks
+ * start their gateway: ready once an unrouted call is answered (the contract's readiness probe).
  */
 export async function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-gateway-'));
   const configPath = join(dir, 'gateway.yaml');
-  await writeFile(
+  await writeFile(configPath, benchGatewayYaml(options).toString());
+  const gateway = gatewayComponent({
     configPath,
-    renderTemplate(await readFile(templatePath('gateway.yaml.tmpl'), 'utf8'), {
-      backendPort: options.backendPort,
-      discovererUrl: options.discovererUrl,
-    }),
-  );
-  const port = await getFreePort();
-  const started = await spawnManaged({
-    name: 'gateway',
-    command: process.execPath,
-    args: [...(options.nodeArgs ?? []), GATEWAY_MAIN],
-    env: {
-      ...process.env,
-      SERVICE_PORT_GRPC: String(port),
-      LISTEN_HOST: '127.0.0.1',
-      CONFIG_PATH: configPath,
-      JWT_SECRET: BENCH_JWT_SECRET,
-      RETRY_COUNT: '3',
-      RETRY_TIMEOUT_MS: '2000',
-      ACCESS_LOG: 'false',
-      LOG_LEVEL: 'warn',
-    },
+    jwtSecret: BENCH_JWT_SECRET,
+    retryCount: 3,
+    retryTimeoutMs: 2_000,
+    logLevel: 'warn',
+    env: { ACCESS_LOG: 'false' },
+    ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
+    startupTimeoutMs: 15_000,
   });
   const stop = async () => {
-    await started.process.stop(6_000);
+    await gateway.stop(6_000);
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (started.process.hasExited()) throw new Error('gateway exited during start-up');
-      const answered = await callOnce(port, '/bench.Unrouted/Probe', Buffer.alloc(5)).then(
-        (result) => result.grpcStatus !== undefined,
-        () => false,
-      );
-      if (answered) break;
-      if (Date.now() > deadline) throw new Error('gateway did not answer a call within 15 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    return { process: await gateway.start(), port: gateway.port, stop };
   } catch (error) {
     await stop();
-    throw new Error(
-      `${(error as Error).message}\n--- last output of the gateway ---\n${started.process.recentOutput()}`,
-    );
+    throw error;
   }
-  return { process: started.process, port, stop };
 }

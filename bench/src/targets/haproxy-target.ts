@@ -1,8 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort } from '@stickygw/testkit';
-import { spawnManaged } from '../managed-process.js';
+import { getFreePort, ManagedProcess } from '@stickygw/testkit';
 import { templatePath } from '../paths.js';
 import { renderTemplate } from '../render-template.js';
 import { awaitEcho } from './ready-probe.js';
@@ -17,15 +16,15 @@ export async function startHaproxyTarget(backendPort: number, probeBody: Buffer)
     configPath,
     renderTemplate(await readFile(templatePath('haproxy.cfg.tmpl'), 'utf8'), { port, backendPort }),
   );
-  const started = await spawnManaged({
+  const started = ManagedProcess.start({
     name: 'haproxy',
     command: 'haproxy',
     args: ['-db', '-f', configPath],
   });
   try {
-    await awaitEcho(started.process, port, PLAIN_PATH, probeBody);
+    await awaitEcho(started, port, PLAIN_PATH, probeBody);
   } catch (error) {
-    await started.process.stop();
+    await started.stop();
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
@@ -35,10 +34,10 @@ export async function startHaproxyTarget(backendPort: number, probeBody: Buffer)
     port,
     path: PLAIN_PATH,
     headers: {},
-    proxyPid: started.process.pid,
-    process: started.process,
+    proxyPid: started.pid,
+    process: started,
     stop: async () => {
-      await started.process.stop();
+      await started.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,5 @@
-import { listeningPort, spawnManaged } from '../managed-process.js';
 import { benchScript } from '../paths.js';
+import { startListeningProcess } from './listening-process.js';
 import { awaitEcho } from './ready-probe.js';
 import { PLAIN_PATH, type Target } from './target.js';
 
@@ -9,14 +9,13 @@ export async function startNaiveTarget(
   probeBody: Buffer,
   nodeArgs: readonly string[] = [],
 ): Promise<Target> {
-  const started = await spawnManaged<number>({
+  const started = await startListeningProcess({
     name: 'naive node:http2 proxy',
     command: process.execPath,
     args: [...nodeArgs, benchScript('naive-proxy-main.js')],
-    env: { ...process.env, PORT: '0', UPSTREAM: `127.0.0.1:${backendPort}` },
-    readyLine: listeningPort,
+    env: { PORT: '0', UPSTREAM: `127.0.0.1:${backendPort}` },
   });
-  const port = started.ready as number;
+  const port = started.port;
   await awaitEcho(started.process, port, PLAIN_PATH, probeBody);
   return {
     id: 'naive',
@@ -26,6 +25,8 @@ export async function startNaiveTarget(
     headers: {},
     proxyPid: started.process.pid,
     process: started.process,
-    stop: () => started.process.stop(),
+    stop: async () => {
+      await started.process.stop();
+    },
   };
 }

@@ -1,8 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort } from '@stickygw/testkit';
-import { spawnManaged } from '../managed-process.js';
+import { getFreePort, ManagedProcess } from '@stickygw/testkit';
 import { templatePath } from '../paths.js';
 import { renderTemplate } from '../render-template.js';
 import { awaitEcho } from './ready-probe.js';
@@ -23,15 +22,15 @@ export async function startNginxTarget(backendPort: number, probeBody: Buffer): 
   });
   const configPath = join(dir, 'nginx.conf');
   await writeFile(configPath, config);
-  const started = await spawnManaged({
+  const started = ManagedProcess.start({
     name: 'nginx',
     command: 'nginx',
     args: ['-p', dir, '-c', configPath, '-e', join(dir, 'error.log')],
   });
   try {
-    await awaitEcho(started.process, port, PLAIN_PATH, probeBody);
+    await awaitEcho(started, port, PLAIN_PATH, probeBody);
   } catch (error) {
-    await started.process.stop();
+    await started.stop();
     const log = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
     await rm(dir, { recursive: true, force: true });
     throw new Error(`${(error as Error).message}\n--- nginx error.log ---\n${log}`);
@@ -42,10 +41,10 @@ export async function startNginxTarget(backendPort: number, probeBody: Buffer): 
     port,
     path: PLAIN_PATH,
     headers: {},
-    proxyPid: started.process.pid,
-    process: started.process,
+    proxyPid: started.pid,
+    process: started,
     stop: async () => {
-      await started.process.stop();
+      await started.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

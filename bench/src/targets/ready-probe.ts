@@ -1,5 +1,5 @@
+import type { ManagedProcess } from '@stickygw/testkit';
 import { type CallResult, callGrpc, connectH2, describeOutcome } from '../grpc-client.js';
-import type { ManagedProcess } from '../managed-process.js';
 
 /** One call on a fresh connection, which is closed afterwards. */
 export async function callOnce(
@@ -32,10 +32,8 @@ export async function awaitEcho(
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   for (;;) {
-    if (owner?.hasExited() === true) {
-      throw new Error(
-        `${owner.name} exited before it answered\n--- last output ---\n${owner.recentOutput()}`,
-      );
+    if (owner !== undefined && !owner.running) {
+      throw new Error(`${owner.name} exited before it answered\n${owner.describeOutput()}`);
     }
     try {
       const result = await callOnce(port, path, body, headers);
@@ -48,8 +46,7 @@ export async function awaitEcho(
       last = (error as Error).message;
     }
     if (Date.now() >= deadline) {
-      const output =
-        owner === undefined ? '' : `\n--- last output of ${owner.name} ---\n${owner.recentOutput()}`;
+      const output = owner === undefined ? '' : `\n${owner.describeOutput()}`;
       throw new Error(
         `no echo through 127.0.0.1:${port}${path} within ${timeoutMs} ms (last: ${last})${output}`,
       );

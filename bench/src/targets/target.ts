@@ -1,4 +1,4 @@
-import type { ManagedProcess } from '../managed-process.js';
+import type { ManagedProcess } from '@stickygw/testkit';
 
 /**
  * One thing the bench sends load to: the backend itself or a proxy in front of it. Created by a

@@ -1,9 +1,8 @@
-import { waitFor } from '@stickygw/testkit';
+import { FakeDiscoverer, waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../grpc/gateway-error.js';
 import { Status } from '../grpc/status.js';
 import { createLogger } from '../observability/logger.js';
-import { FakeDiscoverer } from '../test-support/fake-discoverer.js';
 import { DynamicCluster, type DynamicClusterOptions } from './dynamic-cluster.js';
 import type { Endpoint } from './endpoint.js';
 import { HttpDiscovererClient } from './http-discoverer-client.js';

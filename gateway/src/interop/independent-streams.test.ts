@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import {
@@ -12,7 +11,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
+import { ManagedProcess } from '@stickygw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { route, type StartedGateway, startTestGateway, staticCluster } from '../test-support/test-gateway.js';
 
@@ -314,37 +313,39 @@ setInterval(() => process.stdout.write('bytes ' + bytes + '\\n'), 20);
 `;
 
 class StallingClient {
-  bytes = 0;
-  closed = false;
-
-  private constructor(private readonly child: ChildProcess) {}
+  private constructor(private readonly child: ManagedProcess) {}
 
   static start(address: string): StallingClient {
-    const child = spawn(process.execPath, ['-e', STALLING_CLIENT, `http://${address}`, `${PREFIX}Flood`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const client = new StallingClient(child);
-    const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
-    lines.on('line', (line) => {
-      if (line.startsWith('bytes ')) client.bytes = Number(line.slice(6));
-      else if (line.startsWith('closed')) client.closed = true;
-    });
-    return client;
+    return new StallingClient(
+      ManagedProcess.start({
+        name: 'stalling client',
+        command: process.execPath,
+        args: ['-e', STALLING_CLIENT, `http://${address}`, `${PREFIX}Flood`],
+      }),
+    );
+  }
+
+  /** Bytes received, as of the last progress line. */
+  get bytes(): number {
+    const lines = this.child.stdout().split('\n');
+    const last = lines.findLast((line) => line.startsWith('bytes '));
+    return last === undefined ? 0 : Number(last.slice(6));
+  }
+
+  get closed(): boolean {
+    return /^closed/m.test(this.child.stdout());
   }
 
   freeze(): void {
-    this.child.kill('SIGSTOP');
+    this.child.signal('SIGSTOP');
   }
 
   thaw(): void {
-    this.child.kill('SIGCONT');
+    this.child.signal('SIGCONT');
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGKILL');
-    await exited;
+    await this.child.kill();
   }
 }
 

@@ -1,8 +1,7 @@
 import type { ClientDuplexStream, ClientReadableStream } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
-import { waitFor } from '@stickygw/testkit';
+import { FakeDiscoverer, waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeDiscoverer } from '../test-support/fake-discoverer.js';
 import {
   ProbeBackend,
   type ProbeClient,

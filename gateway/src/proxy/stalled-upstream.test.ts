@@ -1,8 +1,7 @@
 import { type ClientHttp2Session, connect } from 'node:http2';
-import { waitFor } from '@stickygw/testkit';
+import { FakeDiscoverer, waitFor } from '@stickygw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EchoChild } from '../test-support/echo-child.js';
-import { FakeDiscoverer } from '../test-support/fake-discoverer.js';
 import {
   dynamicCluster,
   route,

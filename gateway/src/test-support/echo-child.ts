@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { ManagedProcess } from '@stickygw/testkit';
 
 /**
  * A node:http2 echo backend in a child process, so that a test can freeze it for real (SIGSTOP):
@@ -35,58 +33,54 @@ server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.addres
 `;
 
 export class EchoChild {
-  /** Streams the child reported so far. */
-  streams = 0;
   private stopped = false;
 
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly child: ManagedProcess,
     readonly port: number,
   ) {}
 
   static async start(windowBytes = 65_535): Promise<EchoChild> {
-    const child = spawn(process.execPath, ['-e', SCRIPT, String(windowBytes)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const child = ManagedProcess.start({
+      name: 'echo child',
+      command: process.execPath,
+      args: ['-e', SCRIPT, String(windowBytes)],
     });
-    const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
-    let echo: EchoChild | undefined;
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('echo child did not listen within 10 s')), 10_000);
-      child.once('exit', (code) => reject(new Error(`echo child exited with ${code}`)));
-      lines.on('line', (line) => {
-        if (line.startsWith('port ')) {
-          clearTimeout(timer);
-          resolve(Number(line.slice(5)));
-        } else if (line === 'stream' && echo !== undefined) {
-          echo.streams++;
-        }
+    try {
+      const port = await child.waitForLine((line) => line.startsWith('port ') && Number(line.slice(5)), {
+        description: 'the listening port',
+        timeoutMs: 10_000,
       });
-    }).catch((error: unknown) => {
-      child.kill('SIGKILL');
+      return new EchoChild(child, port);
+    } catch (error) {
+      await child.kill();
       throw error;
-    });
-    echo = new EchoChild(child, port);
-    return echo;
+    }
+  }
+
+  /** Streams the child reported so far. */
+  get streams(): number {
+    return this.child
+      .stdout()
+      .split('\n')
+      .filter((line) => line === 'stream').length;
   }
 
   /** Freezes the process (it reads and answers nothing until `resume()` or `stop()`). */
   pause(): void {
     this.stopped = true;
-    this.child.kill('SIGSTOP');
+    this.child.signal('SIGSTOP');
   }
 
   resume(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.child.kill('SIGCONT');
+    this.child.signal('SIGCONT');
   }
 
   /** Resumes a frozen child first: a stopped process would not act on SIGTERM. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
     this.resume();
-    this.child.kill('SIGKILL');
-    await exited;
+    await this.child.kill();
   }
 }

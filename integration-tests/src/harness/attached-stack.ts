@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { listInstances } from './discoverer-client.js';
+import { listInstances } from '@stickygw/testkit';
 import { checkGrpcHealth } from './grpc-probe.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
 import { isAlive, type StackState, signalGroup, type WorkerState, writeStackState } from './stack-state.js';

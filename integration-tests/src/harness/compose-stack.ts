@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { parseInstances } from '@stickygw/testkit';
 import type {
   ContainerRuntimeClient,
   StartedDockerComposeEnvironment,
   StartedTestContainer,
 } from 'testcontainers';
 import { parse } from 'yaml';
-import { parseInstances } from './discoverer-client.js';
+import { UNROUTED_METHOD } from './gateway-component.js';
 import { REPO_ROOT } from './repo-paths.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
 import { Wait } from './wait-strategies.js';
 
 const APP_SERVICES = ['redis', 'mydiscoverer', 'myauth', 'myservice'];
 const GATEWAY_PORT = 10_000;
-const UNROUTED_PROBE_METHOD = '/stickygw.harness.Probe/Ready';
 const UNIMPLEMENTED = 12;
 
 interface ComposeFileView {
@@ -84,7 +84,7 @@ export class ComposeStack {
         .withStartupTimeout(this.#startupTimeoutMs)
         .up(['mygateway']);
       stack.attachGateway(all.getContainer('mygateway-1'), all);
-      await Wait.forGrpcStatus(stack.gatewayAddress, UNROUTED_PROBE_METHOD, UNIMPLEMENTED)
+      await Wait.forGrpcStatus(stack.gatewayAddress, UNROUTED_METHOD, UNIMPLEMENTED)
         .withStartupTimeout(this.#startupTimeoutMs)
         .waitUntilReady();
       progress(`mygateway ready on ${stack.gatewayAddress}`);

@@ -1,5 +1,13 @@
-import type { StartedProcessStack } from './process-stack.js';
+import type { ProcessSpec } from '@stickygw/testkit';
+import { REPO_ROOT } from './repo-paths.js';
 import type { StackState } from './stack-state.js';
+import type { StartedProcessStack } from './started-process-stack.js';
+
+/** Every stack process writes to a log file; the state file names it. */
+function logFileOf(spec: ProcessSpec): string {
+  if (spec.logFile === undefined) throw new Error(`${spec.name} has no log file`);
+  return spec.logFile;
+}
 
 /** The state file content describing a running local stack owned by process `ownerPid`. */
 export async function localStackState(stack: StartedProcessStack, ownerPid: number): Promise<StackState> {
@@ -15,7 +23,7 @@ export async function localStackState(stack: StartedProcessStack, ownerPid: numb
     processes: processes.map((process) => ({
       name: process.name,
       pid: process.pid,
-      logFile: process.spec.logFile,
+      logFile: logFileOf(process.spec),
     })),
     workers: pods.map((pod) => {
       const spec = stack.workerSpec(pod);
@@ -25,11 +33,11 @@ export async function localStackState(stack: StartedProcessStack, ownerPid: numb
         pod,
         pid: process.pid,
         port: stack.workerPort(pod),
-        logFile: spec.logFile,
+        logFile: logFileOf(spec),
         command: spec.command,
-        args: spec.args,
-        env: spec.env,
-        cwd: spec.cwd,
+        args: spec.args ?? [],
+        env: spec.env ?? {},
+        cwd: spec.cwd ?? REPO_ROOT,
       };
     }),
   };

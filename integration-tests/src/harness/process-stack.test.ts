@@ -3,15 +3,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort } from '@stickygw/testkit';
+import { getFreePort, listInstances } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttachedStackDriver } from './attached-stack.js';
-import { listInstances } from './discoverer-client.js';
 import { checkGrpcHealth, probeUnary } from './grpc-probe.js';
 import { localStackState } from './local-stack-state.js';
-import { ProcessStack, type StartedProcessStack } from './process-stack.js';
+import { ProcessStack } from './process-stack.js';
 import { REPO_ROOT } from './repo-paths.js';
 import { isAlive, signalGroup } from './stack-state.js';
+import type { StartedProcessStack } from './started-process-stack.js';
 import { liveChildrenOf } from './test-support/child-processes.js';
 
 /** The shell command of a Dockerfile's HEALTHCHECK. */

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
+import { describeExit, type ManagedProcess, tail } from '@stickygw/testkit';
 import { checkGrpcHealth, probeUnary } from './grpc-probe.js';
-import { describeExit, type ManagedProcess, tail } from './managed-process.js';
 
 /** One look at the world: `true` when ready, otherwise what was seen (for the timeout message). */
 export type Probe = () => Promise<true | string>;
@@ -35,7 +35,7 @@ export class WaitStrategy {
     for (;;) {
       if (target?.exitStatus) {
         throw new Error(
-          `${who}${describeExit(target.exitStatus)} before ${this.description}; last log lines:\n${tail(target.readLog(), 30)}`,
+          `${who}${describeExit(target.exitStatus)} before ${this.description}; last log lines:\n${tail(target.output(), 30)}`,
         );
       }
       try {
@@ -46,7 +46,7 @@ export class WaitStrategy {
         last = error instanceof Error ? error.message : String(error);
       }
       if (Date.now() >= deadline) {
-        const logs = target ? `; last log lines:\n${tail(target.readLog(), 30)}` : '';
+        const logs = target ? `; last log lines:\n${tail(target.output(), 30)}` : '';
         throw new Error(
           `${who}timed out after ${this.#timeoutMs} ms waiting for ${this.description} (last: ${last})${logs}`,
         );

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort } from '@stickygw/testkit';
+import { getFreePort, ManagedProcess, referenceGatewayYaml } from '@stickygw/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { serverEntry } from '../harness/repo-paths.js';
@@ -26,25 +24,11 @@ type Doc = Record<string, unknown>;
 
 function validDocument(): Doc {
   return {
-    default: { action: 'error' },
-    routes: [
-      {
-        prefix: '/my_service.MyServiceAPI/Login',
-        cluster: 'myauth',
-        authorization: 'none',
-        balancer: { type: 'round_robin' },
-      },
-      {
-        prefix: '/my_service.MyServiceAPI/MyService',
-        cluster: 'my_service',
-        authorization: 'required',
-        balancer: { type: 'sticky_sessions', header: 'session-id' },
-      },
-    ],
-    clusters: {
-      myauth: { type: 'static', address: '127.0.0.1:5001' },
-      my_service: { type: 'dynamic', discoverer_url: 'http://127.0.0.1:8080', discoverer_interval_ms: 5000 },
-    },
+    ...referenceGatewayYaml({
+      authAddress: '127.0.0.1:5001',
+      discovererUrl: 'http://127.0.0.1:8080',
+      discovererIntervalMs: 5000,
+    }).document(),
   };
 }
 
@@ -118,22 +102,16 @@ interface Refusal {
 
 async function runGateway(env: Record<string, string>): Promise<Refusal> {
   const started = performance.now();
-  const child = spawn(process.execPath, [serverEntry('gateway')], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const gateway = ManagedProcess.start({
+    name: 'gateway',
+    command: process.execPath,
+    args: [serverEntry('gateway')],
+    env,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const timer = setTimeout(() => gateway.signal('SIGKILL'), 10_000);
+  const { code } = await gateway.exited;
   clearTimeout(timer);
-  return { code, stdout, stderr, ms: performance.now() - started };
+  return { code, stdout: gateway.stdout(), stderr: gateway.stderr(), ms: performance.now() - started };
 }
 
 async function baseEnv(configPath: string): Promise<Record<string, string>> {

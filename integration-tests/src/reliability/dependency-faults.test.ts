@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultStack } from './fault-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import { echo, login, myServiceClient, type Outcome, openSession, type Session } from './gateway-clients.js';
 import { useFaultStack } from './test-support/use-fault-stack.js';
 
@@ -19,7 +19,7 @@ const PROMPT_MS = 1_500;
 // Every case binds sessions for good (workers never release them): enough workers for all of them.
 const fixture = useFaultStack({ workers: 8, discovererIntervalMs: 200, heartbeatMs: 500 });
 
-let stack: FaultStack;
+let stack: StartedProcessStack;
 let client: MyServiceAPIClient;
 let counter = 0;
 
@@ -172,7 +172,7 @@ describe('Redis stopped', () => {
     );
     // The restarted Redis is empty: workers come back with their next heartbeat.
     await stack.waitForGatewayToSee(
-      stack.workerPods().filter((p) => stack.running(p)),
+      stack.pods().filter((p) => stack.running(p)),
       Date.now(),
     );
 

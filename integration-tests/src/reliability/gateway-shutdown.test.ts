@@ -2,7 +2,7 @@ import { type Client, status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultStack } from './fault-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import {
   echo,
   myServiceClient,
@@ -30,7 +30,7 @@ describe('gateway SIGTERM under load', () => {
     probes: 2,
     gatewayEnv: { SHUTDOWN_GRACE_MS: String(GRACE_MS) },
   });
-  let stack: FaultStack;
+  let stack: StartedProcessStack;
   let client: MyServiceAPIClient;
   let raw: Client;
 

@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultStack } from './fault-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import { echo, myServiceClient, openSession, type Session } from './gateway-clients.js';
 import { grpcFrame, grpcStatusOf, rawRequest } from './raw-http2.js';
 import { useFaultStack } from './test-support/use-fault-stack.js';
@@ -19,7 +19,7 @@ const SESSION = 'hostile-token-session';
 
 const fixture = useFaultStack({ workers: 1 });
 
-let stack: FaultStack;
+let stack: StartedProcessStack;
 let client: MyServiceAPIClient;
 let valid: Session;
 let secret: Uint8Array;

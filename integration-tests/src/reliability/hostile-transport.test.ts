@@ -2,7 +2,8 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultStack, UNROUTED_METHOD } from './fault-stack.js';
+import { UNROUTED_METHOD } from '../harness/gateway-component.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import {
   echo,
   myServiceClient,
@@ -42,7 +43,7 @@ const fixture = useFaultStack({
   },
 });
 
-let stack: FaultStack;
+let stack: StartedProcessStack;
 let canary: MyServiceAPIClient;
 let canarySession: Session;
 /** The session of every offending request (each worker and probe serves one session for life). */
@@ -328,7 +329,7 @@ describe('slow peers (backpressure keeps the gateway bounded)', () => {
     let received = 0;
     await new Promise((resolve) => request.once('response', resolve));
     // Summed over every probe: only the one bound to this session floods.
-    const probes = stack.probePods().map((name) => ({ name, port: stack.instance(name).port }));
+    const probes = stack.pods('probes').map((name) => ({ name, port: stack.instance(name).port }));
     const written = async () => {
       const all = await Promise.all(probes.map((p) => probeStats(`127.0.0.1:${p.port}`)));
       return all.reduce((sum, s) => sum + s.floodWritten, 0);

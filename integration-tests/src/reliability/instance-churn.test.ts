@@ -1,9 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import { getFreePort, waitFor } from '@stickygw/testkit';
+import { getFreePort, listInstances, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listInstances } from '../harness/discoverer-client.js';
-import type { FaultStack } from './fault-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import { echo, myServiceClient, type Outcome, openSession } from './gateway-clients.js';
 import { useFaultStack } from './test-support/use-fault-stack.js';
 
@@ -17,7 +16,7 @@ const BUSY = { code: status.RESOURCE_EXHAUSTED, details: 'all instances are busy
 
 describe('an instance restarted with the same id on a new port', () => {
   const fixture = useFaultStack({ workers: 2 });
-  let stack: FaultStack;
+  let stack: StartedProcessStack;
   let client: MyServiceAPIClient;
 
   beforeAll(async () => {
@@ -31,7 +30,7 @@ describe('an instance restarted with the same id on a new port', () => {
   it('serves sessions at its new address, and the gateway never unregisters the new process', async () => {
     const first = await openSession(client, `churn-port-1-${Date.now()}`);
     const podA = (await echo(client, first)).value?.pod_name as string;
-    const [podB] = stack.workerPods().filter((pod) => pod !== podA);
+    const [podB] = stack.pods().filter((pod) => pod !== podA);
     const oldPort = stack.instance(podA).port;
 
     await stack.kill(podA);
@@ -59,7 +58,7 @@ describe('an instance restarted on a new port just before its session calls agai
   // A slow refresh and heartbeat keep the window open: the gateway still has the old address when
   // the session calls, and the new process would not re-register for a minute if unregistered.
   const fixture = useFaultStack({ workers: 2, discovererIntervalMs: 3_000, heartbeatMs: 60_000 });
-  let stack: FaultStack;
+  let stack: StartedProcessStack;
   let client: MyServiceAPIClient;
 
   beforeAll(async () => {
@@ -93,7 +92,7 @@ describe('an instance restarted on a new port just before its session calls agai
 
 describe('instances appearing while load runs', () => {
   const fixture2 = useFaultStack({ workers: 2 });
-  let stack: FaultStack;
+  let stack: StartedProcessStack;
   let client: MyServiceAPIClient;
 
   beforeAll(async () => {
@@ -145,6 +144,6 @@ describe('instances appearing while load runs', () => {
       expect(served.size, `${sessionId} was served by ${[...served].join(', ')}`).toBe(1);
       pods.add([...served][0] as string);
     }
-    expect(pods).toEqual(new Set(stack.workerPods()));
+    expect(pods).toEqual(new Set(stack.pods()));
   });
 });

@@ -2,7 +2,7 @@ import type { Client } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultStack } from './fault-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import {
   echo,
   myServiceClient,
@@ -24,7 +24,7 @@ import { useFaultStack } from './test-support/use-fault-stack.js';
 
 const fixture = useFaultStack({ workers: 1, probes: 1 });
 
-let stack: FaultStack;
+let stack: StartedProcessStack;
 let client: MyServiceAPIClient;
 let raw: Client;
 let session: Session;

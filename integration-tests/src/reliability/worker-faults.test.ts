@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultStack } from './fault-stack.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import {
   echo,
   myServiceClient,
@@ -32,7 +32,7 @@ const UNAVAILABLE = { code: status.UNAVAILABLE, details: 'backend service unavai
 // Each case leaves one instance bound to its session for good (workers never release sessions).
 const fixture = useFaultStack({ workers: 5, probes: 5 });
 
-let stack: FaultStack;
+let stack: StartedProcessStack;
 let client: MyServiceAPIClient;
 let raw: Client;
 let counter = 0;

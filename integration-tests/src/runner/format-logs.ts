@@ -1,4 +1,4 @@
-import { tail } from '../harness/managed-process.js';
+import { tail } from '@stickygw/testkit';
 import type { ServiceLog } from '../harness/stack-driver.js';
 
 /** Lines per service printed when a scenario fails; the full files stay in the log directory. */

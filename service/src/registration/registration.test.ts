@@ -1,9 +1,8 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { getFreePort, waitFor } from '@stickygw/testkit';
+import { FakeDiscoverer, getFreePort, waitFor } from '@stickygw/testkit';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeDiscoverer, startFakeDiscoverer } from '../test-support/fake-discoverer.js';
 import { Registration, type RegistrationOptions } from './registration.js';
 
 const TARGET = { instanceId: 'worker-a', ipv4: '127.0.0.1', port: 50_123, ttlMs: 30_000 };
@@ -27,7 +26,7 @@ function register(overrides: Partial<RegistrationOptions> = {}): Registration {
 }
 
 beforeEach(async () => {
-  discoverer = await startFakeDiscoverer();
+  discoverer = await FakeDiscoverer.start();
 });
 
 afterEach(async () => {

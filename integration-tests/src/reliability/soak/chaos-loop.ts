@@ -1,4 +1,4 @@
-import type { FaultStack } from '../fault-stack.js';
+import type { StartedProcessStack } from '../../harness/started-process-stack.js';
 import type { BookingTracker } from './booking-tracker.js';
 import { type Random, sleep } from './random.js';
 
@@ -27,7 +27,7 @@ export class ChaosLoop {
   #loop: Promise<void> | undefined;
 
   constructor(
-    private readonly stack: FaultStack,
+    private readonly stack: StartedProcessStack,
     private readonly tracker: BookingTracker,
     private readonly random: Random,
     private readonly intervalMs: number,
@@ -46,7 +46,7 @@ export class ChaosLoop {
     while (!this.#stopping) {
       await sleep(this.random.int(this.intervalMs / 2, (this.intervalMs * 3) / 2));
       if (this.#stopping || this.#down.size >= MAX_DOWN) continue;
-      const candidates = [...this.stack.workerPods(), ...this.stack.probePods()].filter(
+      const candidates = [...this.stack.pods(), ...this.stack.pods('probes')].filter(
         (pod) => this.stack.running(pod) && !this.#down.has(pod),
       );
       if (candidates.length === 0) continue;

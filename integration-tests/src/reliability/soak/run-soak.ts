@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { FaultStack } from '../fault-stack.js';
+import { faultStack } from '../fault-stack.js';
 import { mib, type ProcessSample, sampleProcess } from '../process-metrics.js';
 import { BookingTracker } from './booking-tracker.js';
 import { ChaosLoop } from './chaos-loop.js';
@@ -24,7 +24,7 @@ export async function runSoak(config: SoakConfig, print: (line: string) => void)
     `soak: ${config.seconds}s, ${config.sessions} sessions, ${config.workers} workers, ${config.probes} probes, ` +
       `chaos every ~${config.chaosIntervalMs}ms, deadline ${config.deadlineMs}ms, seed ${config.seed}`,
   );
-  const stack = await FaultStack.start({
+  const stack = await faultStack({
     workers: config.workers,
     probes: config.probes,
     subscribeIntervalMs: 100,
@@ -34,7 +34,7 @@ export async function runSoak(config: SoakConfig, print: (line: string) => void)
     heartbeatMs: 1_000,
     logLevel: 'warn',
     gatewayEnv: { ACCESS_LOG: String(config.accessLog) },
-  });
+  }).start();
   print(`stack ready: gateway ${stack.gatewayAddress} (pid ${stack.gatewayPid}), logs in ${stack.logDir}`);
   const random = new Random(config.seed);
   const ledger = new SoakLedger();
@@ -119,6 +119,7 @@ export async function runSoak(config: SoakConfig, print: (line: string) => void)
   } finally {
     stopping = true;
     await chaos.stop();
-    await stack.stop({ removeLogs: report?.passed === true });
+    const stopped = await stack.stop();
+    if (report?.passed === true) stopped.removeLogs();
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessStack, type StartedProcessStack } from '../../harness/process-stack.js';
+import { ProcessStack } from '../../harness/process-stack.js';
+import type { StartedProcessStack } from '../../harness/started-process-stack.js';
 import { formatLogs } from '../../runner/format-logs.js';
 import { runScenario } from '../../runner/run-scenario.js';
 import { findScenario } from '../registry.js';

@@ -1,13 +1,12 @@
 /**
- * Last line of defence against leaked processes: every process the harness starts is registered
- * here until it has exited. Normal teardown goes through `StartedProcessStack.stop()`; these hooks
- * only cover the paths where that cannot run (an exception escaping the runner, `process.exit`,
- * SIGINT/SIGTERM/SIGHUP of the runner).
+ * Last line of defence against leaked processes: every {@link ManagedProcess} is registered here
+ * until it has exited. Normal teardown stops processes itself; these hooks only cover the paths where
+ * that cannot run (an exception escaping the runner, `process.exit`, SIGINT/SIGTERM/SIGHUP of the runner).
  */
 
 interface Killable {
   /** Sends `signal` to the whole process group, synchronously; never throws. */
-  signalGroup(signal: NodeJS.Signals): void;
+  signal(signal: NodeJS.Signals): void;
 }
 
 const live = new Set<Killable>();
@@ -15,12 +14,12 @@ const TEARDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHU
 let installed = false;
 
 function killAll(): void {
-  for (const child of live) child.signalGroup('SIGKILL');
+  for (const child of live) child.signal('SIGKILL');
   live.clear();
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  // A program that installed its own handler (the CLI, `up`) stops its stack gracefully itself;
+  // A program that installed its own handler (a CLI, `make up`) stops its processes gracefully itself;
   // the 'exit' hook below still catches whatever it leaves behind.
   if (process.listenerCount(signal) > 1) return;
   killAll();

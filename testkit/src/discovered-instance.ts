@@ -1,4 +1,7 @@
-/** One entry of the discoverer's `GET /v1/instances` (REFERENCE.md 4.5). */
+/**
+ * One entry of the discoverer's `GET /v1/instances` (REFERENCE.md 4.5), as it travels on the wire:
+ * the only type the tests, the harness and the bench use for it.
+ */
 export interface DiscoveredInstance {
   readonly instance_id: string;
   readonly ipv4: string;

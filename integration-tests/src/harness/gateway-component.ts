@@ -1,0 +1,57 @@
+import { serverEntry } from './repo-paths.js';
+import { StackComponent } from './stack-component.js';
+import { Wait } from './wait-strategies.js';
+
+/** Any method no route matches: the gateway answers it itself with UNIMPLEMENTED (its readiness probe). */
+export const UNROUTED_METHOD = '/stickygw.harness.Probe/Ready';
+const UNIMPLEMENTED = 12;
+
+interface GatewayComponentOptions {
+  readonly configPath: string;
+  readonly jwtSecret: string;
+  readonly retryCount: number;
+  readonly retryTimeoutMs: number;
+  readonly logLevel: string;
+  /** More gateway environment (MAX_MESSAGE_BYTES, SHUTDOWN_GRACE_MS, ACCESS_LOG, ...). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Node flags before the entry point (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
+  readonly fixedPort?: number;
+  /** Without it the output is kept in memory. */
+  readonly logFile?: string;
+  readonly cwd?: string;
+  readonly startupTimeoutMs: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+/**
+ * `node gateway/dist/main.js` on loopback with the runtime contract's environment (REFERENCE.md 6.1),
+ * ready once an unrouted call is answered with UNIMPLEMENTED: the gateway part of every stack, and
+ * the gateway the bench measures.
+ */
+export function gatewayComponent(options: GatewayComponentOptions): StackComponent {
+  return new StackComponent({
+    name: 'gateway',
+    ...(options.fixedPort === undefined ? {} : { fixedPort: options.fixedPort }),
+    spec: (port) => ({
+      name: 'gateway',
+      command: process.execPath,
+      args: [...(options.nodeArgs ?? []), serverEntry('gateway')],
+      env: {
+        SERVICE_PORT_GRPC: String(port),
+        CONFIG_PATH: options.configPath,
+        JWT_SECRET: options.jwtSecret,
+        RETRY_COUNT: String(options.retryCount),
+        RETRY_TIMEOUT_MS: String(options.retryTimeoutMs),
+        LISTEN_HOST: '127.0.0.1',
+        LOG_LEVEL: options.logLevel,
+        ...options.env,
+      },
+      ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    }),
+    ready: (port) => Wait.forGrpcStatus(`127.0.0.1:${port}`, UNROUTED_METHOD, UNIMPLEMENTED),
+    startupTimeoutMs: options.startupTimeoutMs,
+    onProgress: options.onProgress ?? (() => {}),
+  });
+}

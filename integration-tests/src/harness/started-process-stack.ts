@@ -1,0 +1,467 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  FakeDiscoverer,
+  getFreePort,
+  listInstances,
+  type ManagedProcess,
+  type ProcessSpec,
+  redisServerSpec,
+  referenceGatewayYaml,
+  tail,
+} from '@stickygw/testkit';
+import { gatewayComponent } from './gateway-component.js';
+import { checkGrpcHealth } from './grpc-probe.js';
+import type { ProcessStack, StackSettings } from './process-stack.js';
+import { REPO_ROOT, serverEntry } from './repo-paths.js';
+import { StackComponent } from './stack-component.js';
+import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
+import { Wait, type WaitStrategy } from './wait-strategies.js';
+
+type InstanceKind = 'workers' | 'probes';
+
+/**
+ * A running local stack and its fault operations: every component can be killed, stopped and
+ * started again on the same port, workers and probes can be restarted on a new port or added, and
+ * the gateway can be signalled and measured. Unless the gateway config is a fixed file, each
+ * discoverer sits behind a recording {@link FakeDiscoverer} relay, so the stack can tell what the
+ * gateway was told and did without calling through it (which would bind a worker to the probe's
+ * session).
+ */
+export class StartedProcessStack implements StackDriver, AsyncDisposable {
+  readonly kind = 'process';
+  readonly redis: StackComponent;
+  readonly discoverer: StackComponent;
+  readonly probeDiscoverer: StackComponent;
+  readonly auth: StackComponent;
+  readonly gateway: StackComponent;
+  readonly #workers = new Map<string, StackComponent>();
+  readonly #probes = new Map<string, StackComponent>();
+  #workerRelay: FakeDiscoverer | undefined;
+  #probeRelay: FakeDiscoverer | undefined;
+  #stopped: Promise<StoppedProcessStack> | undefined;
+
+  /** Components are created here and started by {@link ProcessStack.start}. */
+  constructor(
+    private readonly settings: StackSettings,
+    readonly logDir: string,
+  ) {
+    const node = process.execPath;
+    const { ports, logLevel } = settings;
+    this.redis = this.#component(
+      'redis',
+      ports.redis,
+      (port) => ({
+        ...redisServerSpec(port),
+        name: 'redis',
+        logFile: join(logDir, 'redis.log'),
+        cwd: REPO_ROOT,
+      }),
+      (port) => Wait.forRedisPing(port),
+    );
+    const discoverer = (name: string, fixedPort: number | undefined, db: number) =>
+      this.#component(
+        name,
+        fixedPort,
+        (port) =>
+          this.#spec(name, node, [serverEntry('discoverer')], {
+            SERVICE_PORT_HTTP: String(port),
+            REDIS_ADDR: `${this.redisUrl}/${db}`,
+            LISTEN_HOST: '127.0.0.1',
+            LOG_LEVEL: logLevel,
+          }),
+        (port) => Wait.forHttp(`http://127.0.0.1:${port}/healthz`),
+      );
+    this.discoverer = discoverer('discoverer', ports.discoverer, 0);
+    this.probeDiscoverer = discoverer('probe-discoverer', undefined, 1);
+    this.auth = this.#component(
+      'auth',
+      ports.auth,
+      (port) =>
+        this.#spec('auth', node, [serverEntry('auth')], {
+          SERVICE_PORT_GRPC: String(port),
+          LISTEN_HOST: '127.0.0.1',
+          REDIS_ADDR: this.redisUrl,
+          JWT_SECRET: settings.jwtSecret,
+          TOKEN_EXPIRATION: '1h',
+          AUTH_SEED_TEST_USER: 'true',
+          LOG_LEVEL: logLevel,
+        }),
+      (port) => Wait.forGrpcHealth(`127.0.0.1:${port}`),
+    );
+    this.gateway = gatewayComponent({
+      configPath: this.gatewayConfigPath,
+      jwtSecret: settings.jwtSecret,
+      retryCount: settings.retryCount,
+      retryTimeoutMs: settings.retryTimeoutMs,
+      logLevel,
+      env: settings.gatewayEnv,
+      ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway }),
+      logFile: join(logDir, 'gateway.log'),
+      cwd: REPO_ROOT,
+      startupTimeoutMs: settings.startupTimeoutMs,
+      onProgress: settings.onProgress,
+    });
+  }
+
+  /** The start-up sequence; on failure {@link ProcessStack.start} stops whatever was started. */
+  async startAll(): Promise<void> {
+    const { settings } = this;
+    const progress = settings.onProgress;
+    progress('starting redis-server');
+    await this.redis.start();
+    progress(`  redis       ${this.redisUrl}`);
+
+    progress('starting discoverer');
+    await Promise.all([this.discoverer.start(), settings.probes && this.probeDiscoverer.start()]);
+    progress(`  discoverer  ${this.discovererUrl}`);
+
+    progress(`starting auth and ${settings.workerCount} workers`);
+    const workers = Array.from({ length: settings.workerCount }, (_, i) =>
+      this.#newWorker(`worker-${i + 1}`),
+    );
+    const probes = Array.from({ length: settings.probes?.count ?? 0 }, (_, i) =>
+      this.#newProbe(`probe-${i + 1}`),
+    );
+    await Promise.all([this.auth.start(), ...[...workers, ...probes].map((c) => c.start())]);
+    progress(`  auth        ${this.authAddress}`);
+    for (const instance of [...workers, ...probes])
+      progress(`  ${instance.name.padEnd(11)} 127.0.0.1:${instance.port}`);
+
+    // Started after every worker is listed, so its first discovery already returns all of them.
+    progress('starting gateway');
+    if (settings.gatewayConfigFile === undefined) {
+      this.#workerRelay = await FakeDiscoverer.relay(() => this.discovererUrl);
+      if (settings.probes !== undefined)
+        this.#probeRelay = await FakeDiscoverer.relay(() => this.probeDiscovererUrl);
+      writeFileSync(this.gatewayConfigPath, this.#gatewayYaml());
+    }
+    await this.gateway.start();
+    await this.waitForGatewayToSee(this.pods('workers'), 0);
+    if (settings.probes !== undefined) await this.waitForGatewayToSee(this.pods('probes'), 0, 'probes');
+    const seen = this.#workerRelay ? 'has discovered' : 'started after the discoverer listed';
+    progress(`  gateway     ${this.gatewayAddress} (${seen} ${this.pods('workers').join(', ')})`);
+  }
+
+  #gatewayYaml(): string {
+    const { discovererIntervalMs, probes } = this.settings;
+    const yaml = referenceGatewayYaml({
+      authAddress: this.authAddress,
+      discovererUrl: this.recorder('workers').url,
+      discovererIntervalMs,
+    });
+    if (probes !== undefined) {
+      yaml
+        .route(probes.routePrefix, 'probe', { authorization: 'required', stickyHeader: 'session-id' })
+        .dynamicCluster('probe', this.recorder('probes').url, discovererIntervalMs);
+    }
+    return yaml.toString();
+  }
+
+  #spec(name: string, command: string, args: string[], env: Record<string, string> = {}): ProcessSpec {
+    return { name, command, args, env, logFile: join(this.logDir, `${name}.log`), cwd: REPO_ROOT };
+  }
+
+  #component(
+    name: string,
+    fixedPort: number | undefined,
+    spec: (port: number) => ProcessSpec,
+    ready: (port: number) => WaitStrategy,
+  ): StackComponent {
+    return new StackComponent({
+      name,
+      spec,
+      ready,
+      startupTimeoutMs: this.settings.startupTimeoutMs,
+      onProgress: this.settings.onProgress,
+      ...(fixedPort === undefined ? {} : { fixedPort }),
+    });
+  }
+
+  /** A worker or probe: healthy on its port and listed with that port by its discoverer. */
+  #instance(
+    name: string,
+    entry: string,
+    discovererUrl: () => string,
+    env: Record<string, string>,
+    hasHealthService: boolean,
+  ): StackComponent {
+    const { settings } = this;
+    return this.#component(
+      name,
+      undefined,
+      (port) =>
+        this.#spec(name, process.execPath, [entry], {
+          SERVICE_PORT_GRPC: String(port),
+          LISTEN_HOST: '127.0.0.1',
+          MY_DISCOVERER_URL: discovererUrl(),
+          INSTANCE_ID: name,
+          DISCOVERABLE_HOST: '127.0.0.1',
+          REGISTRATION_TTL_MS: String(settings.registrationTtlMs),
+          REGISTRATION_HEARTBEAT_INTERVAL_MS: String(settings.heartbeatMs),
+          LOG_LEVEL: settings.logLevel,
+          ...env,
+        }),
+      (port) =>
+        Wait.forCondition(`${name} serving on 127.0.0.1:${port} and listed by the discoverer`, async () => {
+          if (hasHealthService) {
+            const health = await checkGrpcHealth(`127.0.0.1:${port}`, 1_000);
+            if (health !== 'SERVING') return `health ${health}`;
+          }
+          const listed = await listInstances(discovererUrl());
+          const entry = listed.find((instance) => instance.instance_id === name);
+          if (entry === undefined)
+            return `not listed yet (listed: ${listed.map((i) => i.instance_id).join(', ') || 'none'})`;
+          return entry.port === port ? true : `listed with port ${entry.port}`;
+        }),
+    );
+  }
+
+  #newWorker(pod: string): StackComponent {
+    const worker = this.#instance(
+      pod,
+      serverEntry('service'),
+      () => this.discovererUrl,
+      {
+        JWT_SECRET: this.settings.jwtSecret,
+        SUBSCRIBE_INTERVAL_MS: String(this.settings.subscribeIntervalMs),
+      },
+      true,
+    );
+    this.#workers.set(pod, worker);
+    return worker;
+  }
+
+  #newProbe(pod: string): StackComponent {
+    const entry = this.settings.probes?.entry;
+    if (entry === undefined) throw new Error('this stack has no probe cluster');
+    const probe = this.#instance(pod, entry, () => this.probeDiscovererUrl, {}, false);
+    this.#probes.set(pod, probe);
+    return probe;
+  }
+
+  get redisUrl(): string {
+    return `redis://127.0.0.1:${this.redis.port}`;
+  }
+
+  get discovererUrl(): string {
+    return `http://127.0.0.1:${this.discoverer.port}`;
+  }
+
+  get probeDiscovererUrl(): string {
+    return `http://127.0.0.1:${this.probeDiscoverer.port}`;
+  }
+
+  get authAddress(): string {
+    return `127.0.0.1:${this.auth.port}`;
+  }
+
+  get gatewayAddress(): string {
+    return `127.0.0.1:${this.gateway.port}`;
+  }
+
+  get gatewayPid(): number {
+    const pid = this.gateway.process?.pid;
+    if (pid === undefined) throw new Error('the gateway has not been started');
+    return pid;
+  }
+
+  get jwtSecret(): string {
+    return this.settings.jwtSecret;
+  }
+
+  get gatewayConfigPath(): string {
+    return this.settings.gatewayConfigFile ?? join(this.logDir, 'gateway.yaml');
+  }
+
+  #components(): StackComponent[] {
+    return [
+      this.redis,
+      this.discoverer,
+      this.probeDiscoverer,
+      this.auth,
+      ...this.#workers.values(),
+      ...this.#probes.values(),
+      this.gateway,
+    ];
+  }
+
+  /** Every process of the stack started so far, for state files and diagnostics. */
+  processes(): ManagedProcess[] {
+    return this.#components().flatMap((component) => (component.process ? [component.process] : []));
+  }
+
+  /** The pod names of the workers (or probes), in start order. */
+  pods(kind: InstanceKind = 'workers'): string[] {
+    return [...(kind === 'workers' ? this.#workers : this.#probes).keys()];
+  }
+
+  /** A worker or probe by pod name. */
+  instance(pod: string): StackComponent {
+    const found = this.#workers.get(pod) ?? this.#probes.get(pod);
+    if (found === undefined) throw new UnknownPodError(pod, this.pods());
+    return found;
+  }
+
+  running(pod: string): boolean {
+    return this.instance(pod).running;
+  }
+
+  /** Environment a worker is started with (for a driver that restarts it from another process). */
+  workerSpec(pod: string): ProcessSpec {
+    return this.instance(pod).spec();
+  }
+
+  workerPort(pod: string): number {
+    return this.instance(pod).port;
+  }
+
+  async workerPods(): Promise<string[]> {
+    return this.pods('workers');
+  }
+
+  async killWorker(pod: string): Promise<void> {
+    const worker = this.instance(pod);
+    if (!worker.running) throw new Error(`cannot kill ${pod}: it is not running`);
+    await worker.kill();
+  }
+
+  async stopAllWorkers(): Promise<void> {
+    await Promise.all([...this.#workers.values()].map((worker) => worker.stop()));
+  }
+
+  async startWorker(pod: string): Promise<void> {
+    const worker = this.instance(pod);
+    if (worker.running) throw new Error(`cannot start ${pod}: it is already running`);
+    const since = Date.now();
+    // The dead worker's entry outlives it (workers never deregister); removing it first lets
+    // "listed again" prove that the new process registered itself.
+    await fetch(`${this.discovererUrl}/v1/unregister/${encodeURIComponent(pod)}`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(2_000),
+    });
+    await worker.start();
+    await this.waitForGatewayToSee([pod], since);
+  }
+
+  async startAllWorkers(): Promise<void> {
+    const stopped = [...this.#workers.values()].filter((worker) => !worker.running);
+    await Promise.all(stopped.map((worker) => this.startWorker(worker.name)));
+  }
+
+  async waitForWorkerExit(pod: string, timeoutMs: number): Promise<WorkerExit> {
+    const worker = this.instance(pod).process;
+    if (worker === undefined) throw new Error(`${pod} has not been started`);
+    return worker.waitForExit(timeoutMs);
+  }
+
+  async workerLog(pod: string): Promise<string> {
+    return this.instance(pod).log();
+  }
+
+  async logs(): Promise<ServiceLog[]> {
+    return this.processes().map((process) => ({ name: process.name, text: process.output() }));
+  }
+
+  /** SIGKILL (`docker kill`), resolved once the process is reaped. */
+  async kill(pod: string): Promise<void> {
+    await this.instance(pod).kill();
+  }
+
+  /**
+   * Starts a killed or stopped instance again with the same instance id, on its old port or (with
+   * `newPort`) a fresh one, and waits until the gateway has fetched a list naming it.
+   */
+  async restart(pod: string, options: { newPort?: boolean } = {}): Promise<void> {
+    const since = Date.now();
+    const instance = this.instance(pod);
+    await instance.start(options.newPort === true ? await getFreePort() : undefined);
+    await this.waitForGatewayToSee([pod], since, this.#probes.has(pod) ? 'probes' : 'workers');
+  }
+
+  /** Starts one more worker (or probe) and waits until the gateway has seen it. */
+  async add(kind: InstanceKind = 'workers'): Promise<string> {
+    const pods = kind === 'workers' ? this.#workers : this.#probes;
+    const pod = `${kind === 'workers' ? 'worker' : 'probe'}-${pods.size + 1}`;
+    const instance = kind === 'workers' ? this.#newWorker(pod) : this.#newProbe(pod);
+    const since = Date.now();
+    await instance.start();
+    await this.waitForGatewayToSee([pod], since, kind);
+    return pod;
+  }
+
+  /** What the gateway was told and did at the workers' (or probes') discoverer. */
+  recorder(kind: InstanceKind = 'workers'): FakeDiscoverer {
+    const recorder = kind === 'workers' ? this.#workerRelay : this.#probeRelay;
+    if (recorder === undefined) throw new Error(`no recorded ${kind} cluster in this stack`);
+    return recorder;
+  }
+
+  /**
+   * Resolves once the gateway has applied a list, fetched after `since`, naming every pod at its
+   * current port. With a fixed config file (no relay) the start order guarantees it instead: the
+   * gateway refreshes once before it serves (REFERENCE.md 6.8) and is started after the workers.
+   */
+  async waitForGatewayToSee(
+    pods: readonly string[],
+    since: number,
+    kind: InstanceKind = 'workers',
+  ): Promise<void> {
+    if (this.settings.gatewayConfigFile !== undefined) return;
+    const recorder = this.recorder(kind);
+    const listed = (instances: readonly { instance_id: string; port: number }[]) =>
+      pods.every((pod) => instances.some((i) => i.instance_id === pod && i.port === this.instance(pod).port));
+    await Wait.forCondition(`the gateway to discover ${pods.join(', ')}`, async () =>
+      recorder.hasApplied(since, listed) ? true : recorder.describeLast(),
+    )
+      .withStartupTimeout(Math.max(15_000, this.settings.discovererIntervalMs * 10))
+      .waitUntilReady(this.gateway.process);
+  }
+
+  /** Resolves once the gateway has applied a list, fetched after `since`, without `pod`. */
+  async waitForGatewayToForget(pod: string, since: number, kind: InstanceKind = 'workers'): Promise<void> {
+    const recorder = this.recorder(kind);
+    await Wait.forCondition(`the gateway to drop ${pod}`, async () =>
+      recorder.hasApplied(since, (instances) => !instances.some((i) => i.instance_id === pod))
+        ? true
+        : recorder.describeLast(),
+    )
+      .withStartupTimeout(15_000)
+      .waitUntilReady(this.gateway.process);
+  }
+
+  /** The last lines of every component's log, for failure messages. */
+  describeLogs(lines = 25): string {
+    return this.#components()
+      .filter((c) => c.process !== undefined)
+      .map((c) => `--- ${c.name} (${c.running ? 'running' : 'stopped'}) ---\n${tail(c.log(), lines)}`)
+      .join('\n');
+  }
+
+  /** Stops everything (gateway first, so no call reaches a half-stopped stack). Idempotent. */
+  stop(): Promise<StoppedProcessStack> {
+    this.#stopped ??= (async () => {
+      await this.gateway.stop();
+      await Promise.all(
+        [...this.#workers.values(), ...this.#probes.values(), this.auth].map((c) => c.stop()),
+      );
+      await Promise.all([this.discoverer.stop(), this.probeDiscoverer.stop()]);
+      await Promise.all([this.#workerRelay?.stop(), this.#probeRelay?.stop()]);
+      await this.redis.stop();
+      return new StoppedProcessStack(this.logDir);
+    })();
+    return this.#stopped;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+export class StoppedProcessStack {
+  constructor(readonly logDir: string) {}
+
+  removeLogs(): void {
+    rmSync(this.logDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,1 @@
+export { gatewayComponent } from './harness/gateway-component.js';

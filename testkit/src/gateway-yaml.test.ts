@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayYaml, referenceGatewayYaml } from './gateway-yaml.js';
+
+describe('referenceGatewayYaml', () => {
+  it('writes the reference topology (REFERENCE.md 6.2) with the given addresses', () => {
+    const yaml = referenceGatewayYaml({
+      authAddress: 'myauth:5001',
+      discovererUrl: 'http://mydiscoverer:8080',
+      discovererIntervalMs: 5000,
+    });
+    expect(yaml.toString()).toBe(
+      [
+        'default:',
+        '  action: error',
+        'routes:',
+        '  - prefix: /my_service.MyServiceAPI/Login',
+        '    cluster: myauth',
+        '    authorization: none',
+        '    balancer:',
+        '      type: round_robin',
+        '  - prefix: /my_service.MyServiceAPI/MyService',
+        '    cluster: my_service',
+        '    authorization: required',
+        '    balancer:',
+        '      type: sticky_sessions',
+        '      header: session-id',
+        'clusters:',
+        '  myauth:',
+        '    type: static',
+        '    address: myauth:5001',
+        '  my_service:',
+        '    type: dynamic',
+        '    discoverer_url: http://mydiscoverer:8080',
+        '    discoverer_interval_ms: 5000',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('GatewayYaml', () => {
+  it('adds routes and clusters in order, and hands out documents a test may break', () => {
+    const yaml = new GatewayYaml().route('/a/', 'a').staticCluster('a', '127.0.0.1:1');
+    const broken = yaml.document();
+    broken.routes.push({
+      prefix: '/b/',
+      cluster: 'b',
+      authorization: 'none',
+      balancer: { type: 'round_robin' },
+    });
+    expect(yaml.document().routes).toHaveLength(1);
+    expect(yaml.toString()).toBe(
+      [
+        'default:',
+        '  action: error',
+        'routes:',
+        '  - prefix: /a/',
+        '    cluster: a',
+        '    authorization: none',
+        '    balancer:',
+        '      type: round_robin',
+        'clusters:',
+        '  a:',
+        '    type: static',
+        '    address: 127.0.0.1:1',
+        '',
+      ].join('\n'),
+    );
+  });
+});

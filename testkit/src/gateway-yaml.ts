@@ -1,0 +1,96 @@
+import { stringify } from 'yaml';
+
+/** A route of the gateway YAML (REFERENCE.md 6.3), with the document's own field names. */
+interface GatewayYamlRoute {
+  prefix: string;
+  cluster: string;
+  authorization: 'none' | 'required';
+  balancer: { type: 'round_robin' } | { type: 'sticky_sessions'; header: string };
+}
+
+type GatewayYamlCluster =
+  | { type: 'static'; address: string }
+  | { type: 'dynamic'; discoverer_url: string; discoverer_interval_ms: number };
+
+/** The whole gateway YAML document, as plain data (tests may break it on purpose). */
+interface GatewayYamlDocument {
+  default: { action: 'error' };
+  routes: GatewayYamlRoute[];
+  clusters: Record<string, GatewayYamlCluster>;
+}
+
+interface RouteOptions {
+  /** Whether the route checks the JWT (default: `none`). */
+  readonly authorization?: 'none' | 'required';
+  /** The session header of an exclusive sticky balancer; without it the route balances round robin. */
+  readonly stickyHeader?: string;
+}
+
+/**
+ * Builds a gateway configuration file programmatically: `route()`, `staticCluster()` and
+ * `dynamicCluster()` in any order, then `document()` or `toString()`. Every call of `document()`
+ * returns fresh objects.
+ */
+export class GatewayYaml {
+  readonly #routes: GatewayYamlRoute[] = [];
+  readonly #clusters: Record<string, GatewayYamlCluster> = {};
+
+  route(prefix: string, cluster: string, options: RouteOptions = {}): this {
+    const { authorization = 'none', stickyHeader } = options;
+    const balancer =
+      stickyHeader === undefined
+        ? { type: 'round_robin' as const }
+        : { type: 'sticky_sessions' as const, header: stickyHeader };
+    this.#routes.push({ prefix, cluster, authorization, balancer });
+    return this;
+  }
+
+  staticCluster(name: string, address: string): this {
+    this.#clusters[name] = { type: 'static', address };
+    return this;
+  }
+
+  dynamicCluster(name: string, discovererUrl: string, discovererIntervalMs: number): this {
+    this.#clusters[name] = {
+      type: 'dynamic',
+      discoverer_url: discovererUrl,
+      discoverer_interval_ms: discovererIntervalMs,
+    };
+    return this;
+  }
+
+  document(): GatewayYamlDocument {
+    return structuredClone({ default: { action: 'error' }, routes: this.#routes, clusters: this.#clusters });
+  }
+
+  toString(): string {
+    return stringify(this.document());
+  }
+}
+
+interface ReferenceGatewayOptions {
+  /** `host:port` of the auth service (static cluster `myauth`). */
+  readonly authAddress: string;
+  /** Base URL the gateway polls for workers (dynamic cluster `my_service`). */
+  readonly discovererUrl: string;
+  readonly discovererIntervalMs: number;
+}
+
+/** The session header of the reference topology's sticky route. */
+const SESSION_HEADER = 'session-id';
+
+/**
+ * The reference topology's gateway config (REFERENCE.md 6.2) with the addresses of one stack:
+ * Login to the static `myauth` without a token, round robin; MyService* to the discovered
+ * `my_service` with a JWT, exclusive sticky on `session-id`. More routes and clusters may be added.
+ */
+export function referenceGatewayYaml(options: ReferenceGatewayOptions): GatewayYaml {
+  return new GatewayYaml()
+    .route('/my_service.MyServiceAPI/Login', 'myauth')
+    .route('/my_service.MyServiceAPI/MyService', 'my_service', {
+      authorization: 'required',
+      stickyHeader: SESSION_HEADER,
+    })
+    .staticCluster('myauth', options.authAddress)
+    .dynamicCluster('my_service', options.discovererUrl, options.discovererIntervalMs);
+}
