@@ -2,7 +2,7 @@ import type { ManagedProcess } from '@stickygw/testkit';
 import { type CallResult, callGrpc, connectH2, describeOutcome } from '../grpc-client.js';
 
 /** One call on a fresh connection, which is closed afterwards. */
-export async function callOnce(
+async function callOnce(
   port: number,
   path: string,
   body: Buffer,

@@ -1,5 +1,5 @@
+import { FakeDiscoverer } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeDiscoverer } from '../test-support/fake-discoverer.js';
 import { HttpDiscovererClient } from './http-discoverer-client.js';
 
 describe('HttpDiscovererClient', () => {
