@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 
 const workspaces = [
   'proto',
+  'servicekit',
   'testkit',
   'auth',
   'discoverer',

@@ -1,0 +1,15 @@
+export { ConfigError } from './config-error.js';
+export { type ConfigProblem, isWithin, type PathSegment } from './config-problem.js';
+export { deepFreeze } from './deep-freeze.js';
+export { checkDocument, describeValue, documentPath } from './document-config.js';
+export { checkEnv, type Env, inDeclarationOrder } from './env-config.js';
+export { loadConfigOrExit, refuseToStart } from './refuse-start.js';
+export {
+  type Checker,
+  type CheckResult,
+  checkSchema,
+  type Failure,
+  type Message,
+  type Messages,
+} from './schema-check.js';
+export { stringEnum, taggedUnion } from './schema-types.js';
