@@ -1,14 +1,5 @@
-import {
-  ConfigError,
-  checkEnv,
-  deepFreeze,
-  type Env,
-  LOG_LEVELS,
-  type LogLevel,
-  type Messages,
-  stringEnum,
-  Type,
-} from '@stickygw/servicekit';
+import { type Env, LOG_LEVELS, loadEnvConfig, type Messages, stringEnum, Type } from '@stickygw/servicekit';
+import type { LevelWithSilent } from 'pino';
 
 /** The discoverer's settings, read from the environment by `loadConfig` only. */
 export interface DiscovererConfig {
@@ -16,7 +7,7 @@ export interface DiscovererConfig {
   readonly redisUrl: string;
   readonly port: number;
   readonly listenHost: string;
-  readonly logLevel: LogLevel;
+  readonly logLevel: LevelWithSilent;
 }
 
 /** The reference takes a URL (compose sets redis://redis:6379); a bare host:port is accepted too. */
@@ -70,15 +61,12 @@ export const DiscovererEnv = Type.Object({
 
 /** Reads and validates the environment; throws a ConfigError listing every problem at once. */
 export function loadConfig(env: Env): DiscovererConfig {
-  const result = checkEnv(DiscovererEnv, env);
-  if (!result.ok) throw ConfigError.of(result.problems);
-  const { REDIS_ADDR, SERVICE_PORT_HTTP, LISTEN_HOST, LOG_LEVEL } = result.value;
-  return deepFreeze({
-    redisUrl: withScheme(REDIS_ADDR),
-    port: SERVICE_PORT_HTTP,
-    listenHost: LISTEN_HOST,
-    logLevel: LOG_LEVEL,
-  });
+  return loadEnvConfig(DiscovererEnv, env, (settings) => ({
+    redisUrl: withScheme(settings.REDIS_ADDR),
+    port: settings.SERVICE_PORT_HTTP,
+    listenHost: settings.LISTEN_HOST,
+    logLevel: settings.LOG_LEVEL,
+  }));
 }
 
 /** The Redis URL without its password, for messages and logs. */

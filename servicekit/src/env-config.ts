@@ -1,5 +1,7 @@
-import type { TObject } from '@sinclair/typebox';
+import type { Static, TObject } from '@sinclair/typebox';
+import { ConfigError } from './config-error.js';
 import type { ConfigProblem } from './config-problem.js';
+import { deepFreeze } from './deep-freeze.js';
 import { type CheckResult, checkSchema } from './schema-check.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -52,4 +54,19 @@ function readAs(type: unknown, text: string): unknown {
     if (word === 'false' || word === '0') return false;
   }
   return text;
+}
+
+/**
+ * The whole load of an env-configured service: {@link checkEnv}, then `build` turns the typed
+ * settings into the service's config, which comes back deep-frozen. Throws a {@link ConfigError}
+ * with every problem.
+ */
+export function loadEnvConfig<S extends TObject, T>(
+  schema: S,
+  env: Env,
+  build: (settings: Static<S>) => T,
+): T {
+  const result = checkEnv(schema, env);
+  if (!result.ok) throw ConfigError.of(result.problems);
+  return deepFreeze(build(result.value));
 }

@@ -4,7 +4,7 @@ export { ConfigError } from './config-error.js';
 export { type ConfigProblem, isWithin, type PathSegment } from './config-problem.js';
 export { deepFreeze } from './deep-freeze.js';
 export { checkDocument, describeValue, documentPath } from './document-config.js';
-export { checkEnv, type Env, inDeclarationOrder } from './env-config.js';
+export { checkEnv, type Env, inDeclarationOrder, loadEnvConfig } from './env-config.js';
 export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { loadConfigOrExit, refuseToStart } from './refuse-start.js';
 export {
