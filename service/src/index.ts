@@ -1,5 +1,5 @@
+export { ConfigError } from '@stickygw/servicekit';
 export { TokenVerifier } from './auth/token-verifier.js';
-export { ConfigError } from './config/config-error.js';
 export { loadConfig } from './config/load-config.js';
 export type { ServiceConfig } from './config/service-config.js';
 export {
