@@ -60,6 +60,20 @@ describe('checkDocument', () => {
     ]);
   });
 
+  it('keeps blank text where a mapping or number belongs, for its type problem, and ids of empty entries', () => {
+    const result = read('title: 5\nlayers: "  "\nshapes:\n  b: { kind: circle, radius: " 2 " }\n');
+    expect(!result.ok && result.problems.map((problem) => problem.message)).toEqual([
+      'title: expected a string, got 5',
+      'layers: expected a list, got "  "',
+      'shapes.b.radius: expected an integer, got " 2 "',
+    ]);
+    const empty = read('layers: [~]\nshapes:\n  a:\n');
+    expect(!empty.ok && empty.problems.map((problem) => problem.message)).toEqual([
+      "layers[0].name must have required property 'name'",
+      "shapes.a.radius must have required property 'radius'",
+    ]);
+  });
+
   it('keeps `__proto__` as an ordinary key', () => {
     const result = read('shapes:\n  __proto__: { radius: 1 }\n');
     expect(result.ok && Object.keys(result.value.shapes)).toEqual(['__proto__']);

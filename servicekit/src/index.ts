@@ -16,3 +16,4 @@ export {
   type Messages,
 } from './schema-check.js';
 export { stringEnum, taggedUnion } from './schema-types.js';
+export { MAX_TIMER_MS } from './timers.js';

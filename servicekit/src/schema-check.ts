@@ -83,13 +83,21 @@ export function checkSchema<S extends TSchema>(
   if (validate(data)) {
     return { ok: true, value: data };
   }
-  const problems = (validate.errors ?? []).flatMap((error) => toProblem(error, schema, data, options));
-  const wrongTyped = problems.filter((problem) => problem.wrongType).map((problem) => problem.path);
+  const found = (validate.errors ?? []).flatMap((error) =>
+    toProblem(error, schema, data, options).map((problem) => ({ problem, keyword: error.keyword })),
+  );
+  const wrongTyped = found.filter(({ problem }) => problem.wrongType).map(({ problem }) => problem.path);
   return {
     ok: false,
-    problems: problems.filter(
-      (problem) => problem.wrongType || !wrongTyped.some((place) => isWithin(problem.path, place)),
-    ),
+    problems: found
+      .filter(
+        ({ problem, keyword }) =>
+          problem.wrongType ||
+          // A key's problem is not the value's: a bad id of a wrong-typed entry is still reported.
+          keyword === 'propertyNames' ||
+          !wrongTyped.some((place) => isWithin(problem.path, place)),
+      )
+      .map(({ problem }) => problem),
   };
 }
 
@@ -110,7 +118,7 @@ function toProblem(
   const at = pathOf(error.instancePath, root);
   // Ajv leaves `parentSchema` off the errors of added keywords (`check`).
   const parent: SchemaNode = error.parentSchema ?? schemaAt(rootSchema, error.schemaPath);
-  const params = error.params as Record<string, unknown>;
+  const params: Readonly<Record<string, unknown>> = error.params;
   let failure: Omit<Failure, 'where' | 'raw' | 'text'>;
   let schema: SchemaNode | undefined = parent;
   switch (error.keyword) {
@@ -177,8 +185,7 @@ function pathOf(pointer: string, root: unknown): PathSegment[] {
     const key = escaped.replaceAll('~1', '/').replaceAll('~0', '~');
     const segment = Array.isArray(node) ? Number(key) : key;
     path.push(segment);
-    node =
-      node !== null && typeof node === 'object' ? (node as Record<PathSegment, unknown>)[segment] : undefined;
+    node = isNode(node) ? node[segment] : undefined;
   }
   return path;
 }
