@@ -3,6 +3,16 @@ import { defineConfig } from 'vitest/config';
 // One runner for the repo: every workspace is a vitest project with its own config.
 export default defineConfig({
   test: {
-    projects: ['proto', 'testkit', 'auth', 'discoverer', 'service', 'gateway', 'integration-tests', 'bench'],
+    projects: [
+      'proto',
+      'servicekit',
+      'testkit',
+      'auth',
+      'discoverer',
+      'service',
+      'gateway',
+      'integration-tests',
+      'bench',
+    ],
   },
 });

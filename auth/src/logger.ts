@@ -1,5 +1,5 @@
+import type { LogLevel } from '@stickygw/servicekit';
 import { type Logger, pino } from 'pino';
-import type { LogLevel } from './config/load-config.js';
 
 export type { Logger } from 'pino';
 

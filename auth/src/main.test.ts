@@ -16,10 +16,13 @@ function runAuth(env: Record<string, string>): ManagedProcess {
 
 describe.concurrent('node auth/dist/main.js refuses bad configuration with exit code 1', () => {
   // Every message has its unit test in config/load-config.test.ts; these prove the process wiring
-  // (stderr line, exit code, the reference's check order).
+  // (a stderr line per problem, exit code, the reference's check order).
   it.each([
     [{}, 'JWT_SECRET is required and must not be empty'],
-    [{ TOKEN_EXPIRATION: 'soon' }, 'invalid TOKEN_EXPIRATION: time: invalid duration "soon"'],
+    [
+      { TOKEN_EXPIRATION: 'soon' },
+      'invalid TOKEN_EXPIRATION: time: invalid duration "soon"\nJWT_SECRET is required and must not be empty',
+    ],
     [
       { JWT_SECRET: 's', SERVICE_PORT_GRPC: '70000' },
       'invalid SERVICE_PORT_GRPC: must be in 1..65535, got "70000"',

@@ -1,22 +1,11 @@
+import { loadConfigOrExit, refuseToStart } from '@stickygw/servicekit';
 import { startAuthService } from './auth-service.js';
-import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
 import { routeGrpcLogs } from './grpc/grpc-logging.js';
 import { createLogger } from './logger.js';
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-}
-
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
+  const config = loadConfigOrExit(() => loadConfig(process.env));
   const logger = createLogger(config.logLevel);
   routeGrpcLogs(logger);
   let service: Awaited<ReturnType<typeof startAuthService>>;
@@ -25,7 +14,7 @@ async function main(): Promise<void> {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     logger.error({ err: error }, 'start-up failed');
-    fail(`cannot listen on ${config.listenHost}:${config.port}: ${reason}`);
+    refuseToStart([`cannot listen on ${config.listenHost}:${config.port}: ${reason}`]);
   }
   logger.info({ host: config.listenHost, port: service.port }, 'listening');
 

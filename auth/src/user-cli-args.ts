@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config/config-error.js';
-import type { Env } from './config/load-config.js';
+import type { Env } from '@stickygw/servicekit';
 import { DEFAULT_REDIS_URL } from './config/load-config.js';
-import { parseRedisUrl } from './config/redis-url.js';
+import { redisUrlProblem } from './config/redis-url.js';
 
 export const USAGE = `Usage: auth-user [--redis <url>] set <login> <password> <role>
 
@@ -53,12 +52,8 @@ export function parseUserCliArgs(argv: string[], env: Env): SetUserCommand | 'he
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   if (login === '') throw new UsageError('login must not be empty');
   if (role === '') throw new UsageError('role must not be empty');
-  let redisUrl: string;
-  try {
-    redisUrl = parseRedisUrl(parsed.values.redis ?? (env.REDIS_ADDR || DEFAULT_REDIS_URL));
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
-    throw error;
-  }
+  const redisUrl = parsed.values.redis ?? (env.REDIS_ADDR || DEFAULT_REDIS_URL);
+  const problem = redisUrlProblem(redisUrl);
+  if (problem !== undefined) throw new UsageError(problem);
   return { redisUrl, login, password: password === '-' ? undefined : password, role };
 }

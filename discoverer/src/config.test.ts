@@ -1,5 +1,6 @@
+import { ConfigError } from '@stickygw/servicekit';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeRedisUrl, loadConfig } from './config.js';
+import { describeRedisUrl, loadConfig } from './config.js';
 
 const valid = { REDIS_ADDR: 'redis://redis:6379', SERVICE_PORT_HTTP: '8080' };
 

@@ -1,3 +1,4 @@
+import { type Env, LOG_LEVELS, loadEnvConfig, type Messages, stringEnum, Type } from '@stickygw/servicekit';
 import type { LevelWithSilent } from 'pino';
 
 /** The discoverer's settings, read from the environment by `loadConfig` only. */
@@ -9,76 +10,63 @@ export interface DiscovererConfig {
   readonly logLevel: LevelWithSilent;
 }
 
-/** Every configuration problem, one per line, each naming its variable (REFERENCE.md 4.1). */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
-  }
+/** The reference takes a URL (compose sets redis://redis:6379); a bare host:port is accepted too. */
+function withScheme(value: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `redis://${value}`;
 }
 
-const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function parseRedisAddr(value: string): string | { problem: string } {
-  // The reference takes a URL (compose sets redis://redis:6379); a bare host:port is accepted too.
-  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `redis://${value}`;
+function redisAddrProblem(value: string): string | undefined {
   let url: URL;
   try {
-    url = new URL(candidate);
+    url = new URL(withScheme(value));
   } catch {
-    return { problem: `invalid REDIS_ADDR: cannot parse ${JSON.stringify(value)} as redis://host:port` };
+    return `cannot parse ${JSON.stringify(value)} as redis://host:port`;
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    return { problem: `invalid REDIS_ADDR: scheme must be redis:// or rediss://, got ${url.protocol}//` };
+    return `scheme must be redis:// or rediss://, got ${url.protocol}//`;
   }
-  if (url.hostname === '') return { problem: 'invalid REDIS_ADDR: host is missing' };
-  return candidate;
+  return url.hostname === '' ? 'host is missing' : undefined;
 }
 
-function parsePort(value: string): number | { problem: string } {
-  if (!/^[+-]?\d+$/.test(value)) {
-    return { problem: `invalid SERVICE_PORT_HTTP: ${JSON.stringify(value)} is not an integer` };
-  }
-  const port = Number(value);
-  if (port < 1 || port > 65535) {
-    return { problem: `invalid SERVICE_PORT_HTTP: ${port} is out of range 1..65535` };
-  }
-  return port;
-}
+/** REFERENCE.md 4.1 plus LISTEN_HOST and LOG_LEVEL; values are taken as set, untrimmed. */
+const DiscovererEnv = Type.Object({
+  REDIS_ADDR: Type.String({
+    trim: false,
+    check: redisAddrProblem,
+    messages: {
+      required: () => 'REDIS_ADDR is required',
+      check: ({ reason }) => `invalid REDIS_ADDR: ${reason}`,
+    } satisfies Messages,
+  }),
+  SERVICE_PORT_HTTP: Type.Integer({
+    trim: false,
+    minimum: 1,
+    maximum: 65535,
+    messages: {
+      required: () => 'SERVICE_PORT_HTTP is required',
+      type: ({ text }) => `invalid SERVICE_PORT_HTTP: ${JSON.stringify(text)} is not an integer`,
+      invalid: ({ value }) => `invalid SERVICE_PORT_HTTP: ${value} is out of range 1..65535`,
+    } satisfies Messages,
+  }),
+  LISTEN_HOST: Type.String({ trim: false, default: '127.0.0.1' }),
+  LOG_LEVEL: stringEnum(LOG_LEVELS, {
+    trim: false,
+    default: 'info',
+    messages: {
+      invalid: ({ text }) =>
+        `invalid LOG_LEVEL: ${JSON.stringify(text)} is not one of ${LOG_LEVELS.join(', ')}`,
+    } satisfies Messages,
+  }),
+});
 
 /** Reads and validates the environment; throws a ConfigError listing every problem at once. */
-export function loadConfig(env: NodeJS.ProcessEnv): DiscovererConfig {
-  const problems: string[] = [];
-
-  let redisUrl = '';
-  const redisAddr = env.REDIS_ADDR ?? '';
-  if (redisAddr === '') problems.push('REDIS_ADDR is required');
-  else {
-    const parsed = parseRedisAddr(redisAddr);
-    if (typeof parsed === 'string') redisUrl = parsed;
-    else problems.push(parsed.problem);
-  }
-
-  let port = 0;
-  const portText = env.SERVICE_PORT_HTTP ?? '';
-  if (portText === '') problems.push('SERVICE_PORT_HTTP is required');
-  else {
-    const parsed = parsePort(portText);
-    if (typeof parsed === 'number') port = parsed;
-    else problems.push(parsed.problem);
-  }
-
-  const listenHost = env.LISTEN_HOST || '127.0.0.1';
-
-  const logLevel = (env.LOG_LEVEL || 'info') as LevelWithSilent;
-  if (!LOG_LEVELS.includes(logLevel)) {
-    problems.push(
-      `invalid LOG_LEVEL: ${JSON.stringify(env.LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}`,
-    );
-  }
-
-  if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ redisUrl, port, listenHost, logLevel });
+export function loadConfig(env: Env): DiscovererConfig {
+  return loadEnvConfig(DiscovererEnv, env, (settings) => ({
+    redisUrl: withScheme(settings.REDIS_ADDR),
+    port: settings.SERVICE_PORT_HTTP,
+    listenHost: settings.LISTEN_HOST,
+    logLevel: settings.LOG_LEVEL,
+  }));
 }
 
 /** The Redis URL without its password, for messages and logs. */

@@ -1,6 +1,7 @@
+import { loadConfigOrExit, refuseToStart } from '@stickygw/servicekit';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
-import { ConfigError, describeRedisUrl, loadConfig } from './config.js';
+import { describeRedisUrl, loadConfig } from './config.js';
 import { connectRedis, createRedisClient } from './redis-client.js';
 
 /** REFERENCE.md 4.1: the start-up ping gives up after 5 s. */
@@ -8,19 +9,8 @@ const STARTUP_PING_TIMEOUT_MS = 5_000;
 /** REFERENCE.md 4.1: graceful shutdown is bounded by 10 s. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-}
-
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    throw error;
-  }
+  const config = loadConfigOrExit(() => loadConfig(process.env));
 
   const logger = pino({ level: config.logLevel });
   const redis = createRedisClient(config.redisUrl, logger);
@@ -29,7 +19,7 @@ async function main(): Promise<void> {
   } catch (error) {
     redis.disconnect();
     const reason = error instanceof Error ? error.message : String(error);
-    fail(`cannot reach Redis at REDIS_ADDR=${describeRedisUrl(config.redisUrl)}: ${reason}`);
+    refuseToStart([`cannot reach Redis at REDIS_ADDR=${describeRedisUrl(config.redisUrl)}: ${reason}`]);
   }
 
   const app = buildApp({ redis, logger });
@@ -38,7 +28,9 @@ async function main(): Promise<void> {
   } catch (error) {
     redis.disconnect();
     const reason = error instanceof Error ? error.message : String(error);
-    fail(`cannot listen on ${config.listenHost}:${config.port} (SERVICE_PORT_HTTP, LISTEN_HOST): ${reason}`);
+    refuseToStart([
+      `cannot listen on ${config.listenHost}:${config.port} (SERVICE_PORT_HTTP, LISTEN_HOST): ${reason}`,
+    ]);
   }
   logger.info({ host: config.listenHost, port: config.port }, 'listening');
 

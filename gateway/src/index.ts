@@ -3,6 +3,7 @@
  * See README.md, "Extending the gateway".
  */
 
+export { ConfigError } from '@stickygw/servicekit';
 export type { Balancer, PickContext, PickResult } from './balancer/balancer.js';
 export { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
 export { InMemoryAffinityStore } from './balancer/in-memory-affinity-store.js';
@@ -17,7 +18,6 @@ export {
 export type { DiscoveredInstance, DiscovererClient } from './cluster/discoverer-client.js';
 export { type Endpoint, makeEndpoint } from './cluster/endpoint.js';
 export { HttpDiscovererClient } from './cluster/http-discoverer-client.js';
-export { ConfigError } from './config/config-error.js';
 export { loadGatewayConfig } from './config/load-config.js';
 export type { ClusterConfig, GatewayConfig, RouteConfig } from './config/types.js';
 export {

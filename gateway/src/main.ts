@@ -1,9 +1,10 @@
-import { ConfigError } from './config/config-error.js';
+import { ConfigError, loadConfigOrExit, loadEnvConfig, refuseToStart } from '@stickygw/servicekit';
+import { GatewayLogEnv } from './config/env-schema.js';
 import { loadGatewayConfig } from './config/load-config.js';
 import type { GatewayConfig } from './config/types.js';
 import { createGateway } from './gateway.js';
 import { PinoAccessLog } from './observability/access-log.js';
-import { createLogger, isLogLevel } from './observability/logger.js';
+import { createLogger } from './observability/logger.js';
 
 /**
  * Composition root: the only place that reads `process.env`. Env → config (refused with the
@@ -11,33 +12,33 @@ import { createLogger, isLogLevel } from './observability/logger.js';
  * Extensions (custom filters, validators, discovery, balancers, cluster types) are wired here
  * through `createGateway`'s second argument.
  */
-function fail(lines: readonly string[]): never {
-  process.stderr.write(`${lines.join('\n')}\n`);
-  process.exit(1);
-}
-
 function readEnv(): { config: GatewayConfig; logLevel: string; accessLog: boolean } {
   const env = process.env;
-  let config: GatewayConfig;
+  return loadConfigOrExit(
+    () => {
+      // Both are read before either refuses, so one start reports every problem.
+      const config = attempt(() => loadGatewayConfig(env));
+      const log = attempt(() => loadEnvConfig(GatewayLogEnv, env, (settings) => settings));
+      if (!config.ok || !log.ok) {
+        throw new ConfigError([config, log].flatMap((outcome) => (outcome.ok ? [] : outcome.error.problems)));
+      }
+      return {
+        config: config.value,
+        logLevel: log.value.LOG_LEVEL,
+        accessLog: log.value.ACCESS_LOG === 'true',
+      };
+    },
+    (error) => ['failed to load configuration', ...error.problems.map((problem) => `  ${problem}`)],
+  );
+}
+
+function attempt<T>(load: () => T): { ok: true; value: T } | { ok: false; error: ConfigError } {
   try {
-    config = loadGatewayConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError)
-      fail(['failed to load configuration', ...err.problems.map((p) => `  ${p}`)]);
-    throw err;
+    return { ok: true, value: load() };
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, error };
+    throw error;
   }
-  const logLevel = env.LOG_LEVEL?.trim() || 'info';
-  if (!isLogLevel(logLevel)) {
-    fail([
-      'failed to load configuration',
-      `  LOG_LEVEL must be one of trace|debug|info|warn|error|fatal|silent, got "${logLevel}"`,
-    ]);
-  }
-  const accessLogValue = env.ACCESS_LOG?.trim() || 'true';
-  if (accessLogValue !== 'true' && accessLogValue !== 'false') {
-    fail(['failed to load configuration', `  ACCESS_LOG must be true|false, got "${accessLogValue}"`]);
-  }
-  return { config, logLevel, accessLog: accessLogValue === 'true' };
 }
 
 async function main(): Promise<void> {
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     const reason =
       code === 'EADDRINUSE' ? 'address already in use' : err instanceof Error ? err.message : String(err);
     await gateway.close(0).catch(() => undefined);
-    fail([`failed to listen on ${config.host}:${config.port}: ${reason}`]);
+    refuseToStart([`failed to listen on ${config.host}:${config.port}: ${reason}`]);
   }
 }
 

@@ -1,7 +1,6 @@
 import { networkInterfaces } from 'node:os';
-import { ConfigError } from './config/config-error.js';
+import { loadConfigOrExit } from '@stickygw/servicekit';
 import { loadConfig } from './config/load-config.js';
-import type { ServiceConfig } from './config/service-config.js';
 import { createLogger } from './observability/logger.js';
 import { Registration } from './registration/registration.js';
 import { type StartedWorkerServer, startWorkerServer } from './server/worker-server.js';
@@ -11,19 +10,11 @@ const SHUTDOWN_FLUSH_MS = 200;
 /** On SIGTERM/SIGINT: how long in-flight calls may finish; open MyServiceSubscribe streams never do. */
 const SIGNAL_GRACE_MS = 5000;
 
-function readConfig(): ServiceConfig {
-  try {
-    return loadConfig(process.env, networkInterfaces);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`Configuration error: ${error.message}\n`);
-    if (error.hint !== undefined) process.stderr.write(`${error.hint}\n`);
-    process.exit(1);
-  }
-}
-
 async function main(): Promise<void> {
-  const config = readConfig();
+  const config = loadConfigOrExit(
+    () => loadConfig(process.env, networkInterfaces),
+    (error) => [...error.problems.map((problem) => `Configuration error: ${problem}`), ...error.hints],
+  );
   const logger = createLogger(config.logLevel);
 
   let server: StartedWorkerServer | undefined;

@@ -1,6 +1,6 @@
+import { ConfigError } from '@stickygw/servicekit';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError } from './config-error.js';
 import { loadGatewayConfig, parseGatewayYaml } from './load-config.js';
 import type { GatewayConfig } from './types.js';
 

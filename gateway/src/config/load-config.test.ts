@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '@stickygw/servicekit';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './config-error.js';
 import { loadGatewayConfig, parseGatewayYaml } from './load-config.js';
 
 /** REFERENCE.md 6.2, `config/gateway.docker.yaml`. */

@@ -15,7 +15,7 @@ import { PROBE_PROTO_PATH } from '../test-support/probe-backend.js';
  *
  * `/usr/bin/python3` on purpose: another interpreter on PATH may lack the Debian modules.
  */
-export const PYTHON = '/usr/bin/python3';
+const PYTHON = '/usr/bin/python3';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SERVER_SCRIPT = join(HERE, 'grpc_server.py');
@@ -254,10 +254,10 @@ export class PythonGrpcServer {
 
 // ---------------------------------------------------------------- client
 
-export type CallKind = 'unary' | 'server_stream' | 'client_stream' | 'bidi';
+type CallKind = 'unary' | 'server_stream' | 'client_stream' | 'bidi';
 
 /** ProbeRequest fields (snake_case as in probe.proto); `payloadSize` sends `pattern(payloadSize)`. */
-export interface PyRequest {
+interface PyRequest {
   readonly text?: string;
   /** base64 */
   readonly payload?: string;
@@ -287,7 +287,7 @@ export interface PyCallSpec {
   readonly compression?: 'gzip';
 }
 
-export interface PyReply {
+interface PyReply {
   readonly text: string;
   readonly payloadSize: number;
   readonly payloadSha256: string;

@@ -21,8 +21,3 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   };
   return options.destination === undefined ? pino(config) : pino(config, options.destination);
 }
-
-/** True when `level` is a pino level name. */
-export function isLogLevel(level: string): boolean {
-  return level in pino.levels.values || level === 'silent';
-}

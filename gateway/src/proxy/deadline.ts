@@ -1,7 +1,6 @@
+import { MAX_TIMER_MS } from '@stickygw/servicekit';
 import { formatGrpcTimeout, parseGrpcTimeout } from '../grpc/headers.js';
 
-/** The longest delay node's timers take (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 /** The longest grpc-timeout forwarded upstream: whole seconds (`2147483S`) within MAX_TIMER_MS. */
 const MAX_FORWARDED_TIMEOUT_MS = 2_147_483_000;
 

@@ -14,7 +14,6 @@ import {
   type ServiceClientConstructor,
   type ServiceDefinition,
   type sendUnaryData,
-  status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -254,5 +253,3 @@ export class ProbeBackend {
     };
   }
 }
-
-export { status as GrpcStatus };

@@ -1,5 +1,5 @@
+import { ConfigError } from '@stickygw/servicekit';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './config-error.js';
 import type { NetworkInterfaces } from './detect-ipv4.js';
 import { loadConfig } from './load-config.js';
 
@@ -153,7 +153,9 @@ describe('loadConfig', () => {
     it('INSTANCE_ID and HOSTNAME both blank', () => {
       const error = failure({ INSTANCE_ID: '', HOSTNAME: ' ' });
       expect(error.message).toBe('HOSTNAME is required but not set');
-      expect(error.hint).toContain('INSTANCE_ID');
+      expect(error.hints).toEqual([
+        'Set INSTANCE_ID (preferred) or HOSTNAME to the id this instance registers under.',
+      ]);
     });
 
     it('no IPv4 to advertise', () => {
@@ -197,22 +199,36 @@ describe('loadConfig', () => {
       );
     });
 
-    it('reports only the first problem, in the reference order', () => {
-      const error = failure({
-        SERVICE_PORT_GRPC: 'x',
-        MY_DISCOVERER_URL: '',
-        INSTANCE_ID: '',
-        REGISTRATION_TTL_MS: '0',
-        JWT_SECRET: '',
-      });
-      expect(error.message).toBe('SERVICE_PORT_GRPC must be a valid port number (1-65535), got: x');
+    it('reports every problem at once, in the reference order', () => {
+      expect(
+        failure({
+          SERVICE_PORT_GRPC: 'x',
+          MY_DISCOVERER_URL: '',
+          INSTANCE_ID: '',
+          REGISTRATION_TTL_MS: '0',
+          JWT_SECRET: '',
+        }).problems,
+      ).toEqual([
+        'SERVICE_PORT_GRPC must be a valid port number (1-65535), got: x',
+        'MY_DISCOVERER_URL is required but not set',
+        'HOSTNAME is required but not set',
+        'REGISTRATION_TTL_MS must be between 1 and 600000, got: 0',
+        'JWT_SECRET is required but not set',
+      ]);
       expect(
         failure({ REGISTRATION_TTL_MS: '0', REGISTRATION_HEARTBEAT_INTERVAL_MS: '0', JWT_SECRET: '' })
-          .message,
-      ).toBe('REGISTRATION_TTL_MS must be between 1 and 600000, got: 0');
-      expect(failure({ INSTANCE_ID: '', HOSTNAME: '', DISCOVERABLE_HOST: 'nope' }).message).toBe(
+          .problems,
+      ).toEqual([
+        'REGISTRATION_TTL_MS must be between 1 and 600000, got: 0',
+        'REGISTRATION_HEARTBEAT_INTERVAL_MS must be greater than 0, got: 0',
+        'JWT_SECRET is required but not set',
+      ]);
+      const error = failure({ INSTANCE_ID: '', HOSTNAME: '', DISCOVERABLE_HOST: 'nope' });
+      expect(error.problems).toEqual([
         'HOSTNAME is required but not set',
-      );
+        'DISCOVERABLE_HOST must be an IPv4 address, got: nope',
+      ]);
+      expect(error.message).toBe(error.problems.join('\n'));
     });
   });
 });

@@ -1,144 +1,125 @@
 import { isIPv4 } from 'node:net';
-import type { Level } from 'pino';
-import { ConfigError } from './config-error.js';
+import {
+  ConfigError,
+  type ConfigProblem,
+  checkEnv,
+  deepFreeze,
+  type Env,
+  inDeclarationOrder,
+  LOG_LEVELS,
+  type Messages,
+  stringEnum,
+  Type,
+} from '@stickygw/servicekit';
 import { detectIpv4, type NetworkInterfaces } from './detect-ipv4.js';
 import type { ServiceConfig } from './service-config.js';
 
-const DEFAULT_PORT = 5000;
-const DEFAULT_TTL_MS = 300_000;
-const MAX_TTL_MS = 600_000;
-const DEFAULT_HEARTBEAT_INTERVAL_MS = 120_000;
-const DEFAULT_SUBSCRIBE_INTERVAL_MS = 5_000;
-const DEFAULT_LISTEN_HOST = '127.0.0.1';
-const LOG_LEVELS: readonly (Level | 'silent')[] = [
-  'fatal',
-  'error',
-  'warn',
-  'info',
-  'debug',
-  'trace',
-  'silent',
-];
+/** Every refusal of the reference (REFERENCE.md 5.1) ends `got: <the value as set>`. */
+const got =
+  (problem: string) =>
+  ({ raw }: { readonly raw: string | undefined }) =>
+    `${problem}, got: ${raw}`;
 
 /**
- * Validates the worker's environment in the reference order (REFERENCE.md 5.1) and throws a
- * {@link ConfigError} carrying the reference message on the first invalid value; the additions of
- * the rewrite (`DISCOVERABLE_HOST`, `SUBSCRIBE_INTERVAL_MS`, `LISTEN_HOST`, `LOG_LEVEL`) are checked in
- * the slots where they belong. Unset and blank values count as "not set" throughout.
- *
- * `INSTANCE_ID` takes precedence over `HOSTNAME`; when both are blank the message stays the
- * reference's `HOSTNAME is required but not set`, with a hint line naming `INSTANCE_ID`.
+ * The worker's environment, in the reference's checking order (REFERENCE.md 5.1), with the
+ * rewrite's additions (`DISCOVERABLE_HOST`, `SUBSCRIBE_INTERVAL_MS`, `LISTEN_HOST`, `LOG_LEVEL`) in the
+ * slots where they belong. Unset and blank values count as "not set" throughout.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, interfaces: () => NetworkInterfaces): ServiceConfig {
-  const rawPort = nonBlank(env.SERVICE_PORT_GRPC);
-  const port = rawPort === undefined ? DEFAULT_PORT : parseInteger(rawPort);
+const ServiceEnv = Type.Object({
   // 0 is accepted on top of the reference's 1-65535: the kernel then picks a free port.
-  if (port === undefined || port < 0 || port > 65_535) {
-    throw new ConfigError(
-      `SERVICE_PORT_GRPC must be a valid port number (1-65535), got: ${env.SERVICE_PORT_GRPC}`,
-    );
-  }
+  SERVICE_PORT_GRPC: Type.Integer({
+    default: 5000,
+    minimum: 0,
+    maximum: 65_535,
+    messages: { invalid: got('SERVICE_PORT_GRPC must be a valid port number (1-65535)') } satisfies Messages,
+  }),
+  // Only slashes is no URL either: they are stripped.
+  MY_DISCOVERER_URL: Type.String({
+    pattern: '[^/]',
+    messages: { invalid: () => 'MY_DISCOVERER_URL is required but not set' } satisfies Messages,
+  }),
+  /** Takes precedence over HOSTNAME. */
+  INSTANCE_ID: Type.Optional(Type.String()),
+  HOSTNAME: Type.Optional(Type.String()),
+  // The discoverer only accepts an IPv4 address, so a hostname here would never register.
+  DISCOVERABLE_HOST: Type.Optional(
+    Type.String({
+      check: (host: string) => (isIPv4(host) ? undefined : 'not an IPv4 address'),
+      messages: {
+        invalid: ({ raw }) => `DISCOVERABLE_HOST must be an IPv4 address, got: ${raw}`,
+      } satisfies Messages,
+    }),
+  ),
+  REGISTRATION_TTL_MS: Type.Integer({
+    default: 300_000,
+    minimum: 1,
+    maximum: 600_000,
+    messages: { invalid: got('REGISTRATION_TTL_MS must be between 1 and 600000') } satisfies Messages,
+  }),
+  REGISTRATION_HEARTBEAT_INTERVAL_MS: Type.Integer({
+    default: 120_000,
+    minimum: 1,
+    messages: {
+      invalid: got('REGISTRATION_HEARTBEAT_INTERVAL_MS must be greater than 0'),
+    } satisfies Messages,
+  }),
+  JWT_SECRET: Type.String({
+    messages: { required: () => 'JWT_SECRET is required but not set' } satisfies Messages,
+  }),
+  SUBSCRIBE_INTERVAL_MS: Type.Integer({
+    default: 5_000,
+    minimum: 1,
+    messages: { invalid: got('SUBSCRIBE_INTERVAL_MS must be greater than 0') } satisfies Messages,
+  }),
+  LISTEN_HOST: Type.String({ default: '127.0.0.1' }),
+  LOG_LEVEL: stringEnum(LOG_LEVELS, {
+    default: 'info',
+    messages: { invalid: got(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`) } satisfies Messages,
+  }),
+});
 
-  const discovererUrl = (nonBlank(env.MY_DISCOVERER_URL) ?? '').replace(/\/+$/, '');
-  if (discovererUrl === '') throw new ConfigError('MY_DISCOVERER_URL is required but not set');
+/**
+ * Validates the worker's environment ({@link ServiceEnv}) and throws a ConfigError with every
+ * problem, in the reference order. Beyond the schema: the instance id is `INSTANCE_ID`, else
+ * `HOSTNAME` (when both are blank the message stays the reference's `HOSTNAME is required but not
+ * set`, with a hint naming `INSTANCE_ID`), and an unset `DISCOVERABLE_HOST` is auto-detected.
+ */
+export function loadConfig(env: Env, interfaces: () => NetworkInterfaces): ServiceConfig {
+  const result = checkEnv(ServiceEnv, env);
+  const problems: ConfigProblem[] = result.ok ? [] : [...result.problems];
 
   const instanceId = nonBlank(env.INSTANCE_ID) ?? nonBlank(env.HOSTNAME);
   if (instanceId === undefined) {
-    throw new ConfigError(
-      'HOSTNAME is required but not set',
-      'Set INSTANCE_ID (preferred) or HOSTNAME to the id this instance registers under.',
-    );
+    problems.push({
+      path: ['HOSTNAME'],
+      message: 'HOSTNAME is required but not set',
+      hint: 'Set INSTANCE_ID (preferred) or HOSTNAME to the id this instance registers under.',
+    });
+  }
+  const advertisedIpv4 = nonBlank(env.DISCOVERABLE_HOST) ?? detectIpv4(interfaces());
+  if (advertisedIpv4 === undefined) {
+    problems.push({ path: ['DISCOVERABLE_HOST'], message: 'Could not auto-detect primary IPv4 address' });
   }
 
-  const advertisedIpv4 = resolveAdvertisedIpv4(env.DISCOVERABLE_HOST, interfaces);
-
-  const registrationTtlMs = integerSetting(
-    env.REGISTRATION_TTL_MS,
-    DEFAULT_TTL_MS,
-    (v) => v >= 1 && v <= MAX_TTL_MS,
-  );
-  if (registrationTtlMs === undefined) {
-    throw new ConfigError(
-      `REGISTRATION_TTL_MS must be between 1 and ${MAX_TTL_MS}, got: ${env.REGISTRATION_TTL_MS}`,
-    );
+  if (!result.ok || instanceId === undefined || advertisedIpv4 === undefined) {
+    throw ConfigError.of(inDeclarationOrder(ServiceEnv, problems));
   }
-
-  const heartbeatIntervalMs = integerSetting(
-    env.REGISTRATION_HEARTBEAT_INTERVAL_MS,
-    DEFAULT_HEARTBEAT_INTERVAL_MS,
-    (v) => v > 0,
-  );
-  if (heartbeatIntervalMs === undefined) {
-    throw new ConfigError(
-      `REGISTRATION_HEARTBEAT_INTERVAL_MS must be greater than 0, got: ${env.REGISTRATION_HEARTBEAT_INTERVAL_MS}`,
-    );
-  }
-
-  const jwtSecret = nonBlank(env.JWT_SECRET);
-  if (jwtSecret === undefined) throw new ConfigError('JWT_SECRET is required but not set');
-
-  const subscribeIntervalMs = integerSetting(
-    env.SUBSCRIBE_INTERVAL_MS,
-    DEFAULT_SUBSCRIBE_INTERVAL_MS,
-    (v) => v > 0,
-  );
-  if (subscribeIntervalMs === undefined) {
-    throw new ConfigError(`SUBSCRIBE_INTERVAL_MS must be greater than 0, got: ${env.SUBSCRIBE_INTERVAL_MS}`);
-  }
-
-  const listenHost = nonBlank(env.LISTEN_HOST) ?? DEFAULT_LISTEN_HOST;
-
-  const rawLogLevel = nonBlank(env.LOG_LEVEL) ?? 'info';
-  const logLevel = LOG_LEVELS.find((level) => level === rawLogLevel);
-  if (logLevel === undefined) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got: ${env.LOG_LEVEL}`);
-  }
-
-  return Object.freeze({
-    port,
-    listenHost,
-    discovererUrl,
+  const settings = result.value;
+  return deepFreeze({
+    port: settings.SERVICE_PORT_GRPC,
+    listenHost: settings.LISTEN_HOST,
+    discovererUrl: settings.MY_DISCOVERER_URL.replace(/\/+$/, ''),
     instanceId,
     advertisedIpv4,
-    registrationTtlMs,
-    heartbeatIntervalMs,
-    jwtSecret,
-    subscribeIntervalMs,
-    logLevel,
+    registrationTtlMs: settings.REGISTRATION_TTL_MS,
+    heartbeatIntervalMs: settings.REGISTRATION_HEARTBEAT_INTERVAL_MS,
+    jwtSecret: settings.JWT_SECRET,
+    subscribeIntervalMs: settings.SUBSCRIBE_INTERVAL_MS,
+    logLevel: settings.LOG_LEVEL,
   });
 }
 
-function resolveAdvertisedIpv4(override: string | undefined, interfaces: () => NetworkInterfaces): string {
-  const host = nonBlank(override);
-  if (host !== undefined) {
-    // The discoverer only accepts an IPv4 address, so a hostname here would never register.
-    if (!isIPv4(host)) throw new ConfigError(`DISCOVERABLE_HOST must be an IPv4 address, got: ${override}`);
-    return host;
-  }
-  const detected = detectIpv4(interfaces());
-  if (detected === undefined) throw new ConfigError('Could not auto-detect primary IPv4 address');
-  return detected;
-}
-
-/** `fallback` when blank, the parsed value when it is an integer accepted by `valid`, else `undefined`. */
-function integerSetting(
-  raw: string | undefined,
-  fallback: number,
-  valid: (value: number) => boolean,
-): number | undefined {
-  const text = nonBlank(raw);
-  if (text === undefined) return fallback;
-  const value = parseInteger(text);
-  return value !== undefined && valid(value) ? value : undefined;
-}
-
-function parseInteger(text: string): number | undefined {
-  if (!/^[+-]?\d+$/.test(text)) return undefined;
-  const value = Number(text);
-  return Number.isSafeInteger(value) ? value : undefined;
-}
-
-/** The trimmed value, or `undefined` when unset or blank. */
+/** The trimmed value, or `undefined` when unset or blank (as the schema reads it). */
 function nonBlank(value: string | undefined): string | undefined {
   const text = value?.trim();
   return text === undefined || text === '' ? undefined : text;

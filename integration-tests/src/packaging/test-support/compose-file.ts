@@ -23,7 +23,7 @@ export interface ComposeFile {
   networks?: Record<string, unknown>;
 }
 
-export const COMPOSE_PATH = join(REPO_ROOT, 'docker-compose.yml');
+const COMPOSE_PATH = join(REPO_ROOT, 'docker-compose.yml');
 
 export function readComposeFile(path = COMPOSE_PATH): ComposeFile {
   return parse(readFileSync(path, 'utf8')) as ComposeFile;

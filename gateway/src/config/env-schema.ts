@@ -1,0 +1,91 @@
+import { isIP } from 'node:net';
+import { MAX_TIMER_MS, type Message, type Messages, stringEnum, Type } from '@stickygw/servicekit';
+
+/** `<VARIABLE> must be <expectation>, got "<value>"`, plus `(at most <max>)` above the maximum. */
+function integer(expectation: string, options: { default?: number; minimum: number; maximum?: number }) {
+  const invalid: Message = ({ where, text }) =>
+    `${where} must be ${expectation}, got ${JSON.stringify(text)}`;
+  return Type.Integer({
+    ...options,
+    messages: {
+      required: ({ where }) => `${where} is required`,
+      invalid,
+      maximum: (failure) => `${invalid(failure)} (at most ${failure.limit})`,
+    } satisfies Messages,
+  });
+}
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/**
+ * The gateway's environment (REFERENCE.md 6.1), in the reference's checking order; the YAML file's
+ * problems come in CONFIG_PATH's place, JWT_SECRET's requirement (step 9) is checked after the file.
+ * Every value is trimmed and a blank one counts as unset. The variables after RETRY_TIMEOUT_MS are
+ * beyond the reference.
+ */
+export const GatewayEnv = Type.Object({
+  // Like Go's strconv.Atoi then a range check: `+80` and ` 80 ` are 80.
+  SERVICE_PORT_GRPC: Type.Integer({
+    minimum: 1,
+    maximum: 65_535,
+    messages: {
+      required: () => 'SERVICE_PORT_GRPC must be a valid port (1-65535)',
+      type: () => 'SERVICE_PORT_GRPC must be a valid port (1-65535)',
+      invalid: ({ value }) => `SERVICE_PORT_GRPC must be 1-65535, got ${value}`,
+    } satisfies Messages,
+  }),
+  /** The YAML file, relative to the working directory. */
+  CONFIG_PATH: Type.String({ messages: { required: () => 'CONFIG_PATH is required' } satisfies Messages }),
+  /** Required when a route has `authorization: required`. */
+  JWT_SECRET: Type.Optional(Type.String()),
+  /** Attempts per backend stream opening on dynamic clusters. */
+  RETRY_COUNT: integer('a positive integer', { minimum: 1 }),
+  /** Limit on opening one backend stream. */
+  RETRY_TIMEOUT_MS: integer('a positive integer (ms)', { minimum: 1, maximum: MAX_TIMER_MS }),
+  /** docker-compose sets 0.0.0.0. */
+  LISTEN_HOST: Type.String({
+    default: '127.0.0.1',
+    check: (host: string) => (isIP(host) !== 0 || HOST_NAME.test(host) ? undefined : 'not a host'),
+    messages: {
+      check: ({ text }) => `LISTEN_HOST must be an IP address or a host name, got ${JSON.stringify(text)}`,
+    } satisfies Messages,
+  }),
+  /**
+   * Largest single gRPC message accepted from a client; unset means no limit (messages of any
+   * size are relayed, memory bounded by flow control), so a setting must be positive.
+   */
+  MAX_MESSAGE_BYTES: Type.Optional(integer('a positive integer (bytes)', { minimum: 1 })),
+  /** Replay buffer of a client stream for session transfer, per call; 0 disables replay. */
+  MAX_REPLAY_BUFFER_BYTES: integer('a non-negative integer (bytes)', { default: 1_048_576, minimum: 0 }),
+  /** How long in-flight calls may run after SIGTERM. */
+  SHUTDOWN_GRACE_MS: integer('a positive integer (ms)', { default: 5000, minimum: 1, maximum: MAX_TIMER_MS }),
+  /** A client connection must complete the HTTP/2 handshake within this. */
+  HANDSHAKE_TIMEOUT_MS: integer('a positive integer (ms)', {
+    default: 10_000,
+    minimum: 1,
+    maximum: MAX_TIMER_MS,
+  }),
+  /** A client connection without a stream for this long is closed; 0 = never. */
+  IDLE_TIMEOUT_MS: integer('a non-negative integer (ms)', {
+    default: 300_000,
+    minimum: 0,
+    maximum: MAX_TIMER_MS,
+  }),
+});
+
+/** How the gateway process logs; read by `main.ts` beside the config. */
+export const GatewayLogEnv = Type.Object({
+  LOG_LEVEL: stringEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+    default: 'info',
+    messages: {
+      invalid: ({ text }) =>
+        `LOG_LEVEL must be one of trace|debug|info|warn|error|fatal|silent, got "${text}"`,
+    } satisfies Messages,
+  }),
+  /** One access-log line per finished call. */
+  ACCESS_LOG: stringEnum(['true', 'false'], {
+    default: 'true',
+    messages: { invalid: ({ text }) => `ACCESS_LOG must be true|false, got "${text}"` } satisfies Messages,
+  }),
+});

@@ -1,0 +1,195 @@
+import { isIP } from 'node:net';
+import {
+  describeValue,
+  MAX_TIMER_MS,
+  type Message,
+  type Messages,
+  stringEnum,
+  Type,
+  taggedUnion,
+} from '@stickygw/servicekit';
+
+/**
+ * The gateway's YAML file (REFERENCE.md 6.2): each field's type, default, checks and messages.
+ * Unknown keys are ignored, as the reference ignores them. Strings are trimmed and a blank value
+ * counts as absent before the check (`checkDocument`), so `authorization: ""` is `none`.
+ *
+ * The messages are the reference's (steps 4-6 of 6.1), plus the checks beyond it (REFERENCE.md 8.22
+ * and friends): a static `address` must be `host:port`, `discoverer_url` an http(s) URL,
+ * `discoverer_interval_ms` must fit a Node timer, a sticky header must be a valid metadata key and
+ * a cluster id non-empty. Checks across fields (duplicate prefixes, unknown clusters) follow the
+ * schema in `yaml-config.ts`.
+ */
+
+/** `route[<index>]: <problem>`, the reference's wording (singular `route`). */
+const routeProblem =
+  (problem: string): Message =>
+  ({ path }) =>
+    `route[${path[1]}]: ${problem}`;
+
+const clusterProblem =
+  (problem: string): Message =>
+  ({ path }) =>
+    `cluster ${path[1]}: ${problem}`;
+
+/** RFC 9110 token characters; upper case is accepted and lower-cased (HTTP/2 header names are lower-case). */
+const METADATA_KEY = "^[0-9A-Za-z!#$%&'*+.^_`|~-]+$";
+
+export const BalancerYaml = taggedUnion(
+  'type',
+  [
+    Type.Object({ type: Type.Literal('round_robin') }),
+    Type.Object({
+      type: Type.Literal('sticky_sessions'),
+      /** The metadata key whose value is the sticky key (e.g. `session-id`). */
+      header: Type.String({
+        pattern: METADATA_KEY,
+        messages: {
+          required: routeProblem('balancer.header is required for sticky_sessions'),
+          pattern: ({ path, value }) =>
+            `route[${path[1]}]: balancer.header must be a valid metadata key, got ${JSON.stringify(String(value).toLowerCase())}`,
+        } satisfies Messages,
+      }),
+    }),
+  ],
+  {
+    tagDefault: 'round_robin',
+    default: {},
+    messages: {
+      invalid: routeProblem('balancer.type must be round_robin|sticky_sessions'),
+    } satisfies Messages,
+  },
+);
+
+export const RouteYaml = Type.Object({
+  /** A prefix of the full method name; normalised by {@link normalisePrefix}, which must leave something. */
+  prefix: Type.String({
+    default: '',
+    pattern: '^(?!\\*?$)',
+    messages: { pattern: routeProblem('prefix must be non-empty') } satisfies Messages,
+  }),
+  /** Must name a cluster; checked after the schema. */
+  cluster: Type.String({ default: '' }),
+  authorization: stringEnum(['none', 'required'], {
+    default: 'none',
+    messages: { invalid: routeProblem('authorization must be none|required') } satisfies Messages,
+  }),
+  balancer: BalancerYaml,
+});
+
+const DefaultYaml = taggedUnion(
+  'action',
+  [
+    Type.Object({ action: Type.Literal('error') }),
+    Type.Object({
+      action: Type.Literal('use_cluster'),
+      use_cluster: Type.String({
+        messages: {
+          // The reference reports it after the routes, as route -1.
+          required: () => 'route[-1]: default.cluster is required when default.action=use_cluster',
+        } satisfies Messages,
+      }),
+    }),
+  ],
+  {
+    tagDefault: 'error',
+    default: {},
+    messages: { invalid: () => 'default.action must be error|use_cluster' } satisfies Messages,
+  },
+);
+
+export const StaticClusterYaml = Type.Object({
+  type: Type.Literal('static'),
+  /** `host:port` */
+  address: Type.String({
+    check: (address: string) => (isHostPort(address) ? undefined : 'not host:port'),
+    messages: {
+      required: clusterProblem('address is required for static cluster'),
+      check: ({ path, value }) =>
+        `cluster ${path[1]}: address must be host:port with a port 1-65535, got ${JSON.stringify(value)}`,
+    } satisfies Messages,
+  }),
+});
+
+const mustBePositive = clusterProblem('discoverer_interval_ms must be positive');
+
+export const DynamicClusterYaml = Type.Object({
+  type: Type.Literal('dynamic'),
+  discoverer_url: Type.String({
+    check: (url: string) => (isDiscovererUrl(url) ? undefined : 'not an http(s) URL'),
+    messages: {
+      required: clusterProblem('discoverer_url is required for dynamic cluster'),
+      check: ({ path, value }) =>
+        `cluster ${path[1]}: discoverer_url must be an http(s) URL like http://host:port, got ${JSON.stringify(value)}`,
+    } satisfies Messages,
+  }),
+  // A huge interval would overflow the poll timer and hammer the discoverer instead.
+  discoverer_interval_ms: Type.Integer({
+    minimum: 1,
+    maximum: MAX_TIMER_MS,
+    messages: {
+      type: ({ where, value }) => `${where}: expected a positive integer, got ${describeValue(value)}`,
+      required: mustBePositive,
+      minimum: mustBePositive,
+      maximum: ({ path, value }) =>
+        `cluster ${path[1]}: discoverer_interval_ms must be at most ${MAX_TIMER_MS}, got ${value}`,
+    } satisfies Messages,
+  }),
+});
+
+export const ClusterYaml = taggedUnion('type', [StaticClusterYaml, DynamicClusterYaml], {
+  messages: { invalid: clusterProblem('type must be static|dynamic') } satisfies Messages,
+});
+
+export const GatewayYaml = Type.Object({
+  default: DefaultYaml,
+  /** In file order; the route table sorts them. */
+  routes: Type.Array(RouteYaml, { default: [] }),
+  /** By id, in file order (kept by the loader: integer-like ids would be reordered by an object). */
+  clusters: Type.Record(Type.String(), ClusterYaml, {
+    default: {},
+    propertyNames: { minLength: 1 },
+    messages: { propertyNames: () => 'cluster "": id must be non-empty' } satisfies Messages,
+  }),
+});
+
+/** REFERENCE.md 6.2: drop ONE trailing `*`, then make it start with `/` unless empty. */
+export function normalisePrefix(prefix: string): string {
+  const withoutStar = prefix.endsWith('*') ? prefix.slice(0, -1) : prefix;
+  return withoutStar === '' || withoutStar.startsWith('/') ? withoutStar : `/${withoutStar}`;
+}
+
+/** The discoverer client appends `/v1/...`, so the URL loses its trailing `/`. */
+export function normaliseDiscovererUrl(value: string): string {
+  const url = new URL(value);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]/@]+):([0-9]{1,5})$/;
+
+function isHostPort(address: string): boolean {
+  const match = HOST_PORT.exec(address);
+  if (!match) {
+    return false;
+  }
+  const [, host = '', port] = match;
+  if (host.startsWith('[') && isIP(host.slice(1, -1)) !== 6) {
+    return false;
+  }
+  return Number(port) >= 1 && Number(port) <= 65_535;
+}
+
+/**
+ * A query or a fragment would break the discoverer client's `/v1/...` paths; credentials are
+ * refused so they can never end up in a log line.
+ */
+function isDiscovererUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  const plain = url.search === '' && url.hash === '' && !value.includes('?') && !value.includes('#');
+  return (url.protocol === 'http:' || url.protocol === 'https:') && plain && !url.username && !url.password;
+}
