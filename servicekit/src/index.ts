@@ -5,6 +5,7 @@ export { type ConfigProblem, isWithin, type PathSegment } from './config-problem
 export { deepFreeze } from './deep-freeze.js';
 export { checkDocument, describeValue } from './document-config.js';
 export { checkEnv, type Env, inDeclarationOrder, loadEnvConfig } from './env-config.js';
+export { type ShutdownableServer, shutdownGracefully } from './grpc-shutdown.js';
 export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { loadConfigOrExit, refuseToStart } from './refuse-start.js';
 export type { Message, Messages } from './schema-check.js';

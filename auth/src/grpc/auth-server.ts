@@ -1,6 +1,7 @@
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { type LoginRequest__Output, type LoginResponse, loadMyServiceProto } from '@stickygw/proto';
+import { shutdownGracefully } from '@stickygw/servicekit';
 import { HealthImplementation, service as healthService } from 'grpc-health-check';
 import type { Logger } from '../logger.js';
 import type { LoginService } from '../login/login-service.js';
@@ -82,18 +83,11 @@ export function createAuthServer(deps: AuthServerDeps): AuthServer {
           error === null ? resolve(boundPort) : reject(error),
         );
       }),
-    shutdown: (graceMs) =>
-      new Promise((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
-        const timer = setTimeout(() => {
-          logger.warn({ graceMs }, 'calls still running after the grace period, cancelling them');
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    shutdown: (graceMs) => {
+      health.setStatus('', 'NOT_SERVING');
+      return shutdownGracefully(server, graceMs, () =>
+        logger.warn({ graceMs }, 'calls still running after the grace period, cancelling them'),
+      );
+    },
   };
 }

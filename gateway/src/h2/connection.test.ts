@@ -6,6 +6,7 @@ import {
   connect as nodeConnect,
   createServer as nodeCreateServer,
 } from 'node:http2';
+import { http2Exchange } from '@stickygw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectH2 } from './client.js';
 import type { Http2Connection } from './connection.js';
@@ -113,27 +114,14 @@ function nodeClient(port: number): ClientHttp2Session {
   return session;
 }
 
-function nodeRequest(
+async function nodeRequest(
   session: ClientHttp2Session,
   body: Buffer,
   path = '/echo',
 ): Promise<{ headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ':method': 'POST', ':path': path });
-    let headers: IncomingHttpHeaders = {};
-    let trailers: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    req.on('response', (h) => {
-      headers = h;
-    });
-    req.on('trailers', (t) => {
-      trailers = t;
-    });
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve({ headers, trailers, body: Buffer.concat(chunks) }));
-    req.on('error', reject);
-    req.end(body);
-  });
+  const answer = await http2Exchange(session, { ':method': 'POST', ':path': path }, body);
+  if (answer.error !== undefined) throw answer.error;
+  return { headers: answer.headers ?? {}, trailers: answer.trailers ?? {}, body: answer.body };
 }
 
 describe('server role, node:http2 as the client', () => {

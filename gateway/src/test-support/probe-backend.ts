@@ -17,6 +17,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { shutdownGracefully } from '@stickygw/servicekit';
 
 export interface ProbeRequest {
   text?: string;
@@ -133,16 +134,7 @@ export class ProbeBackend {
 
   stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 500);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return shutdownGracefully(this.server, 500);
   }
 
   private later(ms: number, fn: () => void): void {

@@ -10,6 +10,7 @@ import {
   type sendUnaryData,
   status,
 } from '@grpc/grpc-js';
+import { shutdownGracefully } from '@stickygw/servicekit';
 import {
   decodeProbe,
   encodeProbe,
@@ -160,16 +161,6 @@ export async function startProbeServer(
 
   return {
     port: boundPort,
-    stop: (graceMs) =>
-      new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    stop: (graceMs) => shutdownGracefully(server, graceMs),
   };
 }

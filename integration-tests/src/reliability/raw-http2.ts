@@ -5,6 +5,7 @@ import {
   type OutgoingHttpHeaders,
 } from 'node:http2';
 import { connect as netConnect } from 'node:net';
+import { http2Exchange } from '@stickygw/testkit';
 
 /** How one raw HTTP/2 request ended, as the wire showed it. */
 export interface RawAnswer {
@@ -59,36 +60,18 @@ export function rawRequest(
   session.on('goaway', (code) => {
     goawayCode = code;
   });
-  return new Promise<RawAnswer>((resolve, reject) => {
-    const timer = setTimeout(() => {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
       session.destroy();
       reject(new Error(`no answer within ${timeoutMs} ms`));
     }, timeoutMs);
-    const request = session.request(headers, { endStream: body === undefined });
-    let responseHeaders: IncomingHttpHeaders | undefined;
-    let trailers: IncomingHttpHeaders | undefined;
-    const chunks: Buffer[] = [];
-    request.on('response', (h) => {
-      responseHeaders = h;
-    });
-    request.on('trailers', (t) => {
-      trailers = t;
-    });
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('error', () => {});
-    request.on('close', () => {
-      clearTimeout(timer);
-      resolve({
-        headers: responseHeaders,
-        trailers,
-        body: Buffer.concat(chunks),
-        rstCode: request.rstCode ?? 0,
-        goawayCode,
-      });
-      session.close();
-    });
-    if (body !== undefined) request.end(body);
   });
+  const answered = http2Exchange(session, headers, body).then(({ headers, trailers, body, rstCode }) => {
+    session.close();
+    return { headers, trailers, body, rstCode, goawayCode };
+  });
+  return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
 }
 
 /**

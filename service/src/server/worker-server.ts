@@ -1,5 +1,6 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadMyServiceProto } from '@stickygw/proto';
+import { shutdownGracefully } from '@stickygw/servicekit';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { TokenVerifier } from '../auth/token-verifier.js';
@@ -62,16 +63,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<S
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs: number): Promise<void> => {
-    stopping ??= new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, graceMs);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    stopping ??= shutdownGracefully(server, graceMs);
     return stopping;
   };
 
