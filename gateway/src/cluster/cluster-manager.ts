@@ -1,4 +1,4 @@
-import type { ClusterConfig, DynamicClusterConfig, StaticClusterConfig } from '../config/types.js';
+import type { ClusterConfig, DynamicClusterConfig } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
 import type { Cluster } from './cluster.js';
@@ -27,11 +27,21 @@ export function createHttpDiscovererClient(config: DynamicClusterConfig, logger:
   });
 }
 
+/** A factory registered under one type was handed a cluster of another (a wiring mistake in `createGateway`). */
+function factoryMismatch(config: ClusterConfig, expected: string): Error {
+  return new Error(
+    `cluster ${config.id}: the ${expected} cluster factory got a cluster of type ${config.type}`,
+  );
+}
+
 export const DEFAULT_CLUSTER_FACTORIES: Readonly<Record<string, ClusterFactory>> = Object.freeze({
-  static: (config: ClusterConfig, context: ClusterContext) =>
-    new StaticCluster(config as StaticClusterConfig, context.upstream),
+  static: (config: ClusterConfig, context: ClusterContext) => {
+    if (config.type !== 'static') throw factoryMismatch(config, 'static');
+    return new StaticCluster(config, context.upstream);
+  },
   dynamic: (config: ClusterConfig, context: ClusterContext) => {
-    const dynamic = config as DynamicClusterConfig;
+    if (config.type !== 'dynamic') throw factoryMismatch(config, 'dynamic');
+    const dynamic = config;
     // RETRY_TIMEOUT_MS bounds the opening of each attempt (REFERENCE.md 6.11), i.e. the connect.
     const upstream = { ...context.upstream, connectTimeoutMs: context.retryTimeoutMs };
     return new DynamicCluster(dynamic, context.createDiscovererClient(dynamic), context.logger, upstream);
