@@ -11,7 +11,7 @@ SCENARIOS := basic_workflow login_errors sticky_session stream_subscription \
 # vitest reporter options; .ci/run sets VITEST_JSON to collect counts.
 VITEST_REPORT := $(if $(VITEST_JSON),--reporter=default --reporter=json --outputFile.json=$(VITEST_JSON),)
 
-.PHONY: help install deps build lint format typecheck knip test test_unit test_proto test_auth test_discoverer \
+.PHONY: help install deps build lint format typecheck knip test test_proto test_servicekit test_testkit test_auth test_discoverer \
   test_myservice test_mygateway test_integrationtests itest up down bench fuzz conformance soak clean \
   $(addprefix itest_,$(SCENARIOS)) itest_myservice_auth_errors
 
@@ -53,6 +53,12 @@ test: install lint typecheck knip ## Everything CI runs: lint, typecheck, unused
 
 test_proto: install build ## Tests of the proto workspace
 	npx vitest run --project proto
+
+test_servicekit: install build ## Tests of servicekit (config schemas, ConfigError, the shared service runtime)
+	npx vitest run --project servicekit
+
+test_testkit: install build ## Tests of testkit (managed processes, fake discoverer, YAML builder, redis)
+	npx vitest run --project testkit
 
 test_auth: install build ## Tests of the auth service
 	npx vitest run --project auth
