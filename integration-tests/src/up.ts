@@ -24,10 +24,21 @@ import { Wait } from './harness/wait-strategies.js';
  * `make up`: the whole stack in the foreground. Docker Compose when an engine answers, otherwise
  * the same topology as local processes on 127.0.0.1 (gateway :10000, discoverer :8080, auth :5001,
  * three workers, redis-server :6380). Prints the mode, every address and a `ready` line; Ctrl-C (or
- * `make down` from another shell) stops everything.
+ * `make down` from another shell) stops everything. `GATEWAYS=N` runs N local gateway replicas on
+ * 10000, 10001, ... sharing their sessions through the stack's Redis.
  */
 
 const GATEWAY = `127.0.0.1:${LOCAL_STACK.gatewayPort}`;
+
+function gatewayCount(): number {
+  const value = process.env.GATEWAYS ?? '1';
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1) {
+    console.error(`GATEWAYS must be a positive integer, got ${JSON.stringify(value)}`);
+    process.exit(1);
+  }
+  return count;
+}
 
 function refuseIfRunning(): void {
   const state = readStackState();
@@ -90,7 +101,7 @@ async function upWithCompose(command: string[]): Promise<void> {
   process.exit(code);
 }
 
-async function upLocal(reason: string): Promise<void> {
+async function upLocal(reason: string, gateways: number): Promise<void> {
   console.log(`mode: local processes (${reason})`);
   const logDir = join(STACK_DIR, 'logs');
   rmSync(logDir, { recursive: true, force: true });
@@ -124,6 +135,7 @@ async function upLocal(reason: string): Promise<void> {
         redis: LOCAL_STACK.redisPort,
       })
       .withWorkers(LOCAL_STACK.workers)
+      .withGateways(gateways)
       .withJwtSecret(LOCAL_STACK.jwtSecret)
       .withRetry(LOCAL_STACK.retryCount, LOCAL_STACK.retryTimeoutMs)
       .withSubscribeIntervalMs(LOCAL_STACK.subscribeIntervalMs)
@@ -137,7 +149,9 @@ async function upLocal(reason: string): Promise<void> {
   }
   writeStackState(await localStackState(stack, process.pid));
   console.log(`logs: ${logDir}`);
-  console.log(`stack ready: gateway ${stack.gatewayAddress} (Ctrl-C or \`make down\` stops it)`);
+  const addresses = stack.gatewayAddresses;
+  const ready = addresses.length === 1 ? `gateway ${addresses[0]}` : `gateways ${addresses.join(', ')}`;
+  console.log(`stack ready: ${ready} (Ctrl-C or \`make down\` stops it)`);
 
   // A worker exits after MyServiceShutdown (expected); any other service exiting ends the stack.
   for (const child of stack.processes()) {
@@ -154,6 +168,7 @@ async function upLocal(reason: string): Promise<void> {
   }
 }
 
+const gateways = gatewayCount();
 refuseIfRunning();
 const runtime = await probeContainerRuntime();
 const compose = runtime.available ? composeCommand() : undefined;
@@ -162,5 +177,6 @@ if (compose !== undefined && existsSync(join(REPO_ROOT, 'docker-compose.yml'))) 
 } else {
   await upLocal(
     runtime.available ? 'a container runtime answers, but no docker compose command' : runtime.reason,
+    gateways,
   );
 }
