@@ -29,6 +29,8 @@ import { Wait } from './harness/wait-strategies.js';
  */
 
 const GATEWAY = `127.0.0.1:${LOCAL_STACK.gatewayPort}`;
+/** The compose file's second gateway service, `mygateway-2`, on the next host port. */
+const COMPOSE_GATEWAY_2 = `127.0.0.1:${LOCAL_STACK.gatewayPort + 1}`;
 
 function gatewayCount(): number {
   const value = process.env.GATEWAYS ?? '1';
@@ -60,11 +62,13 @@ function composeCommand(): string[] | undefined {
   return undefined;
 }
 
-async function upWithCompose(command: string[]): Promise<void> {
+async function upWithCompose(command: string[], gateways: number): Promise<void> {
   const composeFile = join(REPO_ROOT, 'docker-compose.yml');
   console.log(`mode: Docker Compose (${composeFile})`);
+  if (gateways !== 2 && process.env.GATEWAYS !== undefined)
+    console.log(`  GATEWAYS=${gateways} applies to local mode; the compose file runs two gateways`);
   console.log(
-    `  gateway  ${GATEWAY}   redis  127.0.0.1:6380   (discoverer, auth and 3 workers on the compose network)`,
+    `  gateways ${GATEWAY}, ${COMPOSE_GATEWAY_2}   redis  127.0.0.1:6380   (discoverer, auth and 3 workers on the compose network)`,
   );
   const [executable, ...prefix] = command as [string, ...string[]];
   const child = spawn(executable, [...prefix, '-f', composeFile, 'up', '--build'], {
@@ -173,7 +177,7 @@ refuseIfRunning();
 const runtime = await probeContainerRuntime();
 const compose = runtime.available ? composeCommand() : undefined;
 if (compose !== undefined && existsSync(join(REPO_ROOT, 'docker-compose.yml'))) {
-  await upWithCompose(compose);
+  await upWithCompose(compose, gateways);
 } else {
   await upLocal(
     runtime.available ? 'a container runtime answers, but no docker compose command' : runtime.reason,
