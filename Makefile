@@ -84,7 +84,7 @@ $(addprefix itest_,$(SCENARIOS)): itest_%: install build
 itest_myservice_auth_errors: install build
 	$(ITEST) myservice_authentication_errors
 
-up: install build ## Run the full stack in the foreground (Docker Compose if an engine answers, else local processes)
+up: install build ## Run the full stack in the foreground (Docker Compose if an engine answers, else local processes; GATEWAYS=N local gateway replicas)
 	node integration-tests/dist/up.js
 
 down: ## Stop a stack started in the background by `make up`

@@ -24,10 +24,23 @@ import { Wait } from './harness/wait-strategies.js';
  * `make up`: the whole stack in the foreground. Docker Compose when an engine answers, otherwise
  * the same topology as local processes on 127.0.0.1 (gateway :10000, discoverer :8080, auth :5001,
  * three workers, redis-server :6380). Prints the mode, every address and a `ready` line; Ctrl-C (or
- * `make down` from another shell) stops everything.
+ * `make down` from another shell) stops everything. `GATEWAYS=N` runs N local gateway replicas on
+ * 10000, 10001, ... sharing their sessions through the stack's Redis.
  */
 
 const GATEWAY = `127.0.0.1:${LOCAL_STACK.gatewayPort}`;
+/** The compose file's second gateway service, `mygateway-2`, on the next host port. */
+const COMPOSE_GATEWAY_2 = `127.0.0.1:${LOCAL_STACK.gatewayPort + 1}`;
+
+function gatewayCount(): number {
+  const value = process.env.GATEWAYS ?? '1';
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1) {
+    console.error(`GATEWAYS must be a positive integer, got ${JSON.stringify(value)}`);
+    process.exit(1);
+  }
+  return count;
+}
 
 function refuseIfRunning(): void {
   const state = readStackState();
@@ -49,11 +62,13 @@ function composeCommand(): string[] | undefined {
   return undefined;
 }
 
-async function upWithCompose(command: string[]): Promise<void> {
+async function upWithCompose(command: string[], gateways: number): Promise<void> {
   const composeFile = join(REPO_ROOT, 'docker-compose.yml');
   console.log(`mode: Docker Compose (${composeFile})`);
+  if (gateways !== 2 && process.env.GATEWAYS !== undefined)
+    console.log(`  GATEWAYS=${gateways} applies to local mode; the compose file runs two gateways`);
   console.log(
-    `  gateway  ${GATEWAY}   redis  127.0.0.1:6380   (discoverer, auth and 3 workers on the compose network)`,
+    `  gateways ${GATEWAY}, ${COMPOSE_GATEWAY_2}   redis  127.0.0.1:6380   (discoverer, auth and 3 workers on the compose network)`,
   );
   const [executable, ...prefix] = command as [string, ...string[]];
   const child = spawn(executable, [...prefix, '-f', composeFile, 'up', '--build'], {
@@ -90,7 +105,7 @@ async function upWithCompose(command: string[]): Promise<void> {
   process.exit(code);
 }
 
-async function upLocal(reason: string): Promise<void> {
+async function upLocal(reason: string, gateways: number): Promise<void> {
   console.log(`mode: local processes (${reason})`);
   const logDir = join(STACK_DIR, 'logs');
   rmSync(logDir, { recursive: true, force: true });
@@ -124,6 +139,7 @@ async function upLocal(reason: string): Promise<void> {
         redis: LOCAL_STACK.redisPort,
       })
       .withWorkers(LOCAL_STACK.workers)
+      .withGateways(gateways)
       .withJwtSecret(LOCAL_STACK.jwtSecret)
       .withRetry(LOCAL_STACK.retryCount, LOCAL_STACK.retryTimeoutMs)
       .withSubscribeIntervalMs(LOCAL_STACK.subscribeIntervalMs)
@@ -137,7 +153,9 @@ async function upLocal(reason: string): Promise<void> {
   }
   writeStackState(await localStackState(stack, process.pid));
   console.log(`logs: ${logDir}`);
-  console.log(`stack ready: gateway ${stack.gatewayAddress} (Ctrl-C or \`make down\` stops it)`);
+  const addresses = stack.gatewayAddresses;
+  const ready = addresses.length === 1 ? `gateway ${addresses[0]}` : `gateways ${addresses.join(', ')}`;
+  console.log(`stack ready: ${ready} (Ctrl-C or \`make down\` stops it)`);
 
   // A worker exits after MyServiceShutdown (expected); any other service exiting ends the stack.
   for (const child of stack.processes()) {
@@ -154,13 +172,15 @@ async function upLocal(reason: string): Promise<void> {
   }
 }
 
+const gateways = gatewayCount();
 refuseIfRunning();
 const runtime = await probeContainerRuntime();
 const compose = runtime.available ? composeCommand() : undefined;
 if (compose !== undefined && existsSync(join(REPO_ROOT, 'docker-compose.yml'))) {
-  await upWithCompose(compose);
+  await upWithCompose(compose, gateways);
 } else {
   await upLocal(
     runtime.available ? 'a container runtime answers, but no docker compose command' : runtime.reason,
+    gateways,
   );
 }

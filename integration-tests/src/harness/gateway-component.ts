@@ -7,6 +7,8 @@ export const UNROUTED_METHOD = '/stickygw.harness.Probe/Ready';
 const UNIMPLEMENTED = 12;
 
 interface GatewayComponentOptions {
+  /** The component and process name (default `gateway`). */
+  readonly name?: string;
   readonly configPath: string;
   readonly jwtSecret: string;
   readonly retryCount: number;
@@ -30,11 +32,12 @@ interface GatewayComponentOptions {
  * the gateway the bench measures.
  */
 export function gatewayComponent(options: GatewayComponentOptions): StackComponent {
+  const name = options.name ?? 'gateway';
   return new StackComponent({
-    name: 'gateway',
+    name,
     ...(options.fixedPort === undefined ? {} : { fixedPort: options.fixedPort }),
     spec: (port) => ({
-      name: 'gateway',
+      name,
       command: process.execPath,
       args: [...(options.nodeArgs ?? []), serverEntry('gateway')],
       env: {

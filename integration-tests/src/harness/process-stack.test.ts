@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getFreePort, listInstances } from '@stickygw/testkit';
+import { getFreePort, listInstances, referenceGatewayYaml } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { login, myServiceClient } from '../reliability/gateway-clients.js';
 import { AttachedStackDriver } from './attached-stack.js';
 import { checkGrpcHealth, probeUnary } from './grpc-probe.js';
 import { localStackState } from './local-stack-state.js';
@@ -146,6 +148,124 @@ describe('ProcessStack', () => {
     await stack.stop();
     for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
     expect(liveChildrenOf(process.pid)).toEqual([]);
+  });
+});
+
+describe('ProcessStack with two gateways', () => {
+  let stack: StartedProcessStack;
+  const progress: string[] = [];
+
+  beforeAll(async () => {
+    stack = await new ProcessStack()
+      .withGateways(2)
+      .withWorkers(2)
+      .withProgress((line) => progress.push(line))
+      .start();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('starts two gateway replicas on distinct loopback ports and reports both', () => {
+    expect(stack.gateways.map((gateway) => gateway.name)).toEqual(['gateway', 'gateway-2']);
+    expect(stack.gatewayAddresses).toHaveLength(2);
+    expect(stack.gatewayAddresses[0]).toBe(stack.gatewayAddress);
+    expect(new Set(stack.gatewayAddresses).size).toBe(2);
+    for (const address of stack.gatewayAddresses) {
+      expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(progress.join('\n')).toContain(address);
+    }
+    expect(progress).toContain('starting 2 gateways');
+  });
+
+  it('gives each replica its own discovery relay and the same Redis session store', () => {
+    const configs = ['gateway.yaml', 'gateway-2.yaml'].map(
+      (file) =>
+        parse(readFileSync(join(stack.logDir, file), 'utf8')) as {
+          session_store?: unknown;
+          clusters: Record<string, { discoverer_url?: string }>;
+        },
+    );
+    for (const config of configs)
+      expect(config.session_store).toEqual({ type: 'redis', url: stack.redisUrl });
+    const discovererUrls = configs.map((config) => config.clusters.my_service?.discoverer_url);
+    expect(discovererUrls).toEqual([stack.recorder('workers', 0).url, stack.recorder('workers', 1).url]);
+    expect(new Set(discovererUrls).size).toBe(2);
+  });
+
+  it('answers calls through both gateways', async () => {
+    for (const [i, address] of stack.gatewayAddresses.entries()) {
+      const unrouted = await probeUnary(address, '/no.such.Service/Method', Buffer.alloc(0), 2_000);
+      expect(unrouted, address).toMatchObject({ code: 12, details: 'method not routed' });
+      const client = myServiceClient(address);
+      try {
+        const answer = await login(client, { session_id: `two-gateways-${i}` });
+        expect(answer.code, `${address}: ${answer.details}`).toBe(0);
+        expect(answer.value?.token).toBeTruthy();
+      } finally {
+        client.close();
+      }
+    }
+  });
+
+  it('waits for every replica to discover a new worker', async () => {
+    const since = Date.now();
+    const pod = await stack.add();
+    const listed = (instances: readonly { instance_id: string }[]) =>
+      instances.some((instance) => instance.instance_id === pod);
+    expect(stack.recorder('workers', 0).hasApplied(since, listed)).toBe(true);
+    expect(stack.recorder('workers', 1).hasApplied(since, listed)).toBe(true);
+  });
+
+  it('stops both gateways and leaves no process behind', async () => {
+    const pids = stack.processes().map((process) => process.pid);
+    expect(stack.processes().filter((process) => process.name.startsWith('gateway'))).toHaveLength(2);
+    await stack.stop();
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+    expect(liveChildrenOf(process.pid)).toEqual([]);
+  });
+});
+
+describe('ProcessStack with two gateways on a fixed config file', () => {
+  it('gives both a copy of the file with the Redis session store added', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stickygw-fixed-'));
+    const [auth, discoverer] = [await getFreePort(), await getFreePort()];
+    const fixed = referenceGatewayYaml({
+      authAddress: `127.0.0.1:${auth}`,
+      discovererUrl: `http://127.0.0.1:${discoverer}`,
+      discovererIntervalMs: 300,
+    }).document();
+    const configFile = join(dir, 'fixed.yaml');
+    writeFileSync(configFile, stringify(fixed));
+    const stack = await new ProcessStack()
+      .withGateways(2)
+      .withWorkers(1)
+      .withFixedPorts({ auth, discoverer })
+      .withGatewayConfigFile(configFile)
+      .withLogDir(join(dir, 'logs'))
+      .start();
+    try {
+      expect(stack.gatewayConfigPath).toBe(join(stack.logDir, 'gateway.yaml'));
+      expect(parse(readFileSync(stack.gatewayConfigPath, 'utf8'))).toEqual({
+        ...fixed,
+        session_store: { type: 'redis', url: stack.redisUrl },
+      });
+      expect(parse(readFileSync(configFile, 'utf8'))).toEqual(fixed);
+      for (const gateway of stack.gateways)
+        expect(gateway.spec().env?.CONFIG_PATH, gateway.name).toBe(stack.gatewayConfigPath);
+      for (const address of stack.gatewayAddresses) {
+        const client = myServiceClient(address);
+        try {
+          expect((await login(client, { session_id: 'fixed-config' })).code, address).toBe(0);
+        } finally {
+          client.close();
+        }
+      }
+    } finally {
+      await stack.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

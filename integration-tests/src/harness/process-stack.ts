@@ -7,6 +7,7 @@ import { StartedProcessStack } from './started-process-stack.js';
 
 /** Ports a stack must use; unset ones are picked free. */
 interface FixedPorts {
+  /** The first gateway's; further replicas take the ports after it. */
   readonly gateway?: number;
   readonly discoverer?: number;
   readonly auth?: number;
@@ -29,6 +30,7 @@ interface ProbeCluster {
 /** Everything a stack is configured with; {@link ProcessStack} holds the defaults. */
 export interface StackSettings {
   readonly workerCount: number;
+  readonly gatewayCount: number;
   readonly probes: ProbeCluster | undefined;
   readonly jwtSecret: string;
   readonly subscribeIntervalMs: number;
@@ -48,7 +50,7 @@ export interface StackSettings {
 
 /**
  * A whole stack as local processes on loopback (REFERENCE.md 1.3 without Docker): its own
- * redis-server, the discoverer, auth, N workers and the gateway, all from the built `dist/`, plus
+ * redis-server, the discoverer, auth, N workers and one or more gateways, all from the built `dist/`, plus
  * optionally a {@link ProbeCluster}. The one stack the scenarios, the fault suites, the soak and
  * `make up` run on. Typestate: `ProcessStack` (configure with `with*()`) → `start()` →
  * {@link StartedProcessStack} → `stop()` → {@link StoppedProcessStack}.
@@ -56,6 +58,7 @@ export interface StackSettings {
 export class ProcessStack {
   #settings: StackSettings = {
     workerCount: 3,
+    gatewayCount: 1,
     probes: undefined,
     jwtSecret: randomBytes(24).toString('hex'),
     subscribeIntervalMs: 300,
@@ -77,6 +80,16 @@ export class ProcessStack {
     if (!Number.isInteger(count) || count < 1)
       throw new Error(`worker count must be a positive integer, got ${count}`);
     return this.#set({ workerCount: count });
+  }
+
+  /**
+   * Runs `count` gateway replicas (`gateway`, `gateway-2`, ...) over the same workers. More than one
+   * share their sessions through the stack's Redis (`session_store` of type redis).
+   */
+  withGateways(count: number): this {
+    if (!Number.isInteger(count) || count < 1)
+      throw new Error(`gateway count must be a positive integer, got ${count}`);
+    return this.#set({ gatewayCount: count });
   }
 
   /** Adds a probe cluster (`probe-1`…); a count of 0 adds none. */
@@ -120,6 +133,7 @@ export class ProcessStack {
   /**
    * Use this YAML instead of generating one. Its addresses must match the fixed ports; the
    * harness then cannot observe the gateway's discovery and relies on the start order instead.
+   * Several gateways get a copy of it with the shared session store added.
    */
   withGatewayConfigFile(path: string): this {
     return this.#set({ gatewayConfigFile: path });

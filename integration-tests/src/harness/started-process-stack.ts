@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FakeDiscoverer,
@@ -10,6 +10,7 @@ import {
   referenceGatewayYaml,
   tail,
 } from '@stickygw/testkit';
+import { parse, stringify } from 'yaml';
 import { gatewayComponent } from './gateway-component.js';
 import { checkGrpcHealth } from './grpc-probe.js';
 import type { ProcessStack, StackSettings } from './process-stack.js';
@@ -20,13 +21,19 @@ import { Wait, type WaitStrategy } from './wait-strategies.js';
 
 type InstanceKind = 'workers' | 'probes';
 
+/** The recording relays one gateway replica polls: each replica has its own, so each can be waited for. */
+interface ReplicaRelays {
+  readonly workers: FakeDiscoverer;
+  readonly probes: FakeDiscoverer | undefined;
+}
+
 /**
  * A running local stack and its fault operations: every component can be killed, stopped and
  * started again on the same port, workers and probes can be restarted on a new port or added, and
- * the gateway can be signalled and measured. Unless the gateway config is a fixed file, each
- * discoverer sits behind a recording {@link FakeDiscoverer} relay, so the stack can tell what the
- * gateway was told and did without calling through it (which would bind a worker to the probe's
- * session).
+ * the gateways can be signalled and measured. Unless the gateway config is a fixed file, each
+ * discoverer sits behind a recording {@link FakeDiscoverer} relay per gateway, so the stack can tell
+ * what each gateway was told and did without calling through it (which would bind a worker to the
+ * probe's session).
  */
 export class StartedProcessStack implements StackDriver, AsyncDisposable {
   readonly kind = 'process';
@@ -34,11 +41,14 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
   readonly discoverer: StackComponent;
   readonly probeDiscoverer: StackComponent;
   readonly auth: StackComponent;
+  /** The first of {@link gateways}: the one gateway of a single-gateway stack. */
   readonly gateway: StackComponent;
+  /** Every gateway replica, in start order (`gateway`, `gateway-2`, ...). */
+  readonly gateways: readonly StackComponent[];
   readonly #workers = new Map<string, StackComponent>();
   readonly #probes = new Map<string, StackComponent>();
-  #workerRelay: FakeDiscoverer | undefined;
-  #probeRelay: FakeDiscoverer | undefined;
+  /** Per gateway replica, in the order of {@link gateways}; empty with a fixed config file. */
+  readonly #relays: ReplicaRelays[] = [];
   #stopped: Promise<StoppedProcessStack> | undefined;
 
   /** Components are created here and started by {@link ProcessStack.start}. */
@@ -89,19 +99,24 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         }),
       (port) => Wait.forGrpcHealth(`127.0.0.1:${port}`),
     );
-    this.gateway = gatewayComponent({
-      configPath: this.gatewayConfigPath,
-      jwtSecret: settings.jwtSecret,
-      retryCount: settings.retryCount,
-      retryTimeoutMs: settings.retryTimeoutMs,
-      logLevel,
-      env: settings.gatewayEnv,
-      ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway }),
-      logFile: join(logDir, 'gateway.log'),
-      cwd: REPO_ROOT,
-      startupTimeoutMs: settings.startupTimeoutMs,
-      onProgress: settings.onProgress,
+    this.gateways = Array.from({ length: settings.gatewayCount }, (_, i) => {
+      const name = i === 0 ? 'gateway' : `gateway-${i + 1}`;
+      return gatewayComponent({
+        name,
+        configPath: this.#gatewayConfigPathOf(i),
+        jwtSecret: settings.jwtSecret,
+        retryCount: settings.retryCount,
+        retryTimeoutMs: settings.retryTimeoutMs,
+        logLevel,
+        env: settings.gatewayEnv,
+        ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway + i }),
+        logFile: join(logDir, `${name}.log`),
+        cwd: REPO_ROOT,
+        startupTimeoutMs: settings.startupTimeoutMs,
+        onProgress: settings.onProgress,
+      });
     });
+    this.gateway = this.gateways[0] as StackComponent;
   }
 
   /** The start-up sequence; on failure {@link ProcessStack.start} stops whatever was started. */
@@ -128,34 +143,65 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     for (const instance of [...workers, ...probes])
       progress(`  ${instance.name.padEnd(11)} 127.0.0.1:${instance.port}`);
 
-    // Started after every worker is listed, so its first discovery already returns all of them.
-    progress('starting gateway');
-    if (settings.gatewayConfigFile === undefined) {
-      this.#workerRelay = await FakeDiscoverer.relay(() => this.discovererUrl);
-      if (settings.probes !== undefined)
-        this.#probeRelay = await FakeDiscoverer.relay(() => this.probeDiscovererUrl);
-      writeFileSync(this.gatewayConfigPath, this.#gatewayYaml());
-    }
-    await this.gateway.start();
+    // Started after every worker is listed, so their first discovery already returns all of them.
+    progress(this.gateways.length === 1 ? 'starting gateway' : `starting ${this.gateways.length} gateways`);
+    await this.#writeGatewayConfigs();
+    await Promise.all(this.gateways.map((gateway) => gateway.start()));
     await this.waitForGatewayToSee(this.pods('workers'), 0);
     if (settings.probes !== undefined) await this.waitForGatewayToSee(this.pods('probes'), 0, 'probes');
-    const seen = this.#workerRelay ? 'has discovered' : 'started after the discoverer listed';
-    progress(`  gateway     ${this.gatewayAddress} (${seen} ${this.pods('workers').join(', ')})`);
+    const seen = this.#relays.length > 0 ? 'has discovered' : 'started after the discoverer listed';
+    for (const gateway of this.gateways) {
+      progress(
+        `  ${gateway.name.padEnd(11)} 127.0.0.1:${gateway.port} (${seen} ${this.pods('workers').join(', ')})`,
+      );
+    }
   }
 
-  #gatewayYaml(): string {
+  /**
+   * A generated config per replica, naming its own relays; a fixed file is used as it is by a single
+   * gateway and copied with the session store added for several.
+   */
+  async #writeGatewayConfigs(): Promise<void> {
+    const { gatewayConfigFile, probes } = this.settings;
+    if (gatewayConfigFile !== undefined) {
+      if (this.gateways.length > 1) {
+        const document = parse(readFileSync(gatewayConfigFile, 'utf8')) as Record<string, unknown>;
+        writeFileSync(this.#gatewayConfigPathOf(0), this.#withSessionStore(document));
+      }
+      return;
+    }
+    for (const [replica] of this.gateways.entries()) {
+      const relays: ReplicaRelays = {
+        workers: await FakeDiscoverer.relay(() => this.discovererUrl),
+        probes: probes === undefined ? undefined : await FakeDiscoverer.relay(() => this.probeDiscovererUrl),
+      };
+      this.#relays.push(relays);
+      writeFileSync(this.#gatewayConfigPathOf(replica), this.#gatewayYaml(relays));
+    }
+  }
+
+  #gatewayYaml(relays: ReplicaRelays): string {
     const { discovererIntervalMs, probes } = this.settings;
     const yaml = referenceGatewayYaml({
       authAddress: this.authAddress,
-      discovererUrl: this.recorder('workers').url,
+      discovererUrl: relays.workers.url,
       discovererIntervalMs,
     });
-    if (probes !== undefined) {
+    if (probes !== undefined && relays.probes !== undefined) {
       yaml
         .route(probes.routePrefix, 'probe', { authorization: 'required', stickyHeader: 'session-id' })
-        .dynamicCluster('probe', this.recorder('probes').url, discovererIntervalMs);
+        .dynamicCluster('probe', relays.probes.url, discovererIntervalMs);
     }
-    return yaml.toString();
+    return this.#withSessionStore(yaml.document());
+  }
+
+  /**
+   * The config text, with `session_store` on the stack's Redis when several gateways must share
+   * their bindings; a single gateway keeps the default in-process store (today's behaviour).
+   */
+  #withSessionStore(document: object): string {
+    if (this.gateways.length === 1) return stringify(document);
+    return stringify({ ...document, session_store: { type: 'redis', url: this.redisUrl } });
   }
 
   #spec(name: string, command: string, args: string[], env: Record<string, string> = {}): ProcessSpec {
@@ -260,6 +306,11 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     return `127.0.0.1:${this.gateway.port}`;
   }
 
+  /** Every gateway replica's address, the first being {@link gatewayAddress}. */
+  get gatewayAddresses(): string[] {
+    return this.gateways.map((gateway) => `127.0.0.1:${gateway.port}`);
+  }
+
   get gatewayPid(): number {
     const pid = this.gateway.process?.pid;
     if (pid === undefined) throw new Error('the gateway has not been started');
@@ -270,8 +321,17 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     return this.settings.jwtSecret;
   }
 
+  /** The first gateway's config file. */
   get gatewayConfigPath(): string {
-    return this.settings.gatewayConfigFile ?? join(this.logDir, 'gateway.yaml');
+    return this.#gatewayConfigPathOf(0);
+  }
+
+  /** Replicas of a fixed config share one copy of it; generated configs are one per replica. */
+  #gatewayConfigPathOf(replica: number): string {
+    const { gatewayConfigFile, gatewayCount } = this.settings;
+    if (gatewayConfigFile !== undefined && gatewayCount === 1) return gatewayConfigFile;
+    const shared = gatewayConfigFile !== undefined || replica === 0;
+    return join(this.logDir, shared ? 'gateway.yaml' : `gateway-${replica + 1}.yaml`);
   }
 
   #components(): StackComponent[] {
@@ -282,7 +342,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
       this.auth,
       ...this.#workers.values(),
       ...this.#probes.values(),
-      this.gateway,
+      ...this.gateways,
     ];
   }
 
@@ -390,17 +450,27 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     return pod;
   }
 
-  /** What the gateway was told and did at the workers' (or probes') discoverer. */
-  recorder(kind: InstanceKind = 'workers'): FakeDiscoverer {
-    const recorder = kind === 'workers' ? this.#workerRelay : this.#probeRelay;
+  /** What the (first) gateway was told and did at the workers' (or probes') discoverer. */
+  recorder(kind: InstanceKind = 'workers', replica = 0): FakeDiscoverer {
+    const recorder = this.#relays[replica]?.[kind];
     if (recorder === undefined) throw new Error(`no recorded ${kind} cluster in this stack`);
     return recorder;
   }
 
   /**
-   * Resolves once the gateway has applied a list, fetched after `since`, naming every pod at its
-   * current port. With a fixed config file (no relay) the start order guarantees it instead: the
-   * gateway refreshes once before it serves (REFERENCE.md 6.8) and is started after the workers.
+   * The gateways a discovery wait watches, with the replica index of their recorders: the running
+   * ones (a killed replica learns nothing), or all when none runs, so the wait fails naming the exit.
+   */
+  #watchedReplicas(): { gateway: StackComponent; replica: number }[] {
+    const all = this.gateways.map((gateway, replica) => ({ gateway, replica }));
+    const running = all.filter(({ gateway }) => gateway.running);
+    return running.length > 0 ? running : all;
+  }
+
+  /**
+   * Resolves once every running gateway has applied a list, fetched after `since`, naming every pod
+   * at its current port. With a fixed config file (no relay) the start order guarantees it instead:
+   * a gateway refreshes once before it serves (REFERENCE.md 6.8) and is started after the workers.
    */
   async waitForGatewayToSee(
     pods: readonly string[],
@@ -408,26 +478,34 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     kind: InstanceKind = 'workers',
   ): Promise<void> {
     if (this.settings.gatewayConfigFile !== undefined) return;
-    const recorder = this.recorder(kind);
     const listed = (instances: readonly { instance_id: string; port: number }[]) =>
       pods.every((pod) => instances.some((i) => i.instance_id === pod && i.port === this.instance(pod).port));
-    await Wait.forCondition(`the gateway to discover ${pods.join(', ')}`, async () =>
-      recorder.hasApplied(since, listed) ? true : recorder.describeLast(),
-    )
-      .withStartupTimeout(Math.max(15_000, this.settings.discovererIntervalMs * 10))
-      .waitUntilReady(this.gateway.process);
+    await Promise.all(
+      this.#watchedReplicas().map(({ gateway, replica }) => {
+        const recorder = this.recorder(kind, replica);
+        return Wait.forCondition(`the ${gateway.name} to discover ${pods.join(', ')}`, async () =>
+          recorder.hasApplied(since, listed) ? true : recorder.describeLast(),
+        )
+          .withStartupTimeout(Math.max(15_000, this.settings.discovererIntervalMs * 10))
+          .waitUntilReady(gateway.process);
+      }),
+    );
   }
 
-  /** Resolves once the gateway has applied a list, fetched after `since`, without `pod`. */
+  /** Resolves once every running gateway has applied a list, fetched after `since`, without `pod`. */
   async waitForGatewayToForget(pod: string, since: number, kind: InstanceKind = 'workers'): Promise<void> {
-    const recorder = this.recorder(kind);
-    await Wait.forCondition(`the gateway to drop ${pod}`, async () =>
-      recorder.hasApplied(since, (instances) => !instances.some((i) => i.instance_id === pod))
-        ? true
-        : recorder.describeLast(),
-    )
-      .withStartupTimeout(15_000)
-      .waitUntilReady(this.gateway.process);
+    await Promise.all(
+      this.#watchedReplicas().map(({ gateway, replica }) => {
+        const recorder = this.recorder(kind, replica);
+        return Wait.forCondition(`the ${gateway.name} to drop ${pod}`, async () =>
+          recorder.hasApplied(since, (instances) => !instances.some((i) => i.instance_id === pod))
+            ? true
+            : recorder.describeLast(),
+        )
+          .withStartupTimeout(15_000)
+          .waitUntilReady(gateway.process);
+      }),
+    );
   }
 
   /** The last lines of every component's log, for failure messages. */
@@ -438,15 +516,15 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
       .join('\n');
   }
 
-  /** Stops everything (gateway first, so no call reaches a half-stopped stack). Idempotent. */
+  /** Stops everything (gateways first, so no call reaches a half-stopped stack). Idempotent. */
   stop(): Promise<StoppedProcessStack> {
     this.#stopped ??= (async () => {
-      await this.gateway.stop();
+      await Promise.all(this.gateways.map((gateway) => gateway.stop()));
       await Promise.all(
         [...this.#workers.values(), ...this.#probes.values(), this.auth].map((c) => c.stop()),
       );
       await Promise.all([this.discoverer.stop(), this.probeDiscoverer.stop()]);
-      await Promise.all([this.#workerRelay?.stop(), this.#probeRelay?.stop()]);
+      await Promise.all(this.#relays.flatMap((relays) => [relays.workers.stop(), relays.probes?.stop()]));
       await this.redis.stop();
       return new StoppedProcessStack(this.logDir);
     })();

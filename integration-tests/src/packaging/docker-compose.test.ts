@@ -7,13 +7,17 @@ import { buildOf, dependenciesOf, environmentOf, readComposeFile } from './test-
 import { ENV_CONTRACTS } from './test-support/env-contract.js';
 
 const compose = readComposeFile();
-const APP_SERVICES = ['mydiscoverer', 'myauth', 'myservice', 'mygateway'] as const;
+const APP_SERVICES = ['mydiscoverer', 'myauth', 'myservice', 'mygateway', 'mygateway-2'] as const;
+const GATEWAYS = ['mygateway', 'mygateway-2'] as const;
 const WORKSPACE_OF = {
   mydiscoverer: 'discoverer',
   myauth: 'auth',
   myservice: 'service',
   mygateway: 'gateway',
+  'mygateway-2': 'gateway',
 } as const;
+/** The env contract a service is held to: the second gateway is a replica of the first. */
+const contractNameOf = (service: string) => (service === 'mygateway-2' ? 'mygateway' : service);
 
 /** Every `.ts` source of a workspace except tests, concatenated. */
 function sourcesOf(workspace: string): string {
@@ -38,9 +42,22 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
       'myauth',
       'mydiscoverer',
       'mygateway',
+      'mygateway-2',
       'myservice',
       'redis',
     ]);
+  });
+
+  it('runs mygateway-2 as a replica of mygateway: the same service but for its host port', () => {
+    const { ports: _first, ...gateway } = compose.services.mygateway ?? {};
+    const { ports: _second, ...replica } = compose.services['mygateway-2'] ?? {};
+    expect(replica).toEqual(gateway);
+    expect(gateway.image).toBe('stickygw/gateway:dev');
+  });
+
+  it('names every application image stickygw/<workspace>:dev, the images deploy/kubernetes runs', () => {
+    for (const name of APP_SERVICES)
+      expect(compose.services[name]?.image, name).toBe(`stickygw/${WORKSPACE_OF[name]}:dev`);
   });
 
   it('runs redis 7 with a PING health check, published on host port 6380', () => {
@@ -65,15 +82,16 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
     expect(compose.services.myservice?.deploy?.replicas).toBe(3);
   });
 
-  it('publishes only the gateway on 10000 and Redis on 6380', () => {
+  it('publishes only the gateways on 10000 and 10001 and Redis on 6380', () => {
     expect(compose.services.mygateway?.ports).toEqual(['10000:10000']);
+    expect(compose.services['mygateway-2']?.ports).toEqual(['10001:10000']);
     for (const name of ['mydiscoverer', 'myauth', 'myservice'])
       expect(compose.services[name]?.ports, name).toBeUndefined();
   });
 
   it('gives each service only variables of its env contract, and all the required ones', () => {
     for (const name of APP_SERVICES) {
-      const contract = ENV_CONTRACTS[name];
+      const contract = ENV_CONTRACTS[contractNameOf(name)];
       const env = environmentOf(compose.services[name] ?? {});
       if (contract === undefined) throw new Error(`no contract for ${name}`);
       for (const variable of Object.keys(env))
@@ -97,7 +115,7 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
   });
 
   it('shares one JWT secret between auth, workers and gateway', () => {
-    const secrets = ['myauth', 'myservice', 'mygateway'].map(
+    const secrets = ['myauth', 'myservice', ...GATEWAYS].map(
       (name) => environmentOf(compose.services[name] ?? {}).JWT_SECRET,
     );
     expect(new Set(secrets)).toEqual(new Set(['dev-secret-change-in-prod']));
@@ -119,12 +137,14 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
       REGISTRATION_TTL_MS: '300000',
       REGISTRATION_HEARTBEAT_INTERVAL_MS: '120000',
     });
-    expect(environmentOf(compose.services.mygateway ?? {})).toMatchObject({
-      SERVICE_PORT_GRPC: '10000',
-      CONFIG_PATH: '/etc/mygateway/gateway.yaml',
-      RETRY_COUNT: '3',
-      RETRY_TIMEOUT_MS: '5000',
-    });
+    for (const name of GATEWAYS) {
+      expect(environmentOf(compose.services[name] ?? {}), name).toMatchObject({
+        SERVICE_PORT_GRPC: '10000',
+        CONFIG_PATH: '/etc/mygateway/gateway.yaml',
+        RETRY_COUNT: '3',
+        RETRY_TIMEOUT_MS: '5000',
+      });
+    }
   });
 
   it('does not pin worker identities: replicas register under their container hostname', () => {
@@ -137,9 +157,11 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
   it('mounts config/gateway.docker.yaml at CONFIG_PATH through the gateway_yaml config', () => {
     expect(compose.configs?.gateway_yaml?.file).toBe('./config/gateway.docker.yaml');
     expect(existsSync(join(REPO_ROOT, 'config', 'gateway.docker.yaml'))).toBe(true);
-    expect(compose.services.mygateway?.configs).toEqual([
-      { source: 'gateway_yaml', target: '/etc/mygateway/gateway.yaml' },
-    ]);
+    for (const name of GATEWAYS) {
+      expect(compose.services[name]?.configs, name).toEqual([
+        { source: 'gateway_yaml', target: '/etc/mygateway/gateway.yaml' },
+      ]);
+    }
   });
 
   it('starts services after what they need', () => {
@@ -147,11 +169,13 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
     expect(depends('mydiscoverer')).toEqual({ redis: { condition: 'service_healthy' } });
     expect(depends('myauth')).toEqual({ redis: { condition: 'service_healthy' } });
     expect(dependenciesOf(compose.services.myservice ?? {})).toEqual(['mydiscoverer']);
-    expect(dependenciesOf(compose.services.mygateway ?? {}).sort()).toEqual([
-      'myauth',
-      'mydiscoverer',
-      'myservice',
-    ]);
+    for (const name of GATEWAYS) {
+      expect(dependenciesOf(compose.services[name] ?? {}).sort(), name).toEqual([
+        'myauth',
+        'mydiscoverer',
+        'myservice',
+      ]);
+    }
     for (const [name, service] of Object.entries(compose.services)) {
       for (const dependency of dependenciesOf(service))
         expect(compose.services, `${name} → ${dependency}`).toHaveProperty(dependency);
@@ -167,6 +191,7 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
   it('points the gateway config at the compose services and their ports', () => {
     const config = parse(readFileSync(join(REPO_ROOT, 'config', 'gateway.docker.yaml'), 'utf8')) as {
       clusters: { myauth: { address: string }; my_service: { discoverer_url: string } };
+      session_store: { type: string; url: string };
     };
     const [authHost, authPort] = config.clusters.myauth.address.split(':');
     expect(authHost).toBe('myauth');
@@ -174,6 +199,9 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
     const discoverer = new URL(config.clusters.my_service.discoverer_url);
     expect(discoverer.hostname).toBe('mydiscoverer');
     expect(discoverer.port).toBe(environmentOf(compose.services.mydiscoverer ?? {}).SERVICE_PORT_HTTP);
+    // Both gateways share their bindings through the compose Redis, at its container port.
+    expect(config.session_store).toEqual({ type: 'redis', url: 'redis://redis:6379' });
+    expect(compose.services, 'session store host').toHaveProperty(new URL(config.session_store.url).hostname);
   });
 });
 

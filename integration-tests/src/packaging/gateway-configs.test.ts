@@ -49,8 +49,11 @@ const REFERENCE_ROUTES = DOCKER_REFERENCE.routes;
 describe('config/gateway.docker.yaml', () => {
   const file = join(REPO_ROOT, 'config', 'gateway.docker.yaml');
 
-  it('is the reference compose configuration (REFERENCE.md 6.2)', () => {
-    expect(parse(readFileSync(file, 'utf8'))).toEqual(DOCKER_REFERENCE);
+  it('is the reference compose configuration (REFERENCE.md 6.2) with the shared Redis session store', () => {
+    expect(parse(readFileSync(file, 'utf8'))).toEqual({
+      ...DOCKER_REFERENCE,
+      session_store: { type: 'redis', url: 'redis://redis:6379' },
+    });
   });
 
   it("loads with the gateway's own loadGatewayConfig", async () => {

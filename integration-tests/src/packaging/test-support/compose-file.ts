@@ -25,8 +25,9 @@ export interface ComposeFile {
 
 const COMPOSE_PATH = join(REPO_ROOT, 'docker-compose.yml');
 
+/** Parsed as Compose reads it: `<<: *anchor` merges are resolved (the second gateway is one). */
 export function readComposeFile(path = COMPOSE_PATH): ComposeFile {
-  return parse(readFileSync(path, 'utf8')) as ComposeFile;
+  return parse(readFileSync(path, 'utf8'), { merge: true }) as ComposeFile;
 }
 
 /** `environment` as a map, whichever of the two compose syntaxes is used. */
