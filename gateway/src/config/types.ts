@@ -47,9 +47,7 @@ interface GatewayLimits {
 }
 
 /** Where sticky bindings live (YAML `session_store`, SESSION_STORE_URL overriding its url). */
-type SessionStoreConfig =
-  | { readonly type: 'memory' }
-  | { readonly type: 'redis'; readonly url: string };
+type SessionStoreConfig = { readonly type: 'memory' } | { readonly type: 'redis'; readonly url: string };
 
 export interface GatewayConfig {
   /** SERVICE_PORT_GRPC */
