@@ -1,6 +1,7 @@
 import type { Balancer } from './balancer/balancer.js';
 import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
 import { InMemorySessionStore } from './balancer/in-memory-session-store.js';
+import { RedisSessionStores } from './balancer/redis-session-store.js';
 import { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
 import type { SessionStore } from './balancer/session-store.js';
 import type { Cluster } from './cluster/cluster.js';
@@ -106,7 +107,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   );
 
   const stores = new Map<string, SessionStore>();
-  const createSessionStore = deps.createSessionStore ?? (() => new InMemorySessionStore());
+  const redisStores =
+    deps.createSessionStore === undefined && config.sessionStore.type === 'redis'
+      ? new RedisSessionStores(config.sessionStore.url, logger)
+      : undefined;
+  const createSessionStore =
+    deps.createSessionStore ??
+    ((cluster: Cluster) => redisStores?.storeFor(cluster.id) ?? new InMemorySessionStore());
   const sessionsOf = (cluster: Cluster): SessionStore => {
     let store = stores.get(cluster.id);
     if (store === undefined) {
@@ -195,7 +202,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   return {
     config,
     async start() {
-      await clusters.start();
+      await Promise.all([clusters.start(), redisStores?.start()]);
       const port = await listener.listen();
       logger.info({ host: config.host, port }, 'listening');
       return port;
@@ -207,6 +214,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         clusters.close();
         for (const sweep of idleSweeps) clearInterval(sweep);
         for (const store of stores.values()) store.close();
+        redisStores?.close();
         deps.accessLog?.close();
         logger.info('closed');
       })();

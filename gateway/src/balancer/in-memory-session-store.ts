@@ -69,6 +69,11 @@ export class InMemorySessionStore implements SessionStore {
     }
   }
 
+  /** Every binding, key → endpoint id. */
+  entries(): IterableIterator<[string, string]> {
+    return this.endpointByKey.entries();
+  }
+
   close(): void {
     this.endpointByKey.clear();
     this.keyByEndpoint.clear();
