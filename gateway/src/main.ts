@@ -1,3 +1,4 @@
+import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, loadConfigOrExit, loadEnvConfig, refuseToStart } from '@stickygw/servicekit';
 import { GatewayLogEnv } from './config/env-schema.js';
 import { loadGatewayConfig } from './config/load-config.js';
@@ -41,8 +42,49 @@ function attempt<T>(load: () => T): { ok: true; value: T } | { ok: false; error:
   }
 }
 
+/** A worker that died is replaced, but not faster than this (a crash loop must not spin). */
+const RESTART_DELAY_MS = 500;
+
+/**
+ * GATEWAY_WORKERS > 1: this process only forks the workers, which listen on the shared port
+ * (node:cluster hands connections round robin) and share bindings through the session store.
+ * SIGTERM/SIGINT reach every worker, each drains as a single gateway does, then the primary exits.
+ */
+function superviseWorkers(count: number, logLevel: string): void {
+  const logger = createLogger({ level: logLevel });
+  let stopping = false;
+  const live = new Set<Worker>();
+  const fork = (): void => {
+    const worker = cluster.fork();
+    live.add(worker);
+    worker.on('exit', (code, signal) => {
+      live.delete(worker);
+      if (stopping) {
+        if (live.size === 0) process.exit(0);
+        return;
+      }
+      logger.error({ code, signal }, 'gateway worker died: starting another');
+      setTimeout(fork, RESTART_DELAY_MS);
+    });
+  };
+  for (let i = 0; i < count; i++) fork();
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: live.size }, 'shutting down');
+    if (live.size === 0) process.exit(0);
+    for (const worker of live) worker.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
 async function main(): Promise<void> {
   const { config, logLevel, accessLog } = readEnv();
+  if (config.workers > 1 && cluster.isPrimary) {
+    superviseWorkers(config.workers, logLevel);
+    return;
+  }
   const logger = createLogger({ level: logLevel });
   const gateway = createGateway(config, {
     logger,

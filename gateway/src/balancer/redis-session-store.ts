@@ -112,10 +112,11 @@ export class RedisSessionStores {
   ) {
     const address = parseSessionStoreUrl(url);
     if (address === undefined) throw new Error(`not a session store URL: ${redactedStoreUrl(url)}`);
+    // Clients learn which part is missing, not where it lives.
     this.unavailable = new GatewayError(
       Status.UNAVAILABLE,
       'session_store_unavailable',
-      `session store unavailable (${redactedStoreUrl(url)})`,
+      'session store unavailable',
     );
     const options: RedisOptions = {
       username: address.username,
@@ -152,7 +153,8 @@ export class RedisSessionStores {
     for (const connection of [client, this.subscriber]) connection.on('error', () => undefined);
     client.on('ready', () => this.connected());
     client.on('close', () => {
-      if (this.connectedBefore && !this.closed) logger.warn('session store connection lost');
+      if (this.connectedBefore && !this.closed)
+        logger.warn({ url: redactedStoreUrl(url) }, 'session store connection lost');
     });
   }
 
