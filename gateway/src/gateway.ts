@@ -1,8 +1,9 @@
 import type { Balancer } from './balancer/balancer.js';
 import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
-import { InMemoryAffinityStore } from './balancer/in-memory-affinity-store.js';
+import { InMemorySessionStore } from './balancer/in-memory-session-store.js';
+import { RedisSessionStores } from './balancer/redis-session-store.js';
 import { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
-import type { SessionAffinityStore } from './balancer/session-affinity-store.js';
+import type { SessionStore } from './balancer/session-store.js';
 import type { Cluster } from './cluster/cluster.js';
 import {
   type ClusterFactory,
@@ -44,11 +45,11 @@ export interface GatewayDeps {
   readonly createDiscovererClient?: (config: DynamicClusterConfig) => DiscovererClient;
   /**
    * Balancer of a route over a failover cluster (default: round_robin, or exclusive sticky sessions
-   * over the cluster's affinity store). Static clusters have a single endpoint and always use round robin.
+   * over the cluster's session store). Static clusters have a single endpoint and always use round robin.
    */
-  readonly createBalancer?: (route: Route, cluster: Cluster, affinity: SessionAffinityStore) => Balancer;
-  /** Sticky bindings of one cluster (default: in memory). */
-  readonly createAffinityStore?: (cluster: Cluster) => SessionAffinityStore;
+  readonly createBalancer?: (route: Route, cluster: Cluster, sessions: SessionStore) => Balancer;
+  /** Sticky bindings of one cluster (default: `session_store` of the config, in memory unless redis). */
+  readonly createSessionStore?: (cluster: Cluster) => SessionStore;
   /** Cluster types by YAML `type`, merged over the built-in `static` and `dynamic`. */
   readonly clusterTypes?: Readonly<Record<string, ClusterFactory>>;
   /** Upstream HTTP/2 connection tuning (connect timeout of static clusters, keepalive). */
@@ -74,9 +75,13 @@ export interface Gateway {
   readonly config: GatewayConfig;
 }
 
-export function defaultBalancer(route: Route, cluster: Cluster, affinity: SessionAffinityStore): Balancer {
+export function defaultBalancer(route: Route, cluster: Cluster, sessions: SessionStore): Balancer {
   if (cluster.failover && route.balancer.type === 'sticky_sessions') {
-    return new ExclusiveStickyBalancer(route.balancer.header, affinity);
+    return new ExclusiveStickyBalancer(
+      route.balancer.header,
+      sessions,
+      route.sessionIdleTimeoutMs !== undefined,
+    );
   }
   return new RoundRobinBalancer();
 }
@@ -101,21 +106,34 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     },
   );
 
-  const stores = new Map<string, SessionAffinityStore>();
-  const affinityOf = (cluster: Cluster): SessionAffinityStore => {
+  const stores = new Map<string, SessionStore>();
+  const redisStores =
+    deps.createSessionStore === undefined && config.sessionStore.type === 'redis'
+      ? new RedisSessionStores(config.sessionStore.url, logger)
+      : undefined;
+  const createSessionStore =
+    deps.createSessionStore ??
+    ((cluster: Cluster) => redisStores?.storeFor(cluster.id) ?? new InMemorySessionStore());
+  const sessionsOf = (cluster: Cluster): SessionStore => {
     let store = stores.get(cluster.id);
     if (store === undefined) {
-      store = deps.createAffinityStore?.(cluster) ?? new InMemoryAffinityStore();
+      store = createSessionStore(cluster);
       const created = store;
       // An endpoint that leaves the cluster (ejected, vanished, re-addressed) loses its binding;
       // one that merely vanished from discovery while bound is retained for its session instead.
-      cluster.onEndpointsRemoved((ids) => {
-        for (const id of ids) created.unbindEndpoint(id);
+      cluster.onEndpointsRemoved((ids, cause) => {
+        for (const id of ids) created.unbindEndpoint(id, cause);
       });
       cluster.retainPinned?.((id) => created.keyOf(id) !== undefined);
       stores.set(cluster.id, store);
     }
     return store;
+  };
+  const idleSweeps: NodeJS.Timeout[] = [];
+  const sweepIdle = (store: SessionStore, idleMs: number): void => {
+    const sweep = setInterval(() => store.releaseIdle(idleMs), Math.max(1, Math.min(idleMs / 4, 10_000)));
+    sweep.unref();
+    idleSweeps.push(sweep);
   };
 
   const needsJwt = config.routes.some((route) => route.authorization === 'required');
@@ -134,11 +152,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       route.authorization === 'required' && jwtFilter !== undefined
         ? [jwtFilter, ...extraFilters]
         : [...extraFilters];
+    const sessions = sessionsOf(cluster);
+    if (route.sessionIdleTimeoutMs !== undefined && route.balancer.type === 'sticky_sessions') {
+      sweepIdle(sessions, route.sessionIdleTimeoutMs);
+    }
     return {
       target: {
         route,
         cluster,
-        balancer: createBalancer(route, cluster, affinityOf(cluster)),
+        balancer: createBalancer(route, cluster, sessions),
         retry: retryPolicyFor(cluster, config.retryCount),
       },
       filters,
@@ -180,7 +202,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   return {
     config,
     async start() {
-      await clusters.start();
+      await Promise.all([clusters.start(), redisStores?.start()]);
       const port = await listener.listen();
       logger.info({ host: config.host, port }, 'listening');
       return port;
@@ -190,7 +212,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         logger.info({ graceMs }, 'draining');
         await listener.close(graceMs);
         clusters.close();
-        for (const store of stores.values()) store.clear();
+        for (const sweep of idleSweeps) clearInterval(sweep);
+        for (const store of stores.values()) store.close();
+        redisStores?.close();
         deps.accessLog?.close();
         logger.info('closed');
       })();

@@ -4,12 +4,12 @@
  */
 
 export { ConfigError } from '@stickygw/servicekit';
-export type { Balancer, PickContext, PickResult } from './balancer/balancer.js';
+export type { Balancer, PickContext, PickResult, SettledPick } from './balancer/balancer.js';
 export { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
-export { InMemoryAffinityStore } from './balancer/in-memory-affinity-store.js';
+export { InMemorySessionStore } from './balancer/in-memory-session-store.js';
 export { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
-export type { SessionAffinityStore } from './balancer/session-affinity-store.js';
-export type { Cluster, ClusterSnapshot, EndpointsRemovedListener } from './cluster/cluster.js';
+export type { SessionStore } from './balancer/session-store.js';
+export type { Cluster, ClusterSnapshot, EndpointsRemovedListener, RemovalCause } from './cluster/cluster.js';
 export {
   type ClusterContext,
   type ClusterFactory,

@@ -1,3 +1,4 @@
+import cluster, { type Worker } from 'node:cluster';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigOrExit, loadEnvConfig, refuseToStart } from '@stickygw/servicekit';
 import { GatewayLogEnv } from './config/env-schema.js';
@@ -7,12 +8,6 @@ import { createGateway } from './gateway.js';
 import { PinoAccessLog } from './observability/access-log.js';
 import { createLogger } from './observability/logger.js';
 
-/**
- * Composition root: the only place that reads `process.env`. Env → config (refused with the
- * reference's messages and exit 1) → gateway → listen; SIGTERM/SIGINT → graceful close → exit 0.
- * Extensions (custom filters, validators, discovery, balancers, cluster types) are wired here
- * through `createGateway`'s second argument.
- */
 // V8's memory reducer shrinks the heap (the young generation included) whenever the process has
 // been quiet for a few seconds; the next burst of calls then runs on a small new space, scavenges
 // several times as often and promotes more, and costs up to twice the CPU per call until the heap
@@ -21,6 +16,12 @@ import { createLogger } from './observability/logger.js';
 // on to the memory its last burst needed, as haproxy and Envoy keep their buffers.
 setFlagsFromString('--no-memory-reducer');
 
+/**
+ * Composition root: the only place that reads `process.env`. Env → config (refused with the
+ * reference's messages and exit 1) → gateway → listen; SIGTERM/SIGINT → graceful close → exit 0.
+ * Extensions (custom filters, validators, discovery, balancers, cluster types) are wired here
+ * through `createGateway`'s second argument.
+ */
 function readEnv(): { config: GatewayConfig; logLevel: string; accessLog: boolean } {
   const env = process.env;
   return loadConfigOrExit(
@@ -50,8 +51,49 @@ function attempt<T>(load: () => T): { ok: true; value: T } | { ok: false; error:
   }
 }
 
+/** A worker that died is replaced, but not faster than this (a crash loop must not spin). */
+const RESTART_DELAY_MS = 500;
+
+/**
+ * GATEWAY_WORKERS > 1: this process only forks the workers, which listen on the shared port
+ * (node:cluster hands connections round robin) and share bindings through the session store.
+ * SIGTERM/SIGINT reach every worker, each drains as a single gateway does, then the primary exits.
+ */
+function superviseWorkers(count: number, logLevel: string): void {
+  const logger = createLogger({ level: logLevel });
+  let stopping = false;
+  const live = new Set<Worker>();
+  const fork = (): void => {
+    const worker = cluster.fork();
+    live.add(worker);
+    worker.on('exit', (code, signal) => {
+      live.delete(worker);
+      if (stopping) {
+        if (live.size === 0) process.exit(0);
+        return;
+      }
+      logger.error({ code, signal }, 'gateway worker died: starting another');
+      setTimeout(fork, RESTART_DELAY_MS);
+    });
+  };
+  for (let i = 0; i < count; i++) fork();
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: live.size }, 'shutting down');
+    if (live.size === 0) process.exit(0);
+    for (const worker of live) worker.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
 async function main(): Promise<void> {
   const { config, logLevel, accessLog } = readEnv();
+  if (config.workers > 1 && cluster.isPrimary) {
+    superviseWorkers(config.workers, logLevel);
+    return;
+  }
   const logger = createLogger({ level: logLevel });
   const gateway = createGateway(config, {
     logger,

@@ -67,4 +67,16 @@ describe('GatewayYaml', () => {
       ].join('\n'),
     );
   });
+
+  it('writes a session store and a route idle timeout when asked', () => {
+    const yaml = new GatewayYaml()
+      .route('/a/', 'a', { stickyHeader: 'session-id', sessionIdleTimeoutMs: 30_000 })
+      .dynamicCluster('a', 'http://127.0.0.1:1', 100)
+      .sessionStore({ type: 'redis', url: 'redis://127.0.0.1:6380' });
+    const document = yaml.document();
+    expect(document.session_store).toEqual({ type: 'redis', url: 'redis://127.0.0.1:6380' });
+    expect(document.routes[0]?.session_idle_timeout_ms).toBe(30_000);
+    expect(yaml.toString()).toContain('session_store:\n  type: redis\n  url: redis://127.0.0.1:6380\n');
+    expect(new GatewayYaml().document()).not.toHaveProperty('session_store');
+  });
 });

@@ -6,17 +6,22 @@ interface GatewayYamlRoute {
   cluster: string;
   authorization: 'none' | 'required';
   balancer: { type: 'round_robin' } | { type: 'sticky_sessions'; header: string };
+  session_idle_timeout_ms?: number;
 }
 
 type GatewayYamlCluster =
   | { type: 'static'; address: string }
   | { type: 'dynamic'; discoverer_url: string; discoverer_interval_ms: number };
 
+/** Where the gateway keeps sticky bindings (`url` may come from SESSION_STORE_URL instead). */
+type GatewayYamlSessionStore = { type: 'memory' } | { type: 'redis'; url?: string };
+
 /** The whole gateway YAML document, as plain data (tests may break it on purpose). */
 interface GatewayYamlDocument {
   default: { action: 'error' };
   routes: GatewayYamlRoute[];
   clusters: Record<string, GatewayYamlCluster>;
+  session_store?: GatewayYamlSessionStore;
 }
 
 interface RouteOptions {
@@ -24,6 +29,8 @@ interface RouteOptions {
   readonly authorization?: 'none' | 'required';
   /** The session header of an exclusive sticky balancer; without it the route balances round robin. */
   readonly stickyHeader?: string;
+  /** Sticky routes: idle bindings are released after this many ms. */
+  readonly sessionIdleTimeoutMs?: number;
 }
 
 /**
@@ -34,14 +41,27 @@ interface RouteOptions {
 export class GatewayYaml {
   readonly #routes: GatewayYamlRoute[] = [];
   readonly #clusters: Record<string, GatewayYamlCluster> = {};
+  #sessionStore: GatewayYamlSessionStore | undefined;
 
   route(prefix: string, cluster: string, options: RouteOptions = {}): this {
-    const { authorization = 'none', stickyHeader } = options;
+    const { authorization = 'none', stickyHeader, sessionIdleTimeoutMs } = options;
     const balancer =
       stickyHeader === undefined
         ? { type: 'round_robin' as const }
         : { type: 'sticky_sessions' as const, header: stickyHeader };
-    this.#routes.push({ prefix, cluster, authorization, balancer });
+    this.#routes.push({
+      prefix,
+      cluster,
+      authorization,
+      balancer,
+      ...(sessionIdleTimeoutMs === undefined ? {} : { session_idle_timeout_ms: sessionIdleTimeoutMs }),
+    });
+    return this;
+  }
+
+  /** The `session_store` section (absent by default: the gateway's in-memory store). */
+  sessionStore(store: GatewayYamlSessionStore): this {
+    this.#sessionStore = { ...store };
     return this;
   }
 
@@ -60,7 +80,12 @@ export class GatewayYaml {
   }
 
   document(): GatewayYamlDocument {
-    return structuredClone({ default: { action: 'error' }, routes: this.#routes, clusters: this.#clusters });
+    return structuredClone({
+      default: { action: 'error' },
+      routes: this.#routes,
+      clusters: this.#clusters,
+      ...(this.#sessionStore === undefined ? {} : { session_store: this.#sessionStore }),
+    });
   }
 
   toString(): string {

@@ -9,8 +9,14 @@ export interface PickContext {
   readonly headers: IncomingHttpHeaders;
 }
 
-/** The outcome of a pick, as grpc-js' `PickResult`: an endpoint, or a status that ends the attempt loop. */
-export type PickResult =
+/**
+ * The outcome of a pick, as grpc-js' `PickResult`: an endpoint, a status that ends the attempt
+ * loop, or (`queue`) an answer that needs a round trip to a shared session store first; its
+ * promise never rejects.
+ */
+export type PickResult = SettledPick | { readonly type: 'queue'; readonly pending: Promise<SettledPick> };
+
+export type SettledPick =
   | { readonly type: 'complete'; readonly endpoint: Endpoint }
   | { readonly type: 'fail'; readonly error: GatewayError };
 
@@ -19,8 +25,9 @@ export type PickResult =
  *
  * Contract: the pipeline calls `pick` synchronously for every attempt (the hot path), with the
  * cluster's current immutable snapshot. An endpoint that failed earlier in the call has already been
- * ejected from that snapshot. `pick` must not do I/O, throw, or keep the snapshot beyond the call.
- * A `fail` result ends the attempt loop (no further attempts).
+ * ejected from that snapshot. `pick` must not throw; it answers at once unless it needs a shared
+ * store (a new sticky session over Redis), then it returns `queue`. A `fail` result ends the attempt
+ * loop (no further attempts).
  */
 export interface Balancer {
   pick(snapshot: ClusterSnapshot, context: PickContext): PickResult;

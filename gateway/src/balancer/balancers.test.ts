@@ -5,7 +5,7 @@ import { makeEndpoint } from '../cluster/endpoint.js';
 import { Status } from '../grpc/status.js';
 import type { PickResult } from './balancer.js';
 import { ExclusiveStickyBalancer } from './exclusive-sticky-balancer.js';
-import { InMemoryAffinityStore } from './in-memory-affinity-store.js';
+import { InMemorySessionStore } from './in-memory-session-store.js';
 import { RoundRobinBalancer } from './round-robin-balancer.js';
 
 function endpoints(count: number): ClusterSnapshot {
@@ -13,13 +13,17 @@ function endpoints(count: number): ClusterSnapshot {
 }
 
 function picked(result: PickResult): string {
-  if (result.type !== 'complete') throw new Error(`expected an endpoint, got ${result.error.message}`);
-  return result.endpoint.id;
+  if (result.type === 'complete') return result.endpoint.id;
+  throw new Error(
+    `expected an endpoint, got ${result.type === 'fail' ? result.error.message : 'a queued pick'}`,
+  );
 }
 
 function failed(result: PickResult): { code: number; message: string } {
-  if (result.type !== 'fail') throw new Error(`expected a failure, got ${result.endpoint.id}`);
-  return { code: result.error.code, message: result.error.message };
+  if (result.type === 'fail') return { code: result.error.code, message: result.error.message };
+  throw new Error(
+    `expected a failure, got ${result.type === 'complete' ? result.endpoint.id : 'a queued pick'}`,
+  );
 }
 
 const session = (id: string): { headers: IncomingHttpHeaders } => ({ headers: { 'session-id': id } });
@@ -51,14 +55,14 @@ describe('RoundRobinBalancer', () => {
 
 describe('ExclusiveStickyBalancer', () => {
   it('needs the sticky header: missing or empty → UNAUTHENTICATED `missing or invalid token`', () => {
-    const balancer = new ExclusiveStickyBalancer('session-id', new InMemoryAffinityStore());
+    const balancer = new ExclusiveStickyBalancer('session-id', new InMemorySessionStore());
     const expected = { code: Status.UNAUTHENTICATED, message: 'missing or invalid token' };
     expect(failed(balancer.pick(endpoints(2), { headers: {} }))).toEqual(expected);
     expect(failed(balancer.pick(endpoints(2), session('')))).toEqual(expected);
   });
 
   it('keeps a bound key on its endpoint', () => {
-    const balancer = new ExclusiveStickyBalancer('session-id', new InMemoryAffinityStore());
+    const balancer = new ExclusiveStickyBalancer('session-id', new InMemorySessionStore());
     const snapshot = endpoints(3);
     const first = picked(balancer.pick(snapshot, session('s1')));
     for (let i = 0; i < 10; i++) {
@@ -68,7 +72,7 @@ describe('ExclusiveStickyBalancer', () => {
   });
 
   it('spreads new keys over free endpoints and refuses the (N+1)-th key', () => {
-    const store = new InMemoryAffinityStore();
+    const store = new InMemorySessionStore();
     const balancer = new ExclusiveStickyBalancer('session-id', store);
     const snapshot = endpoints(3);
     const ids = ['a', 'b', 'c'].map((key) => picked(balancer.pick(snapshot, session(key))));
@@ -81,7 +85,7 @@ describe('ExclusiveStickyBalancer', () => {
   });
 
   it('rotates the start of the search so that a freed endpoint is not always the first', () => {
-    const store = new InMemoryAffinityStore();
+    const store = new InMemorySessionStore();
     const balancer = new ExclusiveStickyBalancer('session-id', store);
     const snapshot = endpoints(4);
     expect(picked(balancer.pick(snapshot, session('a')))).toBe('w0');
@@ -91,7 +95,7 @@ describe('ExclusiveStickyBalancer', () => {
   });
 
   it('rebinds a key whose endpoint left the snapshot, to a free endpoint', () => {
-    const store = new InMemoryAffinityStore();
+    const store = new InMemorySessionStore();
     const balancer = new ExclusiveStickyBalancer('session-id', store);
     const all = endpoints(3);
     const first = picked(balancer.pick(all, session('s1')));
@@ -103,7 +107,7 @@ describe('ExclusiveStickyBalancer', () => {
   });
 
   it('never gives one endpoint to two keys under 1,000 concurrent picks', async () => {
-    const store = new InMemoryAffinityStore();
+    const store = new InMemorySessionStore();
     const balancer = new ExclusiveStickyBalancer('session-id', store);
     const snapshot = endpoints(10);
     // 1,000 keys, each picking three times from interleaved async tasks.

@@ -1,9 +1,10 @@
 import type { ClusterSnapshot } from '../cluster/cluster.js';
-import type { Endpoint } from '../cluster/endpoint.js';
+import { GatewayError } from '../grpc/gateway-error.js';
 import { firstMetadataValue } from '../grpc/metadata.js';
-import type { Balancer, PickContext, PickResult } from './balancer.js';
+import { Status } from '../grpc/status.js';
+import type { Balancer, PickContext, PickResult, SettledPick } from './balancer.js';
 import { MISSING_STICKY_KEY, NO_FREE_ENDPOINT } from './pick-errors.js';
-import type { SessionAffinityStore } from './session-affinity-store.js';
+import type { SessionStore } from './session-store.js';
 
 /**
  * Exclusive sticky sessions (REFERENCE.md 6.9 `sticky_sessions`), as an override of endpoint
@@ -13,8 +14,9 @@ import type { SessionAffinityStore } from './session-affinity-store.js';
  * `all instances are busy`; no key → UNAUTHENTICATED `missing or invalid token`.
  *
  * Free endpoints are searched from a rotating start index, so new sessions spread over the cluster
- * instead of piling onto the first instance (REFERENCE.md 8.5). Lookups of a bound key are O(1);
- * binding a new key scans at most the snapshot once.
+ * instead of piling onto the first instance (REFERENCE.md 8.5). Lookups of a bound key are O(1) and
+ * synchronous with every store; binding a new key scans at most the snapshot once, and with a
+ * shared store costs one round trip (the pick is then `queue`d).
  */
 export class ExclusiveStickyBalancer implements Balancer {
   private cursor = 0;
@@ -22,12 +24,15 @@ export class ExclusiveStickyBalancer implements Balancer {
   constructor(
     /** Lower-case metadata key holding the sticky key. */
     private readonly header: string,
-    private readonly store: SessionAffinityStore,
+    private readonly store: SessionStore,
+    /** The route's `session_idle_timeout_ms`: uses are recorded only then. */
+    private readonly tracksIdle = false,
   ) {}
 
   pick(snapshot: ClusterSnapshot, context: PickContext): PickResult {
     const key = firstMetadataValue(context.headers, this.header);
     if (key === undefined) return MISSING_STICKY_KEY;
+    if (this.tracksIdle) this.store.touch(key);
     const boundId = this.store.endpointOf(key);
     if (boundId !== undefined) {
       const bound = snapshot.byId.get(boundId);
@@ -35,17 +40,46 @@ export class ExclusiveStickyBalancer implements Balancer {
       // Stale: the endpoint left the cluster (normally already unbound by the cluster listener).
       this.store.unbindIfBoundTo(key, boundId);
     }
+    return this.claim(key, snapshot, true);
+  }
+
+  private claim(key: string, snapshot: ClusterSnapshot, mayRetry: boolean): PickResult {
     const endpoints = snapshot.endpoints;
     const count = endpoints.length;
     const start = this.cursor < count ? this.cursor : 0;
-    for (let offset = 0; offset < count; offset++) {
-      const index = (start + offset) % count;
-      const endpoint = endpoints[index] as Endpoint;
-      if (this.store.keyOf(endpoint.id) === undefined && this.store.bind(key, endpoint.id)) {
-        this.cursor = index + 1;
-        return { type: 'complete', endpoint };
-      }
+    const claimed = this.store.claim(key, endpoints, start);
+    if (typeof claimed === 'number') {
+      if (claimed < 0) return NO_FREE_ENDPOINT;
+      this.cursor = claimed + 1;
+      return { type: 'complete', endpoint: endpoints[claimed] as (typeof endpoints)[number] };
     }
-    return NO_FREE_ENDPOINT;
+    this.cursor = start + 1;
+    return {
+      type: 'queue',
+      pending: claimed.then(
+        (boundId): SettledPick | Promise<SettledPick> => {
+          if (boundId === undefined) return NO_FREE_ENDPOINT;
+          const bound = snapshot.byId.get(boundId);
+          if (bound !== undefined) return { type: 'complete', endpoint: bound };
+          // Bound by another process to an endpoint this one no longer lists: stale, as above. An
+          // empty snapshot (discovery not loaded yet) proves nothing, so it is left alone.
+          if (!mayRetry || count === 0) return NO_FREE_ENDPOINT;
+          this.store.unbindIfBoundTo(key, boundId);
+          const again = this.claim(key, snapshot, false);
+          return again.type === 'queue' ? again.pending : again;
+        },
+        (err: unknown): SettledPick => ({ type: 'fail', error: storeError(err) }),
+      ),
+    };
   }
+}
+
+function storeError(err: unknown): GatewayError {
+  return err instanceof GatewayError
+    ? err
+    : new GatewayError(
+        Status.UNAVAILABLE,
+        'session_store_unavailable',
+        `session store unavailable: ${String(err)}`,
+      );
 }

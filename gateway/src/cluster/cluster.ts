@@ -16,7 +16,10 @@ export interface ClusterSnapshot {
   readonly byId: ReadonlyMap<string, Endpoint>;
 }
 
-export type EndpointsRemovedListener = (endpointIds: readonly string[]) => void;
+/** Why endpoints left the membership: a transport failure ejected them, or discovery no longer lists them. */
+export type RemovalCause = 'failed' | 'left';
+
+export type EndpointsRemovedListener = (endpointIds: readonly string[], cause: RemovalCause) => void;
 
 /**
  * A cluster type (extension point): owns membership and the pooled upstream connections of its

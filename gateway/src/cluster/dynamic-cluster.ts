@@ -2,7 +2,13 @@ import type { DynamicClusterConfig } from '../config/types.js';
 import type { GatewayError } from '../grpc/gateway-error.js';
 import type { Logger } from '../observability/logger.js';
 import type { UpstreamConnection, UpstreamConnectionOptions } from '../upstream/upstream-connection.js';
-import { type Cluster, type ClusterSnapshot, type EndpointsRemovedListener, snapshotOf } from './cluster.js';
+import {
+  type Cluster,
+  type ClusterSnapshot,
+  type EndpointsRemovedListener,
+  type RemovalCause,
+  snapshotOf,
+} from './cluster.js';
 import { ConnectionPool } from './connection-pool.js';
 import type { DiscoveredInstance, DiscovererClient } from './discoverer-client.js';
 import { type Endpoint, makeEndpoint } from './endpoint.js';
@@ -122,7 +128,7 @@ export class DynamicCluster implements Cluster {
       },
       'endpoint ejected after a transport failure',
     );
-    this.notifyRemoved([endpoint.id]);
+    this.notifyRemoved([endpoint.id], 'failed');
     this.unregisterUnlessMoved(endpoint).then(
       (unregistered) =>
         this.logger.debug(
@@ -246,10 +252,10 @@ export class DynamicCluster implements Cluster {
       },
       'cluster membership changed',
     );
-    if (removed.length > 0) this.notifyRemoved(removed);
+    if (removed.length > 0) this.notifyRemoved(removed, 'left');
   }
 
-  private notifyRemoved(ids: readonly string[]): void {
-    for (const listener of this.listeners) listener(ids);
+  private notifyRemoved(ids: readonly string[], cause: RemovalCause): void {
+    for (const listener of this.listeners) listener(ids, cause);
   }
 }

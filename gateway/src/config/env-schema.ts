@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { MAX_TIMER_MS, type Message, type Messages, stringEnum, Type } from '@stickygw/servicekit';
+import { sessionStoreUrlProblem } from './yaml-schema.js';
 
 /** `<VARIABLE> must be <expectation>, got "<value>"`, plus `(at most <max>)` above the maximum. */
 function integer(expectation: string, options: { default?: number; minimum: number; maximum?: number }) {
@@ -71,6 +72,24 @@ export const GatewayEnv = Type.Object({
     default: 300_000,
     minimum: 0,
     maximum: MAX_TIMER_MS,
+  }),
+  /** Overrides `session_store.url` (credentials stay out of the YAML file). */
+  SESSION_STORE_URL: Type.Optional(
+    Type.String({
+      check: (url: string) => sessionStoreUrlProblem('SESSION_STORE_URL', url),
+      messages: {
+        check: ({ reason }) => reason ?? 'SESSION_STORE_URL is not a session store URL',
+      } satisfies Messages,
+    }),
+  ),
+  /** Gateway processes sharing the port (node:cluster); `auto` = one per core. */
+  GATEWAY_WORKERS: Type.String({
+    default: '1',
+    pattern: '^(auto|[1-9][0-9]{0,3})$',
+    messages: {
+      pattern: ({ text }) =>
+        `GATEWAY_WORKERS must be a positive integer or auto, got ${JSON.stringify(text)}`,
+    } satisfies Messages,
   }),
 });
 

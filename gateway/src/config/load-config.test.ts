@@ -77,7 +77,46 @@ function withRoutes(routes: string, defaults = ''): string {
   return `${defaults}\nroutes:\n${routes}\nclusters:\n  c:\n    type: static\n    address: c:1\n`;
 }
 
+const REDIS_YAML = `${COMPOSE_YAML}\nsession_store:\n  type: redis\n  url: redis://127.0.0.1:6380\n`;
+
 describe('loadGatewayConfig', () => {
+  describe('session store and workers', () => {
+    it('SESSION_STORE_URL overrides the url of a redis store, not the type of a memory one', () => {
+      expect(
+        load({ ...VALID_ENV, SESSION_STORE_URL: 'redis+cluster://a:1,b:2' }, REDIS_YAML).sessionStore,
+      ).toEqual({
+        type: 'redis',
+        url: 'redis+cluster://a:1,b:2',
+      });
+      expect(load({ ...VALID_ENV, SESSION_STORE_URL: 'redis://a:1' }).sessionStore).toEqual({
+        type: 'memory',
+      });
+    });
+
+    it('a redis store needs a url, from the file or SESSION_STORE_URL', () => {
+      expect(envProblems(VALID_ENV, `${COMPOSE_YAML}\nsession_store: { type: redis }\n`)).toEqual([
+        'session_store.url is required for session_store.type=redis (or set SESSION_STORE_URL)',
+      ]);
+    });
+
+    it('refuses a bad SESSION_STORE_URL', () => {
+      expect(envProblems({ ...VALID_ENV, SESSION_STORE_URL: 'redis://x' }, REDIS_YAML)).toEqual([
+        'SESSION_STORE_URL must be a redis://host:port, rediss://host:port or redis+cluster://host:port,host:port URL, got "redis://x"',
+      ]);
+    });
+
+    it('GATEWAY_WORKERS: a positive integer or auto, more than one only with a shared store', () => {
+      expect(load({ ...VALID_ENV, GATEWAY_WORKERS: '3' }, REDIS_YAML).workers).toBe(3);
+      expect(load({ ...VALID_ENV, GATEWAY_WORKERS: 'auto' }, REDIS_YAML).workers).toBeGreaterThan(0);
+      expect(envProblems({ ...VALID_ENV, GATEWAY_WORKERS: '0' })).toEqual([
+        'GATEWAY_WORKERS must be a positive integer or auto, got "0"',
+      ]);
+      expect(envProblems({ ...VALID_ENV, GATEWAY_WORKERS: '2' })).toEqual([
+        'GATEWAY_WORKERS=2 needs session_store.type=redis: with the memory store each process keeps its own bindings and would give one instance to two sessions',
+      ]);
+    });
+  });
+
   it('loads the compose configuration of REFERENCE.md 6.2', () => {
     const config = load(VALID_ENV);
     expect(config).toEqual({
@@ -118,6 +157,8 @@ describe('loadGatewayConfig', () => {
         handshakeTimeoutMs: 10_000,
         idleTimeoutMs: 300_000,
       },
+      sessionStore: { type: 'memory' },
+      workers: 1,
     });
   });
 
@@ -361,13 +402,18 @@ describe('loadGatewayConfig', () => {
 describe('parseGatewayYaml', () => {
   it('returns the YAML part, deep-frozen', () => {
     const config = parseGatewayYaml(COMPOSE_YAML);
-    expect(Object.keys(config).sort()).toEqual(['clusters', 'default', 'routes']);
+    expect(Object.keys(config).sort()).toEqual(['clusters', 'default', 'routes', 'sessionStore']);
     expect(isDeepFrozen(config)).toBe(true);
   });
 
   it('an empty document is an empty config, as in the reference', () => {
     for (const text of ['', '# only a comment\n', '---\n']) {
-      expect(parseGatewayYaml(text)).toEqual({ default: { action: 'error' }, routes: [], clusters: [] });
+      expect(parseGatewayYaml(text)).toEqual({
+        default: { action: 'error' },
+        routes: [],
+        clusters: [],
+        sessionStore: { type: 'memory' },
+      });
     }
   });
 
@@ -445,6 +491,7 @@ clusters:
           { type: 'static', id: 's', address: 'host:5001' },
           { type: 'dynamic', id: 'd', discovererUrl: 'http://disc:8080', discovererIntervalMs: 10 },
         ],
+        sessionStore: { type: 'memory' },
       });
     });
 
@@ -712,6 +759,40 @@ clusters:
       expect(yamlProblems('clusters:\n  "": { type: static, address: "a:1" }\n')).toEqual([
         'cluster "": id must be non-empty',
       ]);
+    });
+  });
+
+  describe('session_store and session_idle_timeout_ms', () => {
+    it('reads a redis store with its url, and a route idle timeout', () => {
+      const config = parseGatewayYaml(
+        `${withRoutes('  - prefix: /a\n    cluster: c\n    session_idle_timeout_ms: 60000\n    balancer: { type: sticky_sessions, header: s }')}session_store: { type: redis, url: "redis://127.0.0.1:6380" }\n`,
+      );
+      expect(config.sessionStore).toEqual({ type: 'redis', url: 'redis://127.0.0.1:6380' });
+      expect(config.routes[0]?.sessionIdleTimeoutMs).toBe(60_000);
+    });
+
+    it.each([
+      ['session_store: { type: disk }', 'session_store.type must be memory|redis'],
+      [
+        'session_store: { type: redis, url: "http://x:1" }',
+        'session_store.url must be a redis://host:port, rediss://host:port or redis+cluster://host:port,host:port URL, got "http://x:1"',
+      ],
+      [
+        'session_store: { type: redis, url: "redis://u:secret@x:1,y:2" }',
+        'session_store.url must be a redis://host:port, rediss://host:port or redis+cluster://host:port,host:port URL, got "redis://u:***@x:1,y:2"',
+      ],
+    ])('%s -> %s', (yaml, message) => {
+      expect(yamlProblems(yaml)).toEqual([message]);
+    });
+
+    it('refuses a zero or fractional idle timeout', () => {
+      for (const value of ['0', '1.5', '"x"']) {
+        expect(
+          yamlProblems(
+            withRoutes(`  - prefix: /a\n    cluster: c\n    session_idle_timeout_ms: ${value}`),
+          )[0],
+        ).toMatch(/^route\[0\]: session_idle_timeout_ms must be a positive integer, got /);
+      }
     });
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   ConfigError,
@@ -54,6 +55,23 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     });
   }
 
+  const store = yaml?.config?.sessionStore;
+  const storeUrl = env.SESSION_STORE_URL?.trim() || (store?.type === 'redis' ? store.url : undefined);
+  if (store?.type === 'redis' && storeUrl === undefined) {
+    problems.push({
+      path: ['SESSION_STORE_URL'],
+      message: 'session_store.url is required for session_store.type=redis (or set SESSION_STORE_URL)',
+    });
+  }
+  const workersText = env.GATEWAY_WORKERS?.trim() || '1';
+  const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
+  if (store?.type === 'memory' && workers > 1) {
+    problems.push({
+      path: ['GATEWAY_WORKERS'],
+      message: `GATEWAY_WORKERS=${workersText} needs session_store.type=redis: with the memory store each process keeps its own bindings and would give one instance to two sessions`,
+    });
+  }
+
   if (!settings.ok || yaml?.config === undefined || problems.length > 0) {
     throw ConfigError.of(inDeclarationOrder(GatewayEnv, problems));
   }
@@ -66,6 +84,11 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     retryCount: variables.RETRY_COUNT,
     retryTimeoutMs: variables.RETRY_TIMEOUT_MS,
     ...yaml.config,
+    sessionStore:
+      yaml.config.sessionStore.type === 'redis' && storeUrl !== undefined
+        ? { type: 'redis', url: storeUrl }
+        : { type: 'memory' },
+    workers,
     limits: {
       maxMessageBytes: variables.MAX_MESSAGE_BYTES ?? 0,
       maxReplayBufferBytes: variables.MAX_REPLAY_BUFFER_BYTES,

@@ -11,7 +11,13 @@ import type { BalancerYaml, RouteYaml, StaticClusterYaml } from './yaml-schema.j
 type BalancerConfig = Readonly<Static<typeof BalancerYaml>>;
 
 /** `prefix` is normalised (never empty, starts with `/`); a sticky `header` is lower-cased. */
-export type RouteConfig = Readonly<Omit<Static<typeof RouteYaml>, 'balancer'> & { balancer: BalancerConfig }>;
+export type RouteConfig = Readonly<
+  Omit<Static<typeof RouteYaml>, 'balancer' | 'session_idle_timeout_ms'> & {
+    balancer: BalancerConfig;
+    /** Sticky routes: idle bindings are released after this; undefined = never. */
+    sessionIdleTimeoutMs?: number | undefined;
+  }
+>;
 
 export type StaticClusterConfig = Readonly<Static<typeof StaticClusterYaml> & { id: string }>;
 
@@ -40,6 +46,9 @@ interface GatewayLimits {
   readonly idleTimeoutMs: number;
 }
 
+/** Where sticky bindings live (YAML `session_store`, SESSION_STORE_URL overriding its url). */
+type SessionStoreConfig = { readonly type: 'memory' } | { readonly type: 'redis'; readonly url: string };
+
 export interface GatewayConfig {
   /** SERVICE_PORT_GRPC */
   readonly port: number;
@@ -57,4 +66,7 @@ export interface GatewayConfig {
   /** In file order. */
   readonly clusters: readonly ClusterConfig[];
   readonly limits: GatewayLimits;
+  readonly sessionStore: SessionStoreConfig;
+  /** GATEWAY_WORKERS: processes sharing the port (1 = no node:cluster). */
+  readonly workers: number;
 }

@@ -16,7 +16,12 @@ import {
 } from './yaml-schema.js';
 
 /** The part of the gateway configuration that comes from the YAML file (REFERENCE.md 6.2). */
-export type GatewayYamlConfig = Pick<GatewayConfig, 'default' | 'routes' | 'clusters'>;
+export type GatewayYamlConfig = Pick<GatewayConfig, 'default' | 'routes' | 'clusters'> & {
+  /** The url may still come from SESSION_STORE_URL. */
+  readonly sessionStore:
+    | { readonly type: 'memory' }
+    | { readonly type: 'redis'; readonly url: string | undefined };
+};
 
 /** Outcome of {@link readGatewayYaml}: a config when `problems` is empty, never both. */
 export interface GatewayYamlOutcome {
@@ -82,8 +87,15 @@ function toYamlConfig(yaml: Static<typeof GatewayYaml>, clusterIds: readonly str
         route.balancer.type === 'sticky_sessions'
           ? { type: 'sticky_sessions', header: route.balancer.header.toLowerCase() }
           : { type: 'round_robin' },
+      ...(route.session_idle_timeout_ms === undefined
+        ? {}
+        : { sessionIdleTimeoutMs: route.session_idle_timeout_ms }),
     })),
     clusters: clusterIds.map((id) => toClusterConfig(id, yaml.clusters[id])),
+    sessionStore:
+      yaml.session_store.type === 'redis'
+        ? { type: 'redis', url: yaml.session_store.url }
+        : { type: 'memory' },
   };
 }
 
@@ -116,8 +128,15 @@ function inPlaceOrder(
   const wrongTypes = schemaProblems.filter((problem) => problem.wrongType);
   const checks = [...schemaProblems.filter((problem) => !problem.wrongType), ...duplicates];
   return [
-    ...takeInOrder(wrongTypes, [['default'], ['routes'], ...clusters, ['clusters']]),
-    ...takeInOrder(checks, [['default', 'action'], ...routes, ['default'], ...clusterFields, ['clusters']]),
+    ...takeInOrder(wrongTypes, [['default'], ['routes'], ...clusters, ['clusters'], ['session_store']]),
+    ...takeInOrder(checks, [
+      ['default', 'action'],
+      ...routes,
+      ['default'],
+      ...clusterFields,
+      ['clusters'],
+      ['session_store'],
+    ]),
   ];
 }
 

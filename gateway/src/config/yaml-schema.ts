@@ -8,6 +8,7 @@ import {
   Type,
   taggedUnion,
 } from '@stickygw/servicekit';
+import { parseSessionStoreUrl, redactedStoreUrl } from './session-store-url.js';
 
 /**
  * The gateway's YAML file (REFERENCE.md 6.2): each field's type, default, checks and messages.
@@ -75,6 +76,21 @@ export const RouteYaml = Type.Object({
     messages: { invalid: routeProblem('authorization must be none|required') } satisfies Messages,
   }),
   balancer: BalancerYaml,
+  /** Sticky routes: a binding unused for this long is released (default: never). */
+  session_idle_timeout_ms: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_TIMER_MS,
+      messages: {
+        type: ({ path, value }) =>
+          `route[${path[1]}]: session_idle_timeout_ms must be a positive integer, got ${describeValue(value)}`,
+        minimum: ({ path, value }) =>
+          `route[${path[1]}]: session_idle_timeout_ms must be a positive integer, got ${value}`,
+        maximum: ({ path, value }) =>
+          `route[${path[1]}]: session_idle_timeout_ms must be at most ${MAX_TIMER_MS}, got ${value}`,
+      } satisfies Messages,
+    }),
+  ),
 });
 
 const DefaultYaml = taggedUnion(
@@ -141,6 +157,38 @@ export const ClusterYaml = taggedUnion('type', [StaticClusterYaml, DynamicCluste
   messages: { invalid: clusterProblem('type must be static|dynamic') } satisfies Messages,
 });
 
+/** A `session_store.url` (or SESSION_STORE_URL): the forms of {@link parseSessionStoreUrl}. */
+export function sessionStoreUrlProblem(where: string, url: string): string | undefined {
+  return parseSessionStoreUrl(url) === undefined
+    ? `${where} must be a redis://host:port, rediss://host:port or redis+cluster://host:port,host:port URL, got ${JSON.stringify(redactedStoreUrl(url))}`
+    : undefined;
+}
+
+/** Where sticky bindings live: this process (`memory`), or a Redis shared by every gateway process. */
+const SessionStoreYaml = taggedUnion(
+  'type',
+  [
+    Type.Object({ type: Type.Literal('memory') }),
+    Type.Object({
+      type: Type.Literal('redis'),
+      /** Required unless SESSION_STORE_URL is set (checked with the environment). */
+      url: Type.Optional(
+        Type.String({
+          check: (url: string) => sessionStoreUrlProblem('session_store.url', url),
+          messages: {
+            check: ({ reason }) => reason ?? 'session_store.url is not a session store URL',
+          } satisfies Messages,
+        }),
+      ),
+    }),
+  ],
+  {
+    tagDefault: 'memory',
+    default: {},
+    messages: { invalid: () => 'session_store.type must be memory|redis' } satisfies Messages,
+  },
+);
+
 export const GatewayYaml = Type.Object({
   default: DefaultYaml,
   /** In file order; the route table sorts them. */
@@ -151,6 +199,7 @@ export const GatewayYaml = Type.Object({
     propertyNames: { minLength: 1 },
     messages: { propertyNames: () => 'cluster "": id must be non-empty' } satisfies Messages,
   }),
+  session_store: SessionStoreYaml,
 });
 
 /** REFERENCE.md 6.2: drop ONE trailing `*`, then make it start with `/` unless empty. */

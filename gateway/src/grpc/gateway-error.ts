@@ -13,6 +13,8 @@ export type GatewayErrorReason =
   | 'missing_sticky_key'
   /** The cluster has no endpoint the balancer may give this call (empty list, all bound). */
   | 'no_free_endpoint'
+  /** A new sticky session could not be bound: the shared session store did not answer. */
+  | 'session_store_unavailable'
   /** TCP connect or the HTTP/2 handshake with the upstream failed. */
   | 'upstream_connect_failed'
   /** Opening an upstream stream took longer than RETRY_TIMEOUT_MS. */

@@ -16,12 +16,13 @@ const UNAVAILABLE: GrpcStatus = Object.freeze({
 /**
  * Turns anything that ends a call into the status the client sees (REFERENCE.md 6.13, gateway side):
  * a GatewayError keeps its code and message except that every UNAVAILABLE the gateway detects says
- * `backend service unavailable`; anything else becomes that same UNAVAILABLE. Statuses sent
+ * `backend service unavailable` (but `session store unavailable` when the shared session store is away); anything else becomes that same UNAVAILABLE. Statuses sent
  * by upstreams never come through here: they are relayed unchanged.
  */
 export function toGrpcStatus(err: unknown): GrpcStatus {
   if (err instanceof GatewayError) {
-    if (err.code === Status.UNAVAILABLE) return UNAVAILABLE;
+    // A session store outage is not the backend's: the client is told which part is missing.
+    if (err.code === Status.UNAVAILABLE && err.reason !== 'session_store_unavailable') return UNAVAILABLE;
     return { code: err.code, message: err.message };
   }
   // Rule 5: Node transport errors (ECONNREFUSED, ERR_HTTP2_*), and anything else that is not a

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http2';
-import type { Balancer, PickContext } from '../balancer/balancer.js';
+import type { Balancer, PickContext, SettledPick } from '../balancer/balancer.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Endpoint } from '../cluster/endpoint.js';
 import { backendUnavailable, GatewayError } from '../grpc/gateway-error.js';
@@ -163,6 +163,16 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
     this.attemptsLeft--;
     const cluster = this.target.cluster;
     const pick = this.target.balancer.pick(cluster.snapshot, this);
+    if (pick.type === 'queue') {
+      pick.pending.then((settled) => this.picked(settled));
+      return;
+    }
+    this.picked(pick);
+  }
+
+  private picked(pick: SettledPick): void {
+    if (this.phase === 'finished') return;
+    const cluster = this.target.cluster;
     if (pick.type === 'fail') {
       this.finish({ kind: 'status', error: outcomeWithoutCandidate(pick.error, this.transportFailures) });
       return;

@@ -45,6 +45,7 @@ export interface TestGatewayOptions {
   readonly handshakeTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly jwtSecret?: string;
+  readonly sessionStore?: GatewayConfig['sessionStore'];
   readonly deps?: GatewayDeps;
 }
 
@@ -74,6 +75,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Sta
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
     },
+    sessionStore: options.sessionStore ?? ({ type: 'memory' } as const),
+    workers: 1,
   });
   const gateway = createGateway(config, {
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),

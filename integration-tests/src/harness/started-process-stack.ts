@@ -192,15 +192,13 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         .route(probes.routePrefix, 'probe', { authorization: 'required', stickyHeader: 'session-id' })
         .dynamicCluster('probe', relays.probes.url, discovererIntervalMs);
     }
-    return this.#withSessionStore(yaml.document());
+    // Several replicas share their bindings through the stack's Redis; one keeps the in-process store.
+    if (this.gateways.length > 1) yaml.sessionStore({ type: 'redis', url: this.redisUrl });
+    return yaml.toString();
   }
 
-  /**
-   * The config text, with `session_store` on the stack's Redis when several gateways must share
-   * their bindings; a single gateway keeps the default in-process store (today's behaviour).
-   */
+  /** A fixed config file with `session_store` on the stack's Redis, for several replicas. */
   #withSessionStore(document: object): string {
-    if (this.gateways.length === 1) return stringify(document);
     return stringify({ ...document, session_store: { type: 'redis', url: this.redisUrl } });
   }
 

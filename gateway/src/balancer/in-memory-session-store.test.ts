@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryAffinityStore } from './in-memory-affinity-store.js';
+import { InMemorySessionStore } from './in-memory-session-store.js';
 
-describe('InMemoryAffinityStore', () => {
+describe('InMemorySessionStore', () => {
   it('binds one key per endpoint and one endpoint per key', () => {
-    const store = new InMemoryAffinityStore();
+    const store = new InMemorySessionStore();
     expect(store.bind('s1', 'a')).toBe(true);
     expect(store.bind('s1', 'a')).toBe(true);
     expect(store.bind('s2', 'a')).toBe(false);
@@ -14,7 +14,7 @@ describe('InMemoryAffinityStore', () => {
   });
 
   it('moves a key to a free endpoint and frees the old one', () => {
-    const store = new InMemoryAffinityStore();
+    const store = new InMemorySessionStore();
     store.bind('s1', 'a');
     expect(store.bind('s1', 'b')).toBe(true);
     expect(store.keyOf('a')).toBeUndefined();
@@ -24,7 +24,7 @@ describe('InMemoryAffinityStore', () => {
   });
 
   it('unbinds a key only if it still points at the failed endpoint (REFERENCE.md 8.4)', () => {
-    const store = new InMemoryAffinityStore();
+    const store = new InMemorySessionStore();
     store.bind('s1', 'a');
     store.bind('s1', 'b');
     expect(store.unbindIfBoundTo('s1', 'a')).toBe(false);
@@ -35,7 +35,7 @@ describe('InMemoryAffinityStore', () => {
   });
 
   it('drops the binding of an endpoint that left the cluster, both ways', () => {
-    const store = new InMemoryAffinityStore();
+    const store = new InMemorySessionStore();
     store.bind('s1', 'a');
     store.bind('s2', 'b');
     store.unbindEndpoint('a');
@@ -43,7 +43,7 @@ describe('InMemoryAffinityStore', () => {
     expect(store.endpointOf('s1')).toBeUndefined();
     expect(store.keyOf('a')).toBeUndefined();
     expect(store.endpointOf('s2')).toBe('b');
-    store.clear();
+    store.close();
     expect(store.size).toBe(0);
     expect(store.keyOf('b')).toBeUndefined();
   });

@@ -1,0 +1,177 @@
+import { type StartedRedis, startRedis, waitFor } from '@stickygw/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Endpoint, makeEndpoint } from '../cluster/endpoint.js';
+import { GatewayError } from '../grpc/gateway-error.js';
+import { Status } from '../grpc/status.js';
+import { createLogger } from '../observability/logger.js';
+import { type RedisSessionStore, RedisSessionStores } from './redis-session-store.js';
+
+const logger = createLogger({ level: 'silent' });
+const endpoints: readonly Endpoint[] = Array.from({ length: 10 }, (_, i) =>
+  makeEndpoint(`w${i}`, '127.0.0.1', 5000 + i),
+);
+
+let redis: StartedRedis;
+let admin: Redis;
+let opened: RedisSessionStores[] = [];
+
+/** One gateway process's view: its own connections and local copy. */
+async function gatewayStore(cluster = 'svc'): Promise<RedisSessionStore> {
+  const stores = new RedisSessionStores(redis.url, logger);
+  opened.push(stores);
+  const store = stores.storeFor(cluster);
+  await stores.start();
+  return store;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+  admin.on('error', () => undefined);
+});
+
+afterAll(async () => {
+  admin.disconnect();
+  await redis.stop();
+});
+
+beforeEach(async () => {
+  await admin.flushall();
+});
+
+afterEach(() => {
+  for (const stores of opened) stores.close();
+  opened = [];
+});
+
+describe('RedisSessionStore', () => {
+  it('claims a free instance in the given order and keeps the binding under the cluster hash tag', async () => {
+    const store = await gatewayStore();
+    await expect(store.claim('s1', endpoints, 3)).resolves.toBe('w3');
+    expect(store.endpointOf('s1')).toBe('w3');
+    expect(store.keyOf('w3')).toBe('s1');
+    expect(await admin.hgetall('stickygw:{svc}:bindings')).toEqual({ s1: 'w3' });
+    expect(await admin.hgetall('stickygw:{svc}:leases')).toEqual({ w3: 's1' });
+  });
+
+  it('a session first bound through one gateway goes to the same instance through another', async () => {
+    const a = await gatewayStore();
+    const b = await gatewayStore();
+    const bound = await a.claim('s1', endpoints, 0);
+    expect(b.endpointOf('s1')).toBeUndefined();
+    await expect(b.claim('s1', endpoints, 5)).resolves.toBe(bound);
+    expect(b.endpointOf('s1')).toBe(bound);
+  });
+
+  it('two gateways racing for 40 new sessions over 10 instances never share one', async () => {
+    const a = await gatewayStore();
+    const b = await gatewayStore();
+    const claims = Array.from({ length: 40 }, (_, i) =>
+      (i % 2 === 0 ? a : b).claim(`s${i}`, endpoints, i % endpoints.length),
+    );
+    const bound = (await Promise.all(claims)).filter((id) => id !== undefined);
+    expect(bound).toHaveLength(10);
+    expect(new Set(bound).size).toBe(10);
+    expect(await admin.hlen('stickygw:{svc}:bindings')).toBe(10);
+  });
+
+  it('clusters are apart: one instance id may be bound once in each', async () => {
+    const a = await gatewayStore('one');
+    const b = await gatewayStore('two');
+    await expect(a.claim('s1', endpoints.slice(0, 1), 0)).resolves.toBe('w0');
+    await expect(b.claim('s2', endpoints.slice(0, 1), 0)).resolves.toBe('w0');
+  });
+
+  it('a failure seen by one gateway releases the binding and every other gateway drops its copy', async () => {
+    const a = await gatewayStore();
+    const b = await gatewayStore();
+    const bound = (await a.claim('s1', endpoints, 0)) as string;
+    await b.claim('s1', endpoints, 0);
+    a.unbindEndpoint(bound, 'failed');
+    expect(a.endpointOf('s1')).toBeUndefined();
+    await waitFor(() => b.endpointOf('s1') === undefined, { description: 'b dropped its copy' });
+    expect(await admin.hlen('stickygw:{svc}:bindings')).toBe(0);
+    expect(await admin.hlen('stickygw:{svc}:leases')).toBe(0);
+  });
+
+  it('compare-and-delete: a binding that moved on is not released', async () => {
+    const a = await gatewayStore();
+    await a.claim('s1', endpoints.slice(1, 2), 0);
+    a.unbindIfBoundTo('s1', 'w0');
+    await admin.ping();
+    await waitFor(async () => (await admin.hget('stickygw:{svc}:bindings', 's1')) === 'w1', {
+      description: 'binding kept',
+    });
+    expect(a.endpointOf('s1')).toBe('w1');
+    // An instance that left discovery and was never bound here is left to the gateway that bound it.
+    const b = await gatewayStore();
+    b.unbindEndpoint('w1', 'left');
+    await admin.ping();
+    expect(await admin.hget('stickygw:{svc}:leases', 'w1')).toBe('s1');
+  });
+
+  it('re-asserts its bindings after FLUSHALL; first writer wins, the loser drops its copy', async () => {
+    const a = await gatewayStore();
+    const b = await gatewayStore();
+    await a.claim('s1', endpoints, 0);
+    await b.claim('s2', endpoints, 1);
+    await admin.flushall();
+    // While the store was empty, another gateway bound s3 to s2's instance.
+    const c = await gatewayStore();
+    await c.claim('s3', endpoints.slice(1, 2), 0);
+    await a.reassert();
+    await b.reassert();
+    expect(await admin.hgetall('stickygw:{svc}:bindings')).toEqual({ s1: 'w0', s3: 'w1' });
+    expect(b.endpointOf('s2')).toBeUndefined();
+    expect(a.endpointOf('s1')).toBe('w0');
+  });
+
+  it('releases bindings unused for the idle timeout, whichever gateway used them', async () => {
+    const a = await gatewayStore();
+    const b = await gatewayStore();
+    await a.claim('s1', endpoints, 0);
+    await a.claim('s2', endpoints, 1);
+    a.touch('s1');
+    a.touch('s2');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    b.touch('s2');
+    b.releaseIdle(50);
+    a.releaseIdle(50);
+    await waitFor(async () => (await admin.hlen('stickygw:{svc}:bindings')) === 1, {
+      description: 'the idle binding released',
+    });
+    expect(await admin.hgetall('stickygw:{svc}:bindings')).toEqual({ s2: 'w1' });
+    await waitFor(() => a.endpointOf('s1') === undefined, { description: 'a dropped its copy' });
+  });
+});
+
+describe('RedisSessionStore when Redis goes away', () => {
+  it('keeps serving bound sessions, refuses new ones promptly, and recovers by itself, empty or not', async () => {
+    const a = await gatewayStore();
+    const b = await gatewayStore();
+    await a.claim('s1', endpoints, 0);
+    await b.claim('s2', endpoints, 1);
+    await redis.stop();
+
+    expect(a.endpointOf('s1')).toBe('w0');
+    const started = performance.now();
+    const refused = await a.claim('s3', endpoints, 2).catch((err: unknown) => err);
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(refused).toBeInstanceOf(GatewayError);
+    expect((refused as GatewayError).code).toBe(Status.UNAVAILABLE);
+    expect((refused as GatewayError).message).toMatch(/^session store unavailable/);
+
+    // Back, empty: each gateway writes its bindings back without anyone acting.
+    await redis.restart();
+    await waitFor(async () => (await admin.hlen('stickygw:{svc}:bindings').catch(() => 0)) === 2, {
+      description: 'bindings re-asserted',
+      timeoutMs: 10_000,
+    });
+    expect(await admin.hgetall('stickygw:{svc}:bindings')).toEqual({ s1: 'w0', s2: 'w1' });
+    await waitFor(async () => (await a.claim('s3', endpoints, 2).catch(() => 'refused')) === 'w2', {
+      description: 'new sessions served again',
+      timeoutMs: 10_000,
+    });
+  });
+});

@@ -1,0 +1,207 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import type { MyServiceAPIClient } from '@stickygw/proto';
+import {
+  getFreePort,
+  ManagedProcess,
+  referenceGatewayYaml,
+  type StartedRedis,
+  startRedis,
+  waitFor,
+} from '@stickygw/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, serverEntry } from '../harness/repo-paths.js';
+import type { StartedProcessStack } from '../harness/started-process-stack.js';
+import {
+  echo,
+  myServiceClient,
+  type Outcome,
+  openSession,
+  type Session,
+} from '../reliability/gateway-clients.js';
+import { useFaultStack } from '../reliability/test-support/use-fault-stack.js';
+
+/**
+ * Issue 11: three gateway processes over one Redis session store, in front of the same ten workers
+ * (real processes, registered with the real discoverer). The stack's own gateway is not used.
+ */
+
+const WORKERS = 10;
+const GATEWAYS = 3;
+
+interface Replica {
+  readonly port: number;
+  process: ManagedProcess;
+  client: MyServiceAPIClient;
+}
+
+describe('gateway replicas sharing exclusive sessions through Redis', () => {
+  const fixture = useFaultStack({ workers: WORKERS });
+  let stack: StartedProcessStack;
+  let store: StartedRedis;
+  let configPath: string;
+  const replicas: Replica[] = [];
+  let starts = 0;
+
+  const startReplica = async (port: number, index: number): Promise<ManagedProcess> => {
+    const gateway = ManagedProcess.start({
+      name: `gateway-${index}`,
+      command: process.execPath,
+      args: [serverEntry('gateway')],
+      cwd: REPO_ROOT,
+      // One file per start: the readiness check reads the whole file, an earlier "listening" included.
+      logFile: join(stack.logDir, `gateway-replica-${index}-${++starts}.log`),
+      env: {
+        SERVICE_PORT_GRPC: String(port),
+        CONFIG_PATH: configPath,
+        JWT_SECRET: stack.jwtSecret,
+        RETRY_COUNT: '3',
+        RETRY_TIMEOUT_MS: '2000',
+        SESSION_STORE_URL: store.url,
+        LOG_LEVEL: 'info',
+        ACCESS_LOG: 'false',
+      },
+    });
+    await gateway.listeningPort();
+    return gateway;
+  };
+
+  beforeAll(async () => {
+    stack = fixture.stack;
+    store = await startRedis();
+    configPath = join(stack.logDir, 'gateway-replicas.yaml');
+    writeFileSync(
+      configPath,
+      referenceGatewayYaml({
+        authAddress: stack.authAddress,
+        discovererUrl: stack.discovererUrl,
+        discovererIntervalMs: 200,
+      })
+        .sessionStore({ type: 'redis' })
+        .toString(),
+    );
+    for (let i = 0; i < GATEWAYS; i++) {
+      const port = await getFreePort();
+      const gatewayProcess = await startReplica(port, i);
+      replicas.push({ port, process: gatewayProcess, client: myServiceClient(`127.0.0.1:${port}`) });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const replica of replicas) replica.client.close();
+    await Promise.all(replicas.map((replica) => replica.process.stop(2_000)));
+    await store?.stop();
+  });
+
+  const anyReplica = (): Replica => replicas[Math.floor(Math.random() * replicas.length)] as Replica;
+  const conflicts = (outcomes: readonly Outcome<unknown>[]) =>
+    outcomes.filter((outcome) => outcome.details.includes('Session conflict')).length;
+
+  const served = new Map<string, string>();
+  const sessions: Session[] = [];
+
+  it('the race: 50 new sessions at once over 3 gateways, 10 free workers → 10 served, 40 busy, 0 conflicts', async () => {
+    const stamp = Date.now();
+    const opened = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        openSession(replicas[i % GATEWAYS]?.client as MyServiceAPIClient, `race-${stamp}-${i}`),
+      ),
+    );
+    const outcomes = await Promise.all(
+      opened.map((session, i) => echo(replicas[i % GATEWAYS]?.client as MyServiceAPIClient, session)),
+    );
+    const ok = outcomes.filter((outcome) => outcome.code === status.OK);
+    const busy = outcomes.filter(
+      (outcome) => outcome.code === status.RESOURCE_EXHAUSTED && outcome.details === 'all instances are busy',
+    );
+    expect(conflicts(outcomes)).toBe(0);
+    expect(ok).toHaveLength(WORKERS);
+    expect(busy).toHaveLength(50 - WORKERS);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.code !== status.OK) return;
+      const session = opened[i] as Session;
+      expect(outcome.value?.server_session_id).toBe(session.sessionId);
+      served.set(session.sessionId, outcome.value?.pod_name as string);
+      sessions.push(session);
+    });
+    expect(new Set(served.values()).size).toBe(WORKERS);
+  }, 60_000);
+
+  const everyCallThroughARandomGateway = async (rounds: number): Promise<void> => {
+    const outcomes: Outcome<{ pod_name: string; server_session_id: string }>[] = [];
+    for (let round = 0; round < rounds; round++) {
+      outcomes.push(...(await Promise.all(sessions.map((session) => echo(anyReplica().client, session)))));
+    }
+    expect(conflicts(outcomes)).toBe(0);
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i] as (typeof outcomes)[number];
+      const session = sessions[i % sessions.length] as Session;
+      expect({ code: outcome.code, details: outcome.details }).toEqual({ code: status.OK, details: '' });
+      expect(outcome.value?.pod_name).toBe(served.get(session.sessionId));
+      expect(outcome.value?.server_session_id).toBe(session.sessionId);
+    }
+  };
+
+  it('each call of each session through a random gateway stays on its instance', async () => {
+    await everyCallThroughARandomGateway(5);
+  }, 60_000);
+
+  it('SIGKILL one gateway mid-traffic: its sessions continue through the others on the same instances', async () => {
+    const victim = replicas.pop() as Replica;
+    const traffic = everyCallThroughARandomGateway(5);
+    await victim.process.kill();
+    victim.client.close();
+    await traffic;
+    await everyCallThroughARandomGateway(3);
+    victim.process = await startReplica(victim.port, GATEWAYS - 1);
+    victim.client = myServiceClient(`127.0.0.1:${victim.port}`);
+    replicas.push(victim);
+  }, 60_000);
+
+  it('restart all gateways: every session returns to the instance that holds it', async () => {
+    for (const [i, replica] of replicas.entries()) {
+      await replica.process.stop(2_000);
+      replica.process = await startReplica(replica.port, i);
+      // A fresh channel: the old one is in reconnect backoff and would fail fast.
+      replica.client.close();
+      replica.client = myServiceClient(`127.0.0.1:${replica.port}`);
+    }
+    await everyCallThroughARandomGateway(3);
+  }, 60_000);
+
+  it('Redis restarted empty under traffic: bound sessions keep their instances, and the store recovers', async () => {
+    // Every gateway has seen every session, so each holds a copy to serve from and to write back.
+    for (const replica of replicas)
+      await Promise.all(sessions.map((session) => echo(replica.client, session)));
+    await store.stop();
+    await everyCallThroughARandomGateway(2);
+    const stamp = Date.now();
+    const session = await openSession(anyReplica().client, `while-down-${stamp}`);
+    const refused = await echo(anyReplica().client, session);
+    // Every worker is taken, so a new session is refused either way; while the store is away it says so.
+    expect(refused.code).toBe(status.UNAVAILABLE);
+    expect(refused.details).toMatch(/^session store unavailable/);
+    await store.restart();
+    await everyCallThroughARandomGateway(2);
+    const boundKeys = () =>
+      spawnSync('redis-cli', ['-p', String(store.port), 'HKEYS', 'stickygw:{my_service}:bindings'], {
+        encoding: 'utf8',
+      })
+        .stdout.trim()
+        .split('\n')
+        .sort();
+    const expected = [...served.keys()].sort();
+    // Written back by the gateways once they reconnect (their retry waits up to a second).
+    await waitFor(() => JSON.stringify(boundKeys()) === JSON.stringify(expected), {
+      description: 'every binding re-asserted',
+    });
+    expect(boundKeys()).toEqual(expected);
+    const busy = await echo(anyReplica().client, await openSession(anyReplica().client, `after-${stamp}`));
+    expect({ code: busy.code, details: busy.details }).toEqual({
+      code: status.RESOURCE_EXHAUSTED,
+      details: 'all instances are busy',
+    });
+  }, 60_000);
+});
