@@ -1,5 +1,4 @@
 import cluster, { type Worker } from 'node:cluster';
-import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigOrExit, loadEnvConfig, refuseToStart } from '@stickygw/servicekit';
 import { GatewayLogEnv } from './config/env-schema.js';
 import { loadGatewayConfig } from './config/load-config.js';
@@ -7,14 +6,6 @@ import type { GatewayConfig } from './config/types.js';
 import { createGateway } from './gateway.js';
 import { PinoAccessLog } from './observability/access-log.js';
 import { createLogger } from './observability/logger.js';
-
-// V8's memory reducer shrinks the heap (the young generation included) whenever the process has
-// been quiet for a few seconds; the next burst of calls then runs on a small new space, scavenges
-// several times as often and promotes more, and costs up to twice the CPU per call until the heap
-// has grown back (measured in `make bench`, where each target idles while the others run). A proxy
-// is either busy or idle with little garbage, so it keeps its heap instead: an idle gateway holds
-// on to the memory its last burst needed, as haproxy and Envoy keep their buffers.
-setFlagsFromString('--no-memory-reducer');
 
 /**
  * Composition root: the only place that reads `process.env`. Env → config (refused with the
