@@ -3,7 +3,7 @@ import { GatewayError } from '../grpc/gateway-error.js';
 import { firstMetadataValue } from '../grpc/metadata.js';
 import { Status } from '../grpc/status.js';
 import type { Balancer, PickContext, PickResult, SettledPick } from './balancer.js';
-import { MISSING_STICKY_KEY, NO_FREE_ENDPOINT } from './pick-errors.js';
+import { BOUND_ENDPOINT_UNLISTED, MISSING_STICKY_KEY, NO_FREE_ENDPOINT } from './pick-errors.js';
 import type { SessionStore } from './session-store.js';
 
 /**
@@ -61,9 +61,11 @@ export class ExclusiveStickyBalancer implements Balancer {
           if (boundId === undefined) return NO_FREE_ENDPOINT;
           const bound = snapshot.byId.get(boundId);
           if (bound !== undefined) return { type: 'complete', endpoint: bound };
-          // Bound by another process to an endpoint this one no longer lists: stale, as above. An
-          // empty snapshot (discovery not loaded yet) proves nothing, so it is left alone.
-          if (!mayRetry || count === 0) return NO_FREE_ENDPOINT;
+          // Bound (by this process or another) to an endpoint this one does not list: the store
+          // decides whether that binding is stale; until it releases it, the session's instance is
+          // unavailable through this gateway. An empty snapshot (discovery not loaded yet) proves nothing.
+          if (count === 0) return NO_FREE_ENDPOINT;
+          if (!mayRetry) return BOUND_ENDPOINT_UNLISTED;
           this.store.unbindIfBoundTo(key, boundId);
           const again = this.claim(key, snapshot, false);
           return again.type === 'queue' ? again.pending : again;

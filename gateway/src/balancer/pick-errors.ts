@@ -15,3 +15,12 @@ export const MISSING_STICKY_KEY: SettledPick = Object.freeze({
   type: 'fail',
   error: new GatewayError(Status.UNAUTHENTICATED, 'missing_sticky_key', GatewayMessage.missingOrInvalidToken),
 });
+
+/**
+ * The session is bound, in the shared session store, to an instance this gateway does not list
+ * (another replica's discovery is ahead, or this one set the instance aside): unavailable from here.
+ */
+export const BOUND_ENDPOINT_UNLISTED: SettledPick = Object.freeze({
+  type: 'fail',
+  error: new GatewayError(Status.UNAVAILABLE, 'bound_endpoint_unlisted', GatewayMessage.backendUnavailable),
+});

@@ -1,11 +1,11 @@
 import { type StartedRedis, startRedis, waitFor } from '@stickygw/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Endpoint, makeEndpoint } from '../cluster/endpoint.js';
 import { GatewayError } from '../grpc/gateway-error.js';
 import { Status } from '../grpc/status.js';
 import { createLogger } from '../observability/logger.js';
-import { type RedisSessionStore, RedisSessionStores } from './redis-session-store.js';
+import { type RedisSessionStore, RedisSessionStores, UNLISTED_RELEASE_MS } from './redis-session-store.js';
 
 const logger = createLogger({ level: 'silent' });
 const endpoints: readonly Endpoint[] = Array.from({ length: 10 }, (_, i) =>
@@ -109,6 +109,35 @@ describe('RedisSessionStore', () => {
     b.unbindEndpoint('w1', 'left');
     await admin.ping();
     expect(await admin.hget('stickygw:{svc}:leases', 'w1')).toBe('s1');
+  });
+
+  it('a binding to an instance this gateway does not list stays for all, until unlisted for the retention', async () => {
+    const a = await gatewayStore();
+    const b = await gatewayStore();
+    await a.claim('s1', endpoints.slice(4, 5), 0);
+    // b's discovery lags (or b set w4 aside): it forgets its own copy, never the shared binding.
+    await b.claim('s1', endpoints.slice(0, 3), 0);
+    b.unbindIfBoundTo('s1', 'w4');
+    b.unbindIfBoundTo('s1', 'w4');
+    await admin.ping();
+    expect(await admin.hget('stickygw:{svc}:bindings', 's1')).toBe('w4');
+    expect(await admin.hget('stickygw:{svc}:leases', 'w4')).toBe('s1');
+    expect(b.endpointOf('s1')).toBeUndefined();
+    expect(a.endpointOf('s1')).toBe('w4');
+    // Still unlisted after the retention: the instance is gone for good, and b releases it for all.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + UNLISTED_RELEASE_MS);
+    try {
+      b.unbindIfBoundTo('s1', 'w4');
+    } finally {
+      clock.mockRestore();
+    }
+    await waitFor(async () => (await admin.hget('stickygw:{svc}:bindings', 's1')) === null, {
+      description: 'binding released',
+    });
+    await waitFor(() => a.endpointOf('s1') === undefined, {
+      description: 'the other gateway drops its copy',
+    });
   });
 
   it('re-asserts its bindings after FLUSHALL; first writer wins, the loser drops its copy', async () => {

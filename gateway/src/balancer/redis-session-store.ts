@@ -204,6 +204,9 @@ export class RedisSessionStores {
   }
 }
 
+/** How long a binding may point at an endpoint this process does not list before it releases it for all. */
+export const UNLISTED_RELEASE_MS = 10 * 60_000;
+
 /**
  * A `SessionStore` shared by every gateway process through Redis (gateway/README.md, "Scale-out"),
  * for one cluster: bindings and leases in two hashes, claimed together by one script; a local
@@ -216,6 +219,8 @@ export class RedisSessionStore implements SessionStore {
   private unsentReleases: [string, string][] = [];
   /** Last use of each key since the last idle sweep (routes with an idle timeout only). */
   private usedSinceSweep = new Map<string, number>();
+  /** Bindings to an endpoint this process does not list, and since when (see `unbindIfBoundTo`). */
+  private readonly unlistedSince = new Map<string, { readonly endpointId: string; readonly since: number }>();
   readonly channel: string;
 
   constructor(
@@ -259,8 +264,24 @@ export class RedisSessionStore implements SessionStore {
     );
   }
 
+  /**
+   * The balancer found `key` bound to an endpoint this process does not list. Another process may
+   * list it and serve the session there (its discovery is ahead, or this one set the endpoint aside),
+   * so only the copy here is dropped: releasing the lease for all would hand a live, bound instance
+   * to the next new session. Failures release through `unbindEndpoint`; a binding that stays unlisted
+   * here for `UNLISTED_RELEASE_MS` (the retention of a vanished pinned endpoint) is released for all,
+   * so a session whose instance is gone for good is not stuck when no process that bound it remains.
+   */
   unbindIfBoundTo(key: string, endpointId: string): void {
     if (this.cache.endpointOf(key) === endpointId) this.cache.unbindIfBoundTo(key, endpointId);
+    const now = Date.now();
+    const seen = this.unlistedSince.get(key);
+    if (seen === undefined || seen.endpointId !== endpointId) {
+      this.unlistedSince.set(key, { endpointId, since: now });
+      return;
+    }
+    if (now - seen.since < UNLISTED_RELEASE_MS) return;
+    this.unlistedSince.delete(key);
     this.release(endpointId, key);
   }
 
@@ -316,6 +337,7 @@ export class RedisSessionStore implements SessionStore {
     const endpointId = message.slice(0, newline);
     const key = message.slice(newline + 1);
     this.cache.unbindIfBoundTo(key, endpointId);
+    if (this.unlistedSince.get(key)?.endpointId === endpointId) this.unlistedSince.delete(key);
   }
 
   close(): void {

@@ -15,6 +15,8 @@ export type GatewayErrorReason =
   | 'no_free_endpoint'
   /** A new sticky session could not be bound: the shared session store did not answer. */
   | 'session_store_unavailable'
+  /** The shared session store binds the session to an instance this gateway does not list. */
+  | 'bound_endpoint_unlisted'
   /** TCP connect or the HTTP/2 handshake with the upstream failed. */
   | 'upstream_connect_failed'
   /** Opening an upstream stream took longer than RETRY_TIMEOUT_MS. */
