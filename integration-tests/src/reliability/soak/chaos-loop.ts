@@ -27,7 +27,8 @@ const REDIS_RESTART_SHARE = 0.1;
  * one, waiting until the gateway has discovered it. With several gateways some actions instead
  * SIGKILL a gateway replica other than the first (the first is the one whose RSS and handles the
  * report measures) and start it again on its port, or stop Redis and start it again empty; at most
- * one of each at a time. `stop()` waits for every pending restart.
+ * one of each at a time, and never a gateway kill while an instance is down. `stop()` waits for every
+ * pending restart.
  */
 export class ChaosLoop {
   readonly stats: ChaosStats = {
@@ -69,7 +70,9 @@ export class ChaosLoop {
       if (this.stack.gateways.length > 1) {
         const roll = this.random.next();
         if (roll < GATEWAY_KILL_SHARE) {
-          if (!this.#gatewayDown) this.#gatewayChaos();
+          // An instance restart waits until every running gateway has discovered it: a gateway
+          // killed during that wait would fail the restart, so the two never overlap.
+          if (!this.#gatewayDown && this.#down.size === 0) this.#gatewayChaos();
           continue;
         }
         if (roll < GATEWAY_KILL_SHARE + REDIS_RESTART_SHARE) {
@@ -77,7 +80,7 @@ export class ChaosLoop {
           continue;
         }
       }
-      if (this.#down.size >= MAX_DOWN) continue;
+      if (this.#down.size >= MAX_DOWN || this.#gatewayDown) continue;
       const candidates = [...this.stack.pods(), ...this.stack.pods('probes')].filter(
         (pod) => this.stack.running(pod) && !this.#down.has(pod),
       );
