@@ -100,7 +100,7 @@ fuzz: install ## Seeded HTTP/2 fuzzer against the gateway's HTTP/2 layer, both r
 conformance: install build ## The HTTP/2 conformance suite (146 cases) against a gateway you run: make conformance H2_TARGET=127.0.0.1:10000
 	npx tsx gateway/src/h2/conformance/run-conformance.ts --host $${H2_TARGET%:*} --port $${H2_TARGET##*:}
 
-soak: install build ## Mixed load with chaos for a few minutes (SOAK_SECONDS to change)
+soak: install build ## Mixed load with chaos for a few minutes (SOAK_SECONDS to change; SOAK_GATEWAYS=3 for replicas over Redis with gateway kills and Redis restarts)
 	node integration-tests/dist/soak.js
 
 clean: ## Remove build output

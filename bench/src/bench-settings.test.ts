@@ -8,7 +8,7 @@ describe('readBenchSettings', () => {
       latencySeconds: 3,
       repetitions: 3,
       targets: undefined,
-      scenarios: ['sticky', 'idle', 'kill'],
+      scenarios: ['sticky', 'idle', 'kill', 'store'],
       sessions: 1000,
       idleStreams: 10_000,
       resultsDir: undefined,
@@ -33,7 +33,7 @@ describe('readBenchSettings', () => {
       'BENCH_REPETITIONS must be a positive integer, got "0"',
     );
     expect(() => readBenchSettings({ BENCH_SCENARIOS: 'sticky,soak' })).toThrow(
-      'BENCH_SCENARIOS must list among sticky,idle,kill, got "soak"',
+      'BENCH_SCENARIOS must list among sticky,idle,kill,store, got "soak"',
     );
   });
 });

@@ -8,7 +8,7 @@ export interface BenchSettings {
   readonly repetitions: number;
   /** BENCH_TARGETS: comma-separated target ids to run (default all). */
   readonly targets: readonly string[] | undefined;
-  /** BENCH_SCENARIOS: comma-separated among sticky,idle,kill (default all). */
+  /** BENCH_SCENARIOS: comma-separated among sticky,idle,kill,store (default all). */
   readonly scenarios: readonly string[];
   /** BENCH_SESSIONS: distinct sessions of the sticky scenario. */
   readonly sessions: number;
@@ -18,7 +18,7 @@ export interface BenchSettings {
   readonly resultsDir: string | undefined;
 }
 
-const SCENARIOS = ['sticky', 'idle', 'kill'];
+const SCENARIOS = ['sticky', 'idle', 'kill', 'store'];
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name]?.trim();

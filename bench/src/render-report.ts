@@ -169,6 +169,39 @@ export function renderReport(results: BenchResults): string {
   }
   out.push('');
 
+  const store = results.sessionStore;
+  out.push('## Session store: Redis against memory, GATEWAY_WORKERS=2 against 1 (own node:http2 client)', '');
+  if (store === undefined) out.push('Not run.');
+  else if (isFailed(store)) out.push(`Failed: ${oneLine(store.error)}`);
+  else {
+    const each = (values: readonly number[], digits: number) =>
+      values.map((v) => fixed(v, digits)).join(' / ');
+    out.push(
+      `${store.sessions.toLocaleString('en-US')} sessions on the JWT + sticky route of two fresh gateways, one with the ` +
+        'memory store and one with a Redis store (a local redis-server), repetitions alternating. First calls one at a time, ' +
+        `alternating between the two gateways. Calls answered by another backend than the session's first: ${store.stickyViolations}.`,
+      '',
+      '| store | first call p50 / p99 (ms) | bound calls: gateway CPU µs/call per repetition | calls/s per repetition | outcomes |',
+      '|---|---:|---:|---:|---|',
+    );
+    for (const [name, figures] of [
+      ['memory', store.memory],
+      ['redis', store.redis],
+    ] as const) {
+      out.push(
+        `| ${name} | ${fixed(figures.firstCallP50Ms, 3)} / ${fixed(figures.firstCallP99Ms, 3)} | ` +
+          `${each(figures.boundCpuMicrosPerCall, 0)} | ${each(figures.boundCallsPerSecond, 0)} | ${tally(figures.outcomes)} |`,
+      );
+    }
+    out.push(
+      '',
+      `GATEWAY_WORKERS=2 against 1 (both on the Redis store, bound sessions): ${fixed(store.workers.ratio, 2)}× req/s ` +
+        `(per repetition ${each(store.workers.two, 0)} vs ${each(store.workers.one, 0)} calls/s). The load generator shares ` +
+        'the same cores, so on a 2-core machine this understates what a second core gives the gateway.',
+    );
+  }
+  out.push('');
+
   out.push('## Idle concurrent streams', '');
   if (results.idleStreams.length === 0) out.push('Not run.');
   else {

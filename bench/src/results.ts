@@ -2,6 +2,7 @@ import type { BenchSettings } from './bench-settings.js';
 import type { MachineDescription } from './machine.js';
 import type { BackendKillResult } from './scenarios/backend-kill.js';
 import type { IdleStreamsResult } from './scenarios/idle-streams.js';
+import type { SessionStoreResult } from './scenarios/session-store.js';
 import type { StickySessionsResult } from './scenarios/sticky-sessions.js';
 
 /** The message sizes of the c=8 m=32 runs (payload bytes, without the 5-byte gRPC prefix). */
@@ -62,6 +63,8 @@ export interface BenchResults {
   /** Targets that could not run, and why (a missing binary, a gateway that is not built, ...). */
   readonly unavailable: { id: string; reason: string }[];
   stickySessions: StickySessionsResult | Failed | undefined;
+  /** Issue 11: the Redis session store against the memory store, and GATEWAY_WORKERS=2 against 1. */
+  sessionStore: SessionStoreResult | Failed | undefined;
   readonly idleStreams: (IdleStreamsResult | Failed)[];
   readonly backendKill: (BackendKillResult | Failed)[];
   /** Runs that failed (h2load could not run or parse); the run is then missing from its target. */

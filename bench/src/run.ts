@@ -14,6 +14,7 @@ import { SIZES } from './results.js';
 import { runH2load } from './run-h2load.js';
 import { runBackendKill } from './scenarios/backend-kill.js';
 import { runIdleStreams } from './scenarios/idle-streams.js';
+import { runSessionStore } from './scenarios/session-store.js';
 import { runStickySessions } from './scenarios/sticky-sessions.js';
 import { summarizeLatencies } from './stats.js';
 import { goals } from './summarize.js';
@@ -28,6 +29,9 @@ import { awaitEcho } from './targets/ready-probe.js';
 import { PLAIN_PATH, type Target } from './targets/target.js';
 
 const began = performance.now();
+
+/** The BENCH_TARGETS id that selects the session-store scenario (it has no h2load target). */
+const SESSION_STORE_TARGET = 'gateway-redis-store';
 
 function progress(message: string): void {
   const seconds = Math.floor((performance.now() - began) / 1000);
@@ -62,6 +66,7 @@ async function main(): Promise<void> {
     targets: [],
     unavailable: [],
     stickySessions: undefined,
+    sessionStore: undefined,
     idleStreams: [],
     backendKill: [],
     runErrors: [],
@@ -416,6 +421,32 @@ async function main(): Promise<void> {
         } catch (error) {
           results.stickySessions = { target: 'gateway', error: errorText(error) };
           progress(`sticky: FAILED ${errorText(error)}`);
+        }
+      }
+    }
+
+    if (settings.scenarios.includes('store') && wanted(SESSION_STORE_TARGET)) {
+      if (!gatewayBuilt()) results.sessionStore = { target: 'gateway', error: 'gateway is not built' };
+      else {
+        try {
+          const store = await runSessionStore({
+            sessions: settings.sessions,
+            durationMs: (settings.throughputSeconds * 1000) / 2,
+            repetitions: settings.repetitions,
+            concurrency: 64,
+            connections: 8,
+            body: bodies['20B'],
+          });
+          results.sessionStore = store;
+          progress(
+            `session store · ${store.sessions} sessions: bound calls ${store.redis.boundCpuMicrosPerCall.map((v) => v.toFixed(0)).join('/')} µs CPU/call ` +
+              `on Redis vs ${store.memory.boundCpuMicrosPerCall.map((v) => v.toFixed(0)).join('/')} in memory; first call p99 ` +
+              `${store.redis.firstCallP99Ms.toFixed(2)} vs ${store.memory.firstCallP99Ms.toFixed(2)} ms; GATEWAY_WORKERS=2 vs 1 ` +
+              `${store.workers.ratio?.toFixed(2) ?? 'n/a'}× req/s (load generator on the same cores); ${store.stickyViolations} sticky violations`,
+          );
+        } catch (error) {
+          results.sessionStore = { target: 'gateway', error: errorText(error) };
+          progress(`session store: FAILED ${errorText(error)}`);
         }
       }
     }

@@ -62,6 +62,7 @@ function fixture(): BenchResults {
     ],
     unavailable: [{ id: 'haproxy', reason: 'haproxy is not installed (apt-get install haproxy)' }],
     stickySessions: undefined,
+    sessionStore: undefined,
     idleStreams: [
       {
         target: 'gateway',
@@ -171,7 +172,40 @@ describe('goals', () => {
       'gateway CPU per call at 1 KiB ≤ 1.5× haproxy': true,
       'JWT + sticky route CPU per call ≤ 1.25× the plain route (gateway-auth-sticky vs gateway, 20 B)': true,
       'gateway p99 at c=1 ≤ 1.2× haproxy': true,
+      "Redis store: bound calls' CPU per call ≤ 1.1× the memory store (sticky, own client)": undefined,
+      "Redis store: a session's first call adds ≤ 1 ms at p99 (loopback)": undefined,
       '10,000 idle streams: gateway RSS < 150 MB': true,
+    });
+  });
+
+  it('judges the Redis store against the memory store of the same run', () => {
+    const figures = (firstCallP99Ms: number, cpu: number[]) => ({
+      firstCallP50Ms: 0.5,
+      firstCallP99Ms,
+      boundCpuMicrosPerCall: cpu,
+      boundCallsPerSecond: [5000, 5000, 5000],
+      outcomes: { 'grpc-status 0': 100 },
+    });
+    const results = withHaproxy();
+    results.sessionStore = {
+      sessions: 1000,
+      memory: figures(1.2, [100, 100, 100]),
+      redis: figures(2.5, [105, 120, 108]),
+      boundCpuRatio: 1.08,
+      firstCallAddedP99Ms: 1.3,
+      workers: { one: [4000], two: [5000], ratio: 1.25 },
+      stickyViolations: 0,
+    };
+    const [cpu, first] = goals(results).filter((goal) => goal.goal.startsWith('Redis store'));
+    expect(cpu).toEqual({
+      goal: "Redis store: bound calls' CPU per call ≤ 1.1× the memory store (sticky, own client)",
+      measured: '1.08× (per repetition 1.05, 1.20, 1.08; medians 108 vs 100 µs/call, 1000 sessions)',
+      met: true,
+    });
+    expect(first).toEqual({
+      goal: "Redis store: a session's first call adds ≤ 1 ms at p99 (loopback)",
+      measured: '1.300 ms (p99 2.500 vs 1.200 ms, p50 0.500 vs 0.500 ms, one call at a time)',
+      met: false,
     });
   });
 

@@ -208,6 +208,45 @@ function cpuGoal(
   );
 }
 
+/** Issue 11's targets for the Redis session store, measured against the memory store in the same run. */
+function sessionStoreGoals(results: BenchResults): Goal[] {
+  const cpuGoal = `Redis store: bound calls' CPU per call ≤ ${STORE_CPU_GOAL}× the memory store (sticky, own client)`;
+  const firstGoal = `Redis store: a session's first call adds ≤ ${STORE_FIRST_CALL_GOAL_MS} ms at p99 (loopback)`;
+  const store = results.sessionStore;
+  if (store === undefined || isFailed(store)) {
+    const measured = store === undefined ? 'not run' : `failed: ${store.error}`;
+    return [
+      { goal: cpuGoal, measured, met: undefined },
+      { goal: firstGoal, measured, met: undefined },
+    ];
+  }
+  const cpu = pairedGoal(
+    cpuGoal,
+    {
+      paired: store.boundCpuRatio,
+      perRepetition: perRepetitionRatios(
+        store.redis.boundCpuMicrosPerCall,
+        store.memory.boundCpuMicrosPerCall,
+      ),
+    },
+    `${fmt(median(store.redis.boundCpuMicrosPerCall), 0)} vs ${fmt(median(store.memory.boundCpuMicrosPerCall), 0)} µs/call, ${store.sessions} sessions`,
+    (value) => value <= STORE_CPU_GOAL,
+  );
+  return [
+    cpu,
+    {
+      goal: firstGoal,
+      measured:
+        `${fmt(store.firstCallAddedP99Ms, 3)} ms (p99 ${fmt(store.redis.firstCallP99Ms, 3)} vs ${fmt(store.memory.firstCallP99Ms, 3)} ms, ` +
+        `p50 ${fmt(store.redis.firstCallP50Ms, 3)} vs ${fmt(store.memory.firstCallP50Ms, 3)} ms, one call at a time)`,
+      met: store.firstCallAddedP99Ms <= STORE_FIRST_CALL_GOAL_MS,
+    },
+  ];
+}
+
+const STORE_CPU_GOAL = 1.1;
+const STORE_FIRST_CALL_GOAL_MS = 1;
+
 /** The idle-streams target is stated for this many streams. */
 const IDLE_STREAMS_GOAL = 10_000;
 const IDLE_RSS_GOAL_MB = 150;
@@ -257,6 +296,8 @@ export function goals(results: BenchResults): Goal[] {
       (value) => value <= 1.2,
     ),
   );
+
+  list.push(...sessionStoreGoals(results));
 
   const idleGoal = `${IDLE_STREAMS_GOAL.toLocaleString('en-US')} idle streams: gateway RSS < ${IDLE_RSS_GOAL_MB} MB`;
   const idle = results.idleStreams.find((entry) => entry.target === 'gateway');

@@ -25,6 +25,10 @@ export interface GatewayProcessOptions {
   readonly discovererUrl: string;
   /** Extra node flags (e.g. `--cpu-prof --cpu-prof-dir=...`). */
   readonly nodeArgs?: readonly string[];
+  /** A Redis URL: the sticky route's bindings then live in this Redis session store. */
+  readonly sessionStoreUrl?: string;
+  /** Extra gateway environment (GATEWAY_WORKERS, ...). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -35,7 +39,10 @@ export interface GatewayProcessOptions {
  * sticky lookup. The list never needs refreshing during a run.
  */
 function benchGatewayYaml(options: GatewayProcessOptions): GatewayYaml {
-  return new GatewayYaml()
+  const yaml = new GatewayYaml();
+  if (options.sessionStoreUrl !== undefined)
+    yaml.sessionStore({ type: 'redis', url: options.sessionStoreUrl });
+  return yaml
     .route(PLAIN_PATH, 'echo_static')
     .route(SPREAD_PATH, 'echo_dynamic')
     .route(STICKY_PATH, 'echo_dynamic', { authorization: 'required', stickyHeader: 'session-id' })
@@ -63,7 +70,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
     retryCount: 3,
     retryTimeoutMs: 2_000,
     logLevel: 'warn',
-    env: { ACCESS_LOG: 'false' },
+    env: { ACCESS_LOG: 'false', ...options.env },
     ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
     startupTimeoutMs: 15_000,
   });

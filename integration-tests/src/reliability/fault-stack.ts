@@ -19,6 +19,8 @@ export interface FaultStackOptions {
   readonly logLevel?: string;
   /** Per-component readiness deadline. */
   readonly startupTimeoutMs?: number;
+  /** Gateway replicas, default 1; more share their sessions through the stack's Redis. */
+  readonly gateways?: number;
 }
 
 /** The compiled probe entry, also when the suite runs from `src/` (build first, as for every server). */
@@ -34,6 +36,7 @@ const REGISTRATION_TTL_MS = 60_000;
 export function faultStack(options: FaultStackOptions = {}): ProcessStack {
   return new ProcessStack()
     .withWorkers(options.workers ?? 3)
+    .withGateways(options.gateways ?? 1)
     .withProbeCluster({ count: options.probes ?? 0, entry: PROBE_MAIN, routePrefix: `/${PROBE_SERVICE}/` })
     .withSubscribeIntervalMs(options.subscribeIntervalMs ?? 100)
     .withDiscovererIntervalMs(options.discovererIntervalMs ?? 200)

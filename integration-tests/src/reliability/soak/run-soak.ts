@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { status } from '@grpc/grpc-js';
 import { faultStack } from '../fault-stack.js';
 import { mib, type ProcessSample, sampleProcess } from '../process-metrics.js';
 import { BookingTracker } from './booking-tracker.js';
@@ -22,11 +23,13 @@ const DRAIN_SLACK_MS = 5_000;
 export async function runSoak(config: SoakConfig, print: (line: string) => void): Promise<SoakReport> {
   print(
     `soak: ${config.seconds}s, ${config.sessions} sessions, ${config.workers} workers, ${config.probes} probes, ` +
+      `${config.gateways} gateway${config.gateways > 1 ? 's over a Redis session store' : ''}, ` +
       `chaos every ~${config.chaosIntervalMs}ms, deadline ${config.deadlineMs}ms, seed ${config.seed}`,
   );
   const stack = await faultStack({
     workers: config.workers,
     probes: config.probes,
+    gateways: config.gateways,
     subscribeIntervalMs: 100,
     discovererIntervalMs: 500,
     retryCount: 3,
@@ -35,9 +38,14 @@ export async function runSoak(config: SoakConfig, print: (line: string) => void)
     logLevel: 'warn',
     gatewayEnv: { ACCESS_LOG: String(config.accessLog) },
   }).start();
-  print(`stack ready: gateway ${stack.gatewayAddress} (pid ${stack.gatewayPid}), logs in ${stack.logDir}`);
+  print(
+    `stack ready: gateway ${stack.gatewayAddresses.join(', ')} (measured: pid ${stack.gatewayPid}), logs in ${stack.logDir}`,
+  );
   const random = new Random(config.seed);
-  const ledger = new SoakLedger();
+  // While the chaos has Redis down, auth cannot look the user up (dependency-faults.test.ts).
+  const ledger = new SoakLedger(
+    config.gateways > 1 ? [{ kind: 'login', code: status.INTERNAL, details: 'failed to get user' }] : [],
+  );
   const tracker = new BookingTracker();
   const chaos = new ChaosLoop(stack, tracker, random, config.chaosIntervalMs);
   const samples: Array<{ atMs: number; sample: ProcessSample }> = [];
@@ -53,7 +61,7 @@ export async function runSoak(config: SoakConfig, print: (line: string) => void)
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     const context = {
-      gatewayAddress: stack.gatewayAddress,
+      gatewayAddresses: stack.gatewayAddresses,
       ledger,
       tracker,
       deadlineMs: config.deadlineMs,
@@ -67,6 +75,10 @@ export async function runSoak(config: SoakConfig, print: (line: string) => void)
     const running = sessions.map((session) => session.run());
     chaos.start();
 
+    const gatewayChaos = () =>
+      config.gateways > 1
+        ? ` | gateway kills ${chaos.stats.gatewayKills} redis restarts ${chaos.stats.redisRestarts}`
+        : '';
     let warm: ProcessSample | undefined;
     let lastTotal = 0;
     let lastAt = 0;
@@ -84,7 +96,7 @@ export async function runSoak(config: SoakConfig, print: (line: string) => void)
       print(
         `[${(now / 1_000).toFixed(0).padStart(5)}s/${config.seconds}s] calls ${ledger.total} (${rate.toFixed(0)}/s) ` +
           `ok ${okShare.toFixed(1)}% | in flight ${ledger.pending} | kills ${chaos.stats.kills + chaos.stats.terms} ` +
-          `restarts ${chaos.stats.restarts} down ${chaos.down} | double-booked ${tracker.doubleBooked} ` +
+          `restarts ${chaos.stats.restarts} down ${chaos.down}${gatewayChaos()} | double-booked ${tracker.doubleBooked} ` +
           `| gateway rss ${mib(current.rssBytes)} fds ${current.openHandles}`,
       );
     }

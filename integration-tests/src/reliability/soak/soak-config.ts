@@ -20,6 +20,11 @@ export interface SoakConfig {
   readonly reportPath: string | undefined;
   /** Gateway access log on or off (`SOAK_ACCESS_LOG`, default false: it would dominate disk use). */
   readonly accessLog: boolean;
+  /**
+   * Gateway replicas over the stack's Redis session store (`SOAK_GATEWAYS`, default 1). With more than
+   * one, every call enters through a random gateway and the chaos also kills gateways and restarts Redis.
+   */
+  readonly gateways: number;
 }
 
 export class SoakConfigError extends Error {}
@@ -50,5 +55,6 @@ export function readSoakConfig(env: NodeJS.ProcessEnv): SoakConfig {
     seed: integer(env, 'SOAK_SEED', Date.now() % 2_147_483_647, 0, 2_147_483_647),
     reportPath: env.SOAK_REPORT?.trim() || undefined,
     accessLog: access === 'true',
+    gateways: integer(env, 'SOAK_GATEWAYS', 1, 1, 10),
   };
 }

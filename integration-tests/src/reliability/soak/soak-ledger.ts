@@ -24,6 +24,13 @@ interface Pending {
   readonly deadlineAt: number;
 }
 
+/** A status outside {@link EXPECTED_CODES} that a particular chaos makes legitimate for one kind of call. */
+export interface ToleratedStatus {
+  readonly kind: CallKind;
+  readonly code: number;
+  readonly details: string;
+}
+
 /** A call in flight; hand it back to {@link SoakLedger.end} exactly once. */
 export interface Ticket {
   readonly id: number;
@@ -45,6 +52,8 @@ export class SoakLedger {
   /** OK calls whose content was wrong (lost, duplicated or foreign messages). */
   #corrupted = 0;
   readonly #corruptions: string[] = [];
+
+  constructor(private readonly tolerated: readonly ToleratedStatus[] = []) {}
 
   begin(kind: CallKind, deadlineMs: number): Ticket {
     const id = this.#nextId++;
@@ -69,10 +78,14 @@ export class SoakLedger {
       const latencies = this.#latencies.get(pending.kind) ?? [];
       this.#latencies.set(pending.kind, latencies);
       latencies.push(now - pending.startedAt);
-    } else if (!EXPECTED_CODES.has(code)) {
+    } else if (!EXPECTED_CODES.has(code) && !this.#tolerates(pending.kind, code, details)) {
       const key = `${pending.kind} ${name} ${details}`;
       this.#unexpected.set(key, (this.#unexpected.get(key) ?? 0) + 1);
     }
+  }
+
+  #tolerates(kind: CallKind, code: number, details: string): boolean {
+    return this.tolerated.some((t) => t.kind === kind && t.code === code && t.details === details);
   }
 
   /** An OK answer whose content breaks the contract; `what` says how (kept for the report). */

@@ -27,6 +27,7 @@ export interface SoakReport {
   readonly seed: number;
   readonly seconds: number;
   readonly sessions: number;
+  readonly gateways: number;
   readonly instances: number;
   readonly totalCalls: number;
   readonly callsByStatus: Record<string, number>;
@@ -119,6 +120,7 @@ export function evaluateSoak(input: {
     seed: config.seed,
     seconds: input.seconds,
     sessions: config.sessions,
+    gateways: config.gateways,
     instances: input.instanceCount,
     totalCalls: ledger.total + ledger.pending,
     callsByStatus: ledger.countsByStatus(),
@@ -161,7 +163,7 @@ export function formatSoakReport(report: SoakReport): string[] {
   const lines = [
     '',
     '=== Soak report ===',
-    `duration ${report.seconds.toFixed(0)}s, ${report.sessions} sessions, ${report.instances} instances, seed ${report.seed}`,
+    `duration ${report.seconds.toFixed(0)}s, ${report.sessions} sessions, ${report.gateways > 1 ? `${report.gateways} gateways, ` : ''}${report.instances} instances, seed ${report.seed}`,
     `calls: ${report.totalCalls} (${(report.totalCalls / Math.max(1, report.seconds)).toFixed(0)}/s)`,
     `calls by final status: ${counts(report.callsByStatus)}`,
     ...report.callsByKind.map((row) => `  ${row.kind.padEnd(12)} ${counts(row.counts)}`),
@@ -171,8 +173,13 @@ export function formatSoakReport(report: SoakReport): string[] {
     `lost/repeated/wrong messages: ${report.corruptedAnswers}`,
     `unexpected statuses: ${counts(report.unexpectedStatuses)}`,
     `chaos: ${report.chaos.kills} SIGKILL, ${report.chaos.terms} SIGTERM, ${report.chaos.restarts} restarts (${report.chaos.restartsOnNewPort} on a new port), ${report.chaos.failures.length} failed`,
-    `gateway RSS: idle ${mib(g.rssIdle)}, warm ${mib(g.rssWarm)}, mid ${mib(g.rssMid)}, end ${mib(g.rssEnd)}, peak ${mib(g.rssPeak)}`,
-    `gateway open handles: idle ${g.handlesIdle}, warm ${g.handlesWarm}, end ${g.handlesEnd}`,
+    ...(report.gateways > 1
+      ? [
+          `gateway chaos: ${report.gateways} gateways, ${report.chaos.gatewayKills} gateway SIGKILLs (all but the first), ${report.chaos.redisRestarts} Redis restarts (empty)`,
+        ]
+      : []),
+    `${report.gateways > 1 ? 'first ' : ''}gateway RSS: idle ${mib(g.rssIdle)}, warm ${mib(g.rssWarm)}, mid ${mib(g.rssMid)}, end ${mib(g.rssEnd)}, peak ${mib(g.rssPeak)}`,
+    `${report.gateways > 1 ? 'first ' : ''}gateway open handles: idle ${g.handlesIdle}, warm ${g.handlesWarm}, end ${g.handlesEnd}`,
     'latency of OK calls (ms):',
     ...report.latencyMs.map(
       (row) =>

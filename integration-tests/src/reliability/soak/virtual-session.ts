@@ -18,7 +18,8 @@ import { type Random, sleep } from './random.js';
 import type { CallKind, SoakLedger, Ticket } from './soak-ledger.js';
 
 export interface LoadContext {
-  readonly gatewayAddress: string;
+  /** Every call enters through one of these, picked at random. */
+  readonly gatewayAddresses: readonly string[];
   readonly ledger: SoakLedger;
   readonly tracker: BookingTracker;
   readonly deadlineMs: number;
@@ -49,16 +50,29 @@ type Ended = { code: number; details: string };
  * probe calls the exact sequence of messages (a transfer must neither lose nor repeat any).
  */
 export class VirtualSession {
-  readonly #client: MyServiceAPIClient;
-  readonly #raw: Client;
+  readonly #clients: readonly MyServiceAPIClient[];
+  readonly #raws: readonly Client[];
   #token = '';
 
   constructor(
     private readonly ctx: LoadContext,
     readonly sessionId: string,
   ) {
-    this.#client = myServiceClient(ctx.gatewayAddress);
-    this.#raw = rawClient(ctx.gatewayAddress);
+    this.#clients = ctx.gatewayAddresses.map((address) => myServiceClient(address));
+    this.#raws = ctx.gatewayAddresses.map((address) => rawClient(address));
+  }
+
+  /** A connection to a random gateway; with one gateway no random number is drawn, so seeds replay as before. */
+  #anyGateway<T>(connections: readonly T[]): T {
+    return connections.length === 1 ? (connections[0] as T) : this.ctx.random.pick(connections);
+  }
+
+  get #client(): MyServiceAPIClient {
+    return this.#anyGateway(this.#clients);
+  }
+
+  get #raw(): Client {
+    return this.#anyGateway(this.#raws);
   }
 
   get #session(): Session {
@@ -81,8 +95,7 @@ export class VirtualSession {
         await sleep(pause);
       }
     } finally {
-      this.#client.close();
-      this.#raw.close();
+      for (const client of [...this.#clients, ...this.#raws]) client.close();
     }
   }
 
