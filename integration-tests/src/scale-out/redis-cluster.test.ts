@@ -1,0 +1,103 @@
+import { status } from '@grpc/grpc-js';
+import { type StartedRedisCluster, startRedisCluster } from '@stickygw/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echo, type Session } from '../reliability/gateway-clients.js';
+import { useFaultStack } from '../reliability/test-support/use-fault-stack.js';
+import {
+  callEverySession,
+  conflicts,
+  GatewayReplicas,
+  type RaceResult,
+  type Replica,
+  raceNewSessions,
+  redisCli,
+} from './test-support/gateway-replicas.js';
+
+/**
+ * Issue 11 against a three-master Redis Cluster started locally: three gateways whose store URL is
+ * `redis+cluster://` with two of the masters as seeds (ioredis's cluster client finds the third).
+ */
+
+const WORKERS = 10;
+const GATEWAYS = 3;
+const SESSIONS = 50;
+
+describe('gateway replicas over a three-master Redis Cluster', () => {
+  const fixture = useFaultStack({ workers: WORKERS });
+  let cluster: StartedRedisCluster;
+  let gateways: GatewayReplicas;
+  let race: RaceResult;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    const [p1, p2] = cluster.ports;
+    gateways = new GatewayReplicas({
+      stack: fixture.stack,
+      storeUrl: `redis+cluster://127.0.0.1:${p1},127.0.0.1:${p2}`,
+      name: 'cluster-replica',
+    });
+    await gateways.add(GATEWAYS);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateways?.close();
+    await cluster?.stop();
+  });
+
+  it('the race: 50 new sessions at once over 3 gateways, 10 free workers → 10 served, 40 busy, 0 conflicts', async () => {
+    race = await raceNewSessions(
+      gateways.all.map((replica) => replica.client),
+      SESSIONS,
+      'cluster-race',
+    );
+    expect({ ok: race.ok, busy: race.busy, conflicts: race.conflicts, other: race.other }).toEqual({
+      ok: WORKERS,
+      busy: SESSIONS - WORKERS,
+      conflicts: 0,
+      other: [],
+    });
+    expect(new Set(race.served.values()).size).toBe(WORKERS);
+    // The bindings live in the cluster (redis-cli -c follows MOVED to the slot's master).
+    const bound = redisCli(cluster.ports[0] as number, '-c', 'HKEYS', 'stickygw:{my_service}:bindings');
+    expect(bound.split('\n').sort()).toEqual([...race.served.keys()].sort());
+  }, 60_000);
+
+  it('each call of each session through a random gateway stays on its instance', async () => {
+    const calls = await callEverySession(race.sessions, 5, () => gateways.any().client);
+    expect(conflicts(calls.map((call) => call.outcome))).toBe(0);
+    for (const { session, outcome } of calls) {
+      expect({ code: outcome.code, details: outcome.details }).toEqual({ code: status.OK, details: '' });
+      expect(outcome.value?.pod_name).toBe(race.served.get(session.sessionId));
+      expect(outcome.value?.server_session_id).toBe(session.sessionId);
+    }
+  }, 60_000);
+
+  it('restart all gateways: every session returns to the instance that holds it', async () => {
+    for (const [i, replica] of gateways.all.entries()) await gateways.restart(replica, i);
+    const calls = await callEverySession(race.sessions, 2, () => gateways.any().client);
+    for (const { session, outcome } of calls) {
+      expect(outcome.code).toBe(status.OK);
+      expect(outcome.value?.pod_name).toBe(race.served.get(session.sessionId));
+    }
+  }, 60_000);
+
+  it('a worker SIGKILLed: its session moves once, to the one free worker, and every gateway follows', async () => {
+    const spare = await fixture.stack.add();
+    // add() waits for the stack's own gateway; these poll the same discoverer every 200 ms.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const session = race.sessions[0] as Session;
+    const victim = race.served.get(session.sessionId) as string;
+    await fixture.stack.kill(victim);
+    const pods: string[] = [];
+    // Sequential calls, each through the next gateway: the first finds the victim dead, the others follow.
+    for (let i = 0; i < 3 * GATEWAYS; i++) {
+      const outcome = await echo((gateways.all[i % GATEWAYS] as Replica).client, session);
+      pods.push(
+        outcome.code === status.OK
+          ? (outcome.value?.pod_name as string)
+          : `${outcome.code} ${outcome.details}`,
+      );
+    }
+    expect(pods).toEqual(Array.from({ length: 3 * GATEWAYS }, () => spare));
+  }, 60_000);
+});
