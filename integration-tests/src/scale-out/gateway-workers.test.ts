@@ -2,18 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import { referenceGatewayYaml, type StartedRedis, startRedis, waitFor } from '@stickygw/testkit';
+import { referenceGatewayYaml, startRedis, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, serverEntry } from '../harness/repo-paths.js';
 import { myServiceClient } from '../reliability/gateway-clients.js';
-import { useFaultStack } from '../reliability/test-support/use-fault-stack.js';
 import {
   callEverySession,
-  GatewayReplicas,
+  expectEveryCallOnItsInstance,
+  expectRaceResult,
   type RaceResult,
   raceNewSessions,
+  useGatewayReplicas,
 } from './test-support/gateway-replicas.js';
 
 /**
@@ -26,37 +26,29 @@ const WORKERS = 10;
 const SESSIONS = 50;
 
 describe('GATEWAY_WORKERS=2 over a Redis store', () => {
-  const fixture = useFaultStack({ workers: WORKERS });
-  let store: StartedRedis;
-  let gateway: GatewayReplicas;
-  let address: string;
+  const fixture = useGatewayReplicas({
+    workers: WORKERS,
+    gateways: 1,
+    name: 'gateway-workers',
+    startStore: startRedis,
+    env: { GATEWAY_WORKERS: '2' },
+  });
   const clients: MyServiceAPIClient[] = [];
   /** A client on a connection of its own: node:cluster may hand it to either gateway process. */
   const freshClient = (): MyServiceAPIClient => {
-    const client = myServiceClient(address);
+    const client = myServiceClient(`127.0.0.1:${fixture.gateways.all[0]?.port}`);
     clients.push(client);
     return client;
   };
 
   beforeAll(async () => {
-    store = await startRedis();
-    gateway = new GatewayReplicas({
-      stack: fixture.stack,
-      storeUrl: store.url,
-      name: 'gateway-workers',
-      env: { GATEWAY_WORKERS: '2' },
-    });
-    await gateway.add(1);
-    const primary = gateway.all[0]?.process;
-    address = `127.0.0.1:${gateway.all[0]?.port}`;
+    const primary = fixture.gateways.all[0]?.process;
     const listening = () => (primary?.output().match(/"msg":"listening"/g) ?? []).length;
     await waitFor(() => listening() === 2, { description: 'both gateway processes listening' });
-  }, 60_000);
+  });
 
-  afterAll(async () => {
+  afterAll(() => {
     for (const client of clients) client.close();
-    await gateway?.close();
-    await store?.stop();
   });
 
   let race: RaceResult;
@@ -67,23 +59,13 @@ describe('GATEWAY_WORKERS=2 over a Redis store', () => {
       SESSIONS,
       'gateway-workers',
     );
-    expect({ ok: race.ok, busy: race.busy, conflicts: race.conflicts, other: race.other }).toEqual({
-      ok: WORKERS,
-      busy: SESSIONS - WORKERS,
-      conflicts: 0,
-      other: [],
-    });
-    expect(new Set(race.served.values()).size).toBe(WORKERS);
+    expectRaceResult(race, SESSIONS, WORKERS);
   }, 60_000);
 
   it('each call of each session on a new connection stays on its instance', async () => {
     const calls = await callEverySession(race.sessions, 5, freshClient);
     expect(calls).toHaveLength(5 * WORKERS);
-    for (const { session, outcome } of calls) {
-      expect({ code: outcome.code, details: outcome.details }).toEqual({ code: status.OK, details: '' });
-      expect(outcome.value?.pod_name).toBe(race.served.get(session.sessionId));
-      expect(outcome.value?.server_session_id).toBe(session.sessionId);
-    }
+    expectEveryCallOnItsInstance(calls, race.served);
   }, 60_000);
 });
 

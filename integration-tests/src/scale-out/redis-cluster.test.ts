@@ -1,16 +1,16 @@
 import { status } from '@grpc/grpc-js';
-import { type StartedRedisCluster, startRedisCluster } from '@stickygw/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisCluster } from '@stickygw/testkit';
+import { describe, expect, it } from 'vitest';
 import { echo, type Session } from '../reliability/gateway-clients.js';
-import { useFaultStack } from '../reliability/test-support/use-fault-stack.js';
 import {
   callEverySession,
-  conflicts,
-  GatewayReplicas,
+  expectEveryCallOnItsInstance,
+  expectRaceResult,
   type RaceResult,
   type Replica,
   raceNewSessions,
   redisCli,
+  useGatewayReplicas,
 } from './test-support/gateway-replicas.js';
 
 /**
@@ -23,58 +23,36 @@ const GATEWAYS = 3;
 const SESSIONS = 50;
 
 describe('gateway replicas over a three-master Redis Cluster', () => {
-  const fixture = useFaultStack({ workers: WORKERS });
-  let cluster: StartedRedisCluster;
-  let gateways: GatewayReplicas;
-  let race: RaceResult;
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    const [p1, p2] = cluster.ports;
-    gateways = new GatewayReplicas({
-      stack: fixture.stack,
-      storeUrl: `redis+cluster://127.0.0.1:${p1},127.0.0.1:${p2}`,
-      name: 'cluster-replica',
-    });
-    await gateways.add(GATEWAYS);
-  }, 60_000);
-
-  afterAll(async () => {
-    await gateways?.close();
-    await cluster?.stop();
+  const fixture = useGatewayReplicas({
+    workers: WORKERS,
+    gateways: GATEWAYS,
+    name: 'cluster-replica',
+    startStore: startRedisCluster,
+    // Two of the three masters as seeds: the client finds the third itself.
+    storeUrl: ({ ports: [p1, p2] }) => `redis+cluster://127.0.0.1:${p1},127.0.0.1:${p2}`,
   });
+  let race: RaceResult;
 
   it('the race: 50 new sessions at once over 3 gateways, 10 free workers → 10 served, 40 busy, 0 conflicts', async () => {
     race = await raceNewSessions(
-      gateways.all.map((replica) => replica.client),
+      fixture.gateways.all.map((replica) => replica.client),
       SESSIONS,
       'cluster-race',
     );
-    expect({ ok: race.ok, busy: race.busy, conflicts: race.conflicts, other: race.other }).toEqual({
-      ok: WORKERS,
-      busy: SESSIONS - WORKERS,
-      conflicts: 0,
-      other: [],
-    });
-    expect(new Set(race.served.values()).size).toBe(WORKERS);
+    expectRaceResult(race, SESSIONS, WORKERS);
     // The bindings live in the cluster (redis-cli -c follows MOVED to the slot's master).
-    const bound = redisCli(cluster.ports[0] as number, '-c', 'HKEYS', 'stickygw:{my_service}:bindings');
+    const bound = redisCli(fixture.store.ports[0] as number, '-c', 'HKEYS', 'stickygw:{my_service}:bindings');
     expect(bound.split('\n').sort()).toEqual([...race.served.keys()].sort());
   }, 60_000);
 
   it('each call of each session through a random gateway stays on its instance', async () => {
-    const calls = await callEverySession(race.sessions, 5, () => gateways.any().client);
-    expect(conflicts(calls.map((call) => call.outcome))).toBe(0);
-    for (const { session, outcome } of calls) {
-      expect({ code: outcome.code, details: outcome.details }).toEqual({ code: status.OK, details: '' });
-      expect(outcome.value?.pod_name).toBe(race.served.get(session.sessionId));
-      expect(outcome.value?.server_session_id).toBe(session.sessionId);
-    }
+    const calls = await callEverySession(race.sessions, 5, () => fixture.gateways.any().client);
+    expectEveryCallOnItsInstance(calls, race.served);
   }, 60_000);
 
   it('restart all gateways: every session returns to the instance that holds it', async () => {
-    for (const [i, replica] of gateways.all.entries()) await gateways.restart(replica, i);
-    const calls = await callEverySession(race.sessions, 2, () => gateways.any().client);
+    for (const [i, replica] of fixture.gateways.all.entries()) await fixture.gateways.restart(replica, i);
+    const calls = await callEverySession(race.sessions, 2, () => fixture.gateways.any().client);
     for (const { session, outcome } of calls) {
       expect(outcome.code).toBe(status.OK);
       expect(outcome.value?.pod_name).toBe(race.served.get(session.sessionId));
@@ -91,7 +69,7 @@ describe('gateway replicas over a three-master Redis Cluster', () => {
     const pods: string[] = [];
     // Sequential calls, each through the next gateway: the first finds the victim dead, the others follow.
     for (let i = 0; i < 3 * GATEWAYS; i++) {
-      const outcome = await echo((gateways.all[i % GATEWAYS] as Replica).client, session);
+      const outcome = await echo((fixture.gateways.all[i % GATEWAYS] as Replica).client, session);
       pods.push(
         outcome.code === status.OK
           ? (outcome.value?.pod_name as string)

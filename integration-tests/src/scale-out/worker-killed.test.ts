@@ -1,13 +1,12 @@
 import { status } from '@grpc/grpc-js';
-import { type StartedRedis, startRedis } from '@stickygw/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis } from '@stickygw/testkit';
+import { describe, expect, it } from 'vitest';
 import { echo, type Session } from '../reliability/gateway-clients.js';
-import { useFaultStack } from '../reliability/test-support/use-fault-stack.js';
 import {
   conflicts,
   type EchoOutcome,
-  GatewayReplicas,
   raceNewSessions,
+  useGatewayReplicas,
 } from './test-support/gateway-replicas.js';
 
 /**
@@ -23,23 +22,15 @@ const GATEWAYS = 3;
 const ROUNDS = 10;
 
 describe('a worker SIGKILLed under traffic through 3 gateways', () => {
-  const fixture = useFaultStack({ workers: WORKERS });
-  let store: StartedRedis;
-  let gateways: GatewayReplicas;
-
-  beforeAll(async () => {
-    store = await startRedis();
-    gateways = new GatewayReplicas({ stack: fixture.stack, storeUrl: store.url, name: 'worker-killed' });
-    await gateways.add(GATEWAYS);
-  }, 60_000);
-
-  afterAll(async () => {
-    await gateways?.close();
-    await store?.stop();
+  const fixture = useGatewayReplicas({
+    workers: WORKERS,
+    gateways: GATEWAYS,
+    name: 'worker-killed',
+    startStore: startRedis,
   });
 
   it('every replica stops using it: its session moves once, to one worker, the others stay; 0 conflicts', async () => {
-    const clients = gateways.all.map((replica) => replica.client);
+    const clients = fixture.gateways.all.map((replica) => replica.client);
     const race = await raceNewSessions(clients, SESSIONS, 'worker-killed');
     expect({ ok: race.ok, other: race.other }).toEqual({ ok: SESSIONS, other: [] });
     const sessions = race.sessions;
