@@ -7,11 +7,13 @@ import { referenceGatewayYaml, startRedis, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, serverEntry } from '../harness/repo-paths.js';
 import { myServiceClient } from '../reliability/gateway-clients.js';
+import { connectionsPerChild } from './test-support/connection-owners.js';
 import {
   callEverySession,
   expectEveryCallOnItsInstance,
   expectRaceResult,
   type RaceResult,
+  type Replica,
   raceNewSessions,
   useGatewayReplicas,
 } from './test-support/gateway-replicas.js';
@@ -60,6 +62,12 @@ describe('GATEWAY_WORKERS=2 over a Redis store', () => {
       'gateway-workers',
     );
     expectRaceResult(race, SESSIONS, WORKERS);
+    // The fifty connections are still open: both gateway processes hold some of them.
+    const gatewayProcess = fixture.gateways.all[0] as Replica;
+    const held = connectionsPerChild(gatewayProcess.process.pid, gatewayProcess.port);
+    expect(held.size).toBe(2);
+    expect([...held.values()].reduce((sum, count) => sum + count, 0)).toBe(SESSIONS);
+    for (const count of held.values()) expect(count).toBeGreaterThan(0);
   }, 60_000);
 
   it('each call of each session on a new connection stays on its instance', async () => {
