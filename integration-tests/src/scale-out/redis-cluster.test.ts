@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { echo, type Session } from '../reliability/gateway-clients.js';
 import {
   callEverySession,
+  echoAccessLog,
   expectEveryCallOnItsInstance,
   expectRaceResult,
   type RaceResult,
@@ -30,6 +31,7 @@ describe('gateway replicas over a three-master Redis Cluster', () => {
     startStore: startRedisCluster,
     // Two of the three masters as seeds: the client finds the third itself.
     storeUrl: ({ ports: [p1, p2] }) => `redis+cluster://127.0.0.1:${p1},127.0.0.1:${p2}`,
+    env: { ACCESS_LOG: 'true' },
   });
   let race: RaceResult;
 
@@ -77,5 +79,11 @@ describe('gateway replicas over a three-master Redis Cluster', () => {
       );
     }
     expect(pods).toEqual(Array.from({ length: 3 * GATEWAYS }, () => spare));
+    // At most the first call met the dead worker (none when a gateway saw its connection drop first):
+    // the other gateways heard of it through the cluster.
+    const echoes = await echoAccessLog(fixture.gateways);
+    // Since the restart above: its calls and these.
+    expect(echoes).toHaveLength(2 * WORKERS + 3 * GATEWAYS);
+    expect(echoes.filter((entry) => entry.attempts > 1 || entry.transfers > 0).length).toBeLessThanOrEqual(1);
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import { echo, type Session } from '../reliability/gateway-clients.js';
 import {
   conflicts,
   type EchoOutcome,
+  echoAccessLog,
   raceNewSessions,
   useGatewayReplicas,
 } from './test-support/gateway-replicas.js';
@@ -27,6 +28,8 @@ describe('a worker SIGKILLed under traffic through 3 gateways', () => {
     gateways: GATEWAYS,
     name: 'worker-killed',
     startStore: startRedis,
+    // Each call's attempts and transfers: which calls met the dead worker.
+    env: { ACCESS_LOG: 'true' },
   });
 
   it('every replica stops using it: its session moves once, to one worker, the others stay; 0 conflicts', async () => {
@@ -76,6 +79,11 @@ describe('a worker SIGKILLed under traffic through 3 gateways', () => {
     expect(moved.slice(switchAt).every((pod) => pod === successor)).toBe(true);
     // At least the last ROUNDS rounds (3 visits of each gateway) ran after the kill.
     expect(moved.length - switchAt).toBeGreaterThanOrEqual(ROUNDS);
+    // At most one call met the dead worker (none when a gateway saw its connection drop first) and
+    // needed another attempt: every other gateway knew.
+    const echoes = await echoAccessLog(fixture.gateways);
+    expect(echoes).toHaveLength(SESSIONS + 3 * ROUNDS * SESSIONS);
+    expect(echoes.filter((entry) => entry.attempts > 1 || entry.transfers > 0).length).toBeLessThanOrEqual(1);
     for (const session of sessions.slice(1)) {
       const served = race.served.get(session.sessionId);
       expect(pods.get(session.sessionId)).toEqual(Array.from({ length: 3 * ROUNDS }, () => served));

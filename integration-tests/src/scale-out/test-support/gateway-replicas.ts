@@ -127,6 +127,24 @@ export class GatewayReplicas {
   }
 }
 
+/** What the access log says of one Echo call (replicas started with ACCESS_LOG=true). */
+export interface EchoLogEntry {
+  readonly attempts: number;
+  readonly transfers: number;
+}
+
+/** Stops every replica (which flushes its access log) and returns the Echo calls they logged. */
+export async function echoAccessLog(gateways: GatewayReplicas): Promise<EchoLogEntry[]> {
+  await gateways.stopAll();
+  return gateways.all.flatMap((replica) =>
+    replica.process
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"log":"access"') && line.includes('/MyServiceEcho"'))
+      .map((line) => JSON.parse(line) as EchoLogEntry),
+  );
+}
+
 export function conflicts(outcomes: readonly Outcome<unknown>[]): number {
   return outcomes.filter((outcome) => outcome.details.includes('Session conflict')).length;
 }
