@@ -5,5 +5,6 @@ export { getFreePort } from './free-port.js';
 export { GatewayYaml, referenceGatewayYaml } from './gateway-yaml.js';
 export { type Http2Exchange, http2Exchange } from './http2-exchange.js';
 export { describeExit, type ExitStatus, ManagedProcess, type ProcessSpec, tail } from './managed-process.js';
+export { type StartedRedisCluster, startRedisCluster } from './redis-cluster.js';
 export { redisServerSpec, type StartedRedis, startRedis } from './redis-server.js';
 export { waitFor } from './wait-for.js';

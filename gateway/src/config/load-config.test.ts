@@ -785,6 +785,18 @@ clusters:
       expect(yamlProblems(yaml)).toEqual([message]);
     });
 
+    it('refuses an idle timeout on a round_robin route, naming the route', () => {
+      for (const balancer of ['', '\n    balancer: { type: round_robin }']) {
+        expect(
+          yamlProblems(
+            withRoutes(
+              `  - prefix: /a\n    cluster: c\n    balancer: { type: sticky_sessions, header: s }\n  - prefix: /b\n    cluster: c\n    session_idle_timeout_ms: 60000${balancer}`,
+            ),
+          ),
+        ).toEqual(['route[1]: session_idle_timeout_ms applies to sticky_sessions routes only']);
+      }
+    });
+
     it('refuses a zero or fractional idle timeout', () => {
       for (const value of ['0', '1.5', '"x"']) {
         expect(

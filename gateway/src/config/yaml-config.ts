@@ -60,7 +60,7 @@ export function readGatewayYaml(document: unknown): GatewayYamlOutcome {
   const problems = [
     ...inPlaceOrder(
       checked.ok ? [] : checked.problems,
-      duplicatePrefixes(routes),
+      [...duplicatePrefixes(routes), ...idleTimeoutsOffStickyRoutes(routes)],
       routes.length,
       clusterIds ?? [],
     ),
@@ -180,6 +180,24 @@ function duplicatePrefixes(routes: readonly unknown[]): ConfigProblem[] {
         message: `route[${i}]: duplicate prefix ${JSON.stringify(normalised)} (also route[${first}])`,
       });
     }
+  });
+  return problems;
+}
+
+/**
+ * Only a sticky route has bindings to release; on any other route the field would be ignored,
+ * which hides a typo in the balancer. A value of the wrong type or balancer is reported already.
+ */
+function idleTimeoutsOffStickyRoutes(routes: readonly unknown[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  routes.forEach((route, i) => {
+    const timeout = valueAt(route, 'session_idle_timeout_ms');
+    const balancer = valueAt(valueAt(route, 'balancer'), 'type') ?? 'round_robin';
+    if (!Number.isInteger(timeout) || (timeout as number) < 1 || balancer !== 'round_robin') return;
+    problems.push({
+      path: ['routes', i],
+      message: `route[${i}]: session_idle_timeout_ms applies to sticky_sessions routes only`,
+    });
   });
   return problems;
 }

@@ -1,19 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
-import {
-  getFreePort,
-  ManagedProcess,
-  referenceGatewayYaml,
-  type StartedRedis,
-  startRedis,
-  waitFor,
-} from '@stickygw/testkit';
+import { type StartedRedis, startRedis, waitFor } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, serverEntry } from '../harness/repo-paths.js';
-import type { StartedProcessStack } from '../harness/started-process-stack.js';
 import {
   echo,
   myServiceClient,
@@ -22,6 +10,7 @@ import {
   type Session,
 } from '../reliability/gateway-clients.js';
 import { useFaultStack } from '../reliability/test-support/use-fault-stack.js';
+import { conflicts, GatewayReplicas, type Replica, redisCli } from './test-support/gateway-replicas.js';
 
 /**
  * Issue 11: three gateway processes over one Redis session store, in front of the same ten workers
@@ -31,73 +20,25 @@ import { useFaultStack } from '../reliability/test-support/use-fault-stack.js';
 const WORKERS = 10;
 const GATEWAYS = 3;
 
-interface Replica {
-  readonly port: number;
-  process: ManagedProcess;
-  client: MyServiceAPIClient;
-}
-
 describe('gateway replicas sharing exclusive sessions through Redis', () => {
   const fixture = useFaultStack({ workers: WORKERS });
-  let stack: StartedProcessStack;
   let store: StartedRedis;
-  let configPath: string;
-  const replicas: Replica[] = [];
-  let starts = 0;
-
-  const startReplica = async (port: number, index: number): Promise<ManagedProcess> => {
-    const gateway = ManagedProcess.start({
-      name: `gateway-${index}`,
-      command: process.execPath,
-      args: [serverEntry('gateway')],
-      cwd: REPO_ROOT,
-      // One file per start: the readiness check reads the whole file, an earlier "listening" included.
-      logFile: join(stack.logDir, `gateway-replica-${index}-${++starts}.log`),
-      env: {
-        SERVICE_PORT_GRPC: String(port),
-        CONFIG_PATH: configPath,
-        JWT_SECRET: stack.jwtSecret,
-        RETRY_COUNT: '3',
-        RETRY_TIMEOUT_MS: '2000',
-        SESSION_STORE_URL: store.url,
-        LOG_LEVEL: 'info',
-        ACCESS_LOG: 'false',
-      },
-    });
-    await gateway.listeningPort();
-    return gateway;
-  };
+  let gateways: GatewayReplicas;
+  let replicas: Replica[];
 
   beforeAll(async () => {
-    stack = fixture.stack;
     store = await startRedis();
-    configPath = join(stack.logDir, 'gateway-replicas.yaml');
-    writeFileSync(
-      configPath,
-      referenceGatewayYaml({
-        authAddress: stack.authAddress,
-        discovererUrl: stack.discovererUrl,
-        discovererIntervalMs: 200,
-      })
-        .sessionStore({ type: 'redis' })
-        .toString(),
-    );
-    for (let i = 0; i < GATEWAYS; i++) {
-      const port = await getFreePort();
-      const gatewayProcess = await startReplica(port, i);
-      replicas.push({ port, process: gatewayProcess, client: myServiceClient(`127.0.0.1:${port}`) });
-    }
+    gateways = new GatewayReplicas({ stack: fixture.stack, storeUrl: store.url, name: 'gateway-replica' });
+    replicas = gateways.all;
+    await gateways.add(GATEWAYS);
   }, 60_000);
 
   afterAll(async () => {
-    for (const replica of replicas) replica.client.close();
-    await Promise.all(replicas.map((replica) => replica.process.stop(2_000)));
+    await gateways?.close();
     await store?.stop();
   });
 
-  const anyReplica = (): Replica => replicas[Math.floor(Math.random() * replicas.length)] as Replica;
-  const conflicts = (outcomes: readonly Outcome<unknown>[]) =>
-    outcomes.filter((outcome) => outcome.details.includes('Session conflict')).length;
+  const anyReplica = (): Replica => gateways.any();
 
   const served = new Map<string, string>();
   const sessions: Session[] = [];
@@ -155,19 +96,13 @@ describe('gateway replicas sharing exclusive sessions through Redis', () => {
     victim.client.close();
     await traffic;
     await everyCallThroughARandomGateway(3);
-    victim.process = await startReplica(victim.port, GATEWAYS - 1);
+    victim.process = await gateways.startProcess(victim.port, GATEWAYS - 1);
     victim.client = myServiceClient(`127.0.0.1:${victim.port}`);
     replicas.push(victim);
   }, 60_000);
 
   it('restart all gateways: every session returns to the instance that holds it', async () => {
-    for (const [i, replica] of replicas.entries()) {
-      await replica.process.stop(2_000);
-      replica.process = await startReplica(replica.port, i);
-      // A fresh channel: the old one is in reconnect backoff and would fail fast.
-      replica.client.close();
-      replica.client = myServiceClient(`127.0.0.1:${replica.port}`);
-    }
+    for (const [i, replica] of replicas.entries()) await gateways.restart(replica, i);
     await everyCallThroughARandomGateway(3);
   }, 60_000);
 
@@ -186,12 +121,7 @@ describe('gateway replicas sharing exclusive sessions through Redis', () => {
     await store.restart();
     await everyCallThroughARandomGateway(2);
     const boundKeys = () =>
-      spawnSync('redis-cli', ['-p', String(store.port), 'HKEYS', 'stickygw:{my_service}:bindings'], {
-        encoding: 'utf8',
-      })
-        .stdout.trim()
-        .split('\n')
-        .sort();
+      redisCli(store.port, 'HKEYS', 'stickygw:{my_service}:bindings').split('\n').sort();
     const expected = [...served.keys()].sort();
     // Written back by the gateways once they reconnect (their retry waits up to a second).
     await waitFor(() => JSON.stringify(boundKeys()) === JSON.stringify(expected), {
