@@ -73,7 +73,7 @@ test_mygateway: install build ## Tests of the gateway
 	npx vitest run --project gateway
 
 test_integrationtests: install build ## The end-to-end suite (each scenario on a fresh local stack)
-	npx vitest run --project integration-tests
+	npx vitest run --project integration-tests --project scale-out
 
 itest: install build ## Run all twelve scenarios through the CLI, each on a fresh stack
 	$(ITEST) --all

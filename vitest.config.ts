@@ -12,6 +12,7 @@ export default defineConfig({
       'service',
       'gateway',
       'integration-tests',
+      'integration-tests/vitest.scale-out.config.ts',
       'bench',
     ],
   },

@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     name: 'integration-tests',
     include: ['src/**/*.test.ts'],
+    // The scale-out suites run on their own, after this project (vitest.scale-out.config.ts).
+    exclude: ['src/scale-out/**'],
     // Probes for a container runtime once; the compose suite is skipped (and says why) without one.
     globalSetup: ['src/harness/test-support/container-runtime-setup.ts'],
     // Every scenario file starts a whole stack (7 processes). Three at a time keeps a 2-core
