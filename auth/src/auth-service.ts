@@ -3,12 +3,12 @@ import { createAuthServer } from './grpc/auth-server.js';
 import type { Logger } from './logger.js';
 import { LoginService } from './login/login-service.js';
 import { JwtTokenIssuer } from './login/token-issuer.js';
-import { closeRedisClient, createRedisClient } from './redis/redis-client.js';
+import { closeRedisClient, createRedisClient, firstConnection } from './redis/redis-client.js';
 import { RedisUserStore } from './users/redis-user-store.js';
 import { TestUserSeeder } from './users/test-user-seeder.js';
 
-/** How long start-up waits for the first TestUser write before listening anyway. */
-const SEED_WAIT_MS = 3_000;
+/** How long start-up waits for Redis (and the first TestUser write) before listening anyway. */
+const STARTUP_WAIT_MS = 3_000;
 /**
  * The reference waits for in-flight calls without a limit; Login calls are short and bounded by the
  * Redis timeouts, so anything still running after this is stuck and gets cancelled.
@@ -35,7 +35,7 @@ export async function startAuthService(config: AuthConfig, logger: Logger): Prom
   const server = createAuthServer({ login, logger });
   let port: number;
   try {
-    await seeder?.start(SEED_WAIT_MS);
+    await Promise.all([firstConnection(redis, STARTUP_WAIT_MS), seeder?.start(STARTUP_WAIT_MS)]);
     port = await server.listen(config.listenHost, config.port);
   } catch (error) {
     seeder?.stop();

@@ -46,6 +46,26 @@ export function createRedisClient(url: string, logger: Logger): Redis {
 }
 
 /**
+ * Resolves once the client's first connection is ready, once Redis reports it is unreachable, or
+ * after `waitMs`, whichever comes first. Start-up waits on this so that the first Login after the
+ * server listens does not meet a connection still being opened (no offline queue: it would fail).
+ */
+export function firstConnection(redis: Redis, waitMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const settle = () => {
+      clearTimeout(timer);
+      redis.off('ready', settle);
+      redis.off('error', settle);
+      resolve();
+    };
+    const timer = setTimeout(settle, waitMs);
+    redis.once('ready', settle);
+    redis.once('error', settle);
+  });
+}
+
+/**
  * Closes the client for good: QUIT when connected (bounded by the command timeout), otherwise just
  * stops reconnecting. The intentional close is not reported as a lost connection.
  */
