@@ -20,6 +20,7 @@ import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { type CheckedFields, checkRequest, checkResponse, checkTrailers } from './message-checks.js';
 import { COPY_LIMIT, OutputBuffer } from './output-buffer.js';
 import { type HeaderFields, Http2Stream, type StreamHandler } from './stream.js';
+import { setAnswerTimeout } from './timers.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** The SETTINGS this side announces (RFC 9113 6.5.2). */
@@ -327,8 +328,10 @@ export class Http2Connection {
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('error', ignore);
-    this.settingsTimer = setTimeout(() => this.settingsTimedOut(), this.limits.settingsTimeoutMs);
-    this.settingsTimer.unref();
+    const settingsTimer = setAnswerTimeout(() => {
+      if (this.settingsTimer === settingsTimer) this.settingsTimedOut();
+    }, this.limits.settingsTimeoutMs);
+    this.settingsTimer = settingsTimer;
     this.schedule();
     if (options.initialBytes !== undefined && options.initialBytes.length > 0)
       this.receive(options.initialBytes);

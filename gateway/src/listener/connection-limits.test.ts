@@ -65,6 +65,70 @@ describe('connection limits', () => {
     }
   });
 
+  /** Holds the event loop, as a burst of calls does, so that timers fall due while bytes wait unread. */
+  function busyFor(ms: number): void {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // spin
+    }
+  }
+
+  const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+  const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+
+  /** Resolves with what the gateway did within `ms`: answered with its SETTINGS, or closed. */
+  async function handshakeOutcome(
+    socket: ReturnType<typeof netConnect>,
+    ms: number,
+  ): Promise<'settings' | 'closed' | 'silent'> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve('silent'), ms);
+      socket.on('data', (chunk: Buffer) => {
+        // The server's first frame is its SETTINGS: type 4 at offset 3.
+        if (chunk.length >= 9 && chunk[3] === 4) {
+          clearTimeout(timer);
+          resolve('settings');
+        }
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve('closed');
+      });
+    });
+  }
+
+  it('serves a peer whose handshake arrived on time while the gateway was busy past the timeout', async () => {
+    // Preface timer: the whole handshake arrives, then the loop is held past HANDSHAKE_MS.
+    const early = netConnect(gw.port, '127.0.0.1');
+    early.on('error', () => {});
+    await once(early, 'connect');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    early.write(Buffer.concat([PREFACE, EMPTY_SETTINGS]));
+    busyFor(HANDSHAKE_MS * 2);
+    expect(await handshakeOutcome(early, HANDSHAKE_MS * 3)).toBe('settings');
+    early.destroy();
+
+    // Handshake timer: the preface came first, its SETTINGS arrive while the loop is held.
+    const split = netConnect(gw.port, '127.0.0.1');
+    split.on('error', () => {});
+    await once(split, 'connect');
+    split.write(PREFACE);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    split.write(EMPTY_SETTINGS);
+    busyFor(HANDSHAKE_MS * 2);
+    // The gateway's SETTINGS may already have come with the preface; it must not close after it.
+    const closed = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), HANDSHAKE_MS * 3);
+      split.on('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    split.resume();
+    expect(await closed).toBe(false);
+    split.destroy();
+  });
+
   it('sends GOAWAY to a connection without streams after the idle timeout, not to a busy one', async () => {
     const idle = connect(`http://${gw.address}`);
     idle.on('error', () => {});

@@ -3,6 +3,7 @@ import { MAX_REQUEST_HEADER_BYTES } from '../grpc/headers.js';
 import { type ConnectionHandler, Http2Connection } from '../h2/connection.js';
 import { CLIENT_PREFACE } from '../h2/constants.js';
 import type { HeaderFields, Http2Stream } from '../h2/stream.js';
+import { setAnswerTimeout } from '../h2/timers.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface GrpcListenerOptions {
@@ -47,9 +48,6 @@ interface Tracked {
   idleSince: number;
 }
 
-function onPrefaceTimeout(this: Socket): void {
-  this.destroy();
-}
 function ignoreError(): void {}
 
 /**
@@ -126,16 +124,23 @@ export class GrpcListener implements ConnectionHandler {
     }
     this.pending.add(socket);
     socket.on('error', ignoreError);
-    socket.setTimeout(this.options.handshakeTimeoutMs, onPrefaceTimeout);
-    socket.once('data', (chunk: Buffer) => this.firstBytes(socket, chunk));
-    socket.once('close', () => this.pending.delete(socket));
+    // socket.setTimeout would fire before bytes that arrived while the gateway was busy are read.
+    const prefaceTimer = setAnswerTimeout(() => {
+      if (this.pending.has(socket)) socket.destroy();
+    }, this.options.handshakeTimeoutMs);
+    socket.once('data', (chunk: Buffer) => {
+      clearTimeout(prefaceTimer);
+      this.firstBytes(socket, chunk);
+    });
+    socket.once('close', () => {
+      clearTimeout(prefaceTimer);
+      this.pending.delete(socket);
+    });
   }
 
   /** The first bytes of a connection: HTTP/2 preface (or its start) or not. */
   private firstBytes(socket: Socket, chunk: Buffer): void {
     this.pending.delete(socket);
-    socket.setTimeout(0);
-    socket.off('timeout', onPrefaceTimeout);
     const n = Math.min(chunk.length, CLIENT_PREFACE.length);
     if (chunk.compare(CLIENT_PREFACE, 0, n, 0, n) !== 0) {
       socket.end(HTTP1_REPLY);
@@ -162,12 +167,13 @@ export class GrpcListener implements ConnectionHandler {
     const tracked: Tracked = {
       handshakeTimer:
         connection.state === 'handshake'
-          ? setTimeout(() => connection.destroy(), this.options.handshakeTimeoutMs)
+          ? setAnswerTimeout(() => {
+              if (connection.state === 'handshake') connection.destroy();
+            }, this.options.handshakeTimeoutMs)
           : undefined,
       idleTimer: undefined,
       idleSince: performance.now(),
     };
-    tracked.handshakeTimer?.unref();
     this.connections.set(connection, tracked);
     this.armIdle(connection, tracked, this.options.idleTimeoutMs);
   }
@@ -211,8 +217,8 @@ export class GrpcListener implements ConnectionHandler {
 
   private armIdle(connection: Http2Connection, tracked: Tracked, delayMs: number): void {
     if (this.options.idleTimeoutMs <= 0) return;
-    tracked.idleTimer = setTimeout(() => this.checkIdle(connection, tracked), Math.max(1, delayMs));
-    tracked.idleTimer.unref();
+    // A call that arrived while the gateway was busy is read before the idle decision.
+    tracked.idleTimer = setAnswerTimeout(() => this.checkIdle(connection, tracked), Math.max(1, delayMs));
   }
 
   private checkIdle(connection: Http2Connection, tracked: Tracked): void {

@@ -57,6 +57,51 @@ async function startMute(speak = true): Promise<number> {
   return listenLocal(server, sockets);
 }
 
+/**
+ * A hand-made peer (the fault cannot be provoked with a real server in this process): it answers
+ * every PING at once, then holds this process's event loop for `holdMs` after the first answer, so
+ * the keepalive timer falls due while the answer waits unread in the gateway's socket.
+ */
+async function startAckThenHold(holdMs: number): Promise<{ port: number; pingsAnswered: () => number }> {
+  const sockets: Socket[] = [];
+  let answered = 0;
+  const server: Server = createTcpServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.write(Buffer.from('000000040000000000' + '000000040100000000', 'hex'));
+    let pending = Buffer.alloc(0);
+    let prefaceLeft = 24;
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      const skipped = Math.min(prefaceLeft, pending.length);
+      pending = pending.subarray(skipped);
+      prefaceLeft -= skipped;
+      while (pending.length >= 9) {
+        const length = pending.readUIntBE(0, 3);
+        if (pending.length < 9 + length) break;
+        if (pending[3] === 6 && ((pending[4] ?? 0) & 1) === 0) {
+          const ack = Buffer.alloc(17);
+          ack.writeUIntBE(8, 0, 3);
+          ack[3] = 6;
+          ack[4] = 1;
+          pending.copy(ack, 9, 9, 17);
+          socket.write(ack);
+          answered += 1;
+          if (answered === 1) {
+            const until = performance.now() + holdMs;
+            while (performance.now() < until) {
+              // hold the loop, as a burst of calls would
+            }
+          }
+        }
+        pending = pending.subarray(9 + length);
+      }
+    });
+  });
+  const port = await listenLocal(server, sockets);
+  return { port, pingsAnswered: () => answered };
+}
+
 function track(upstream: UpstreamConnection): UpstreamConnection {
   cleanups.push(() => upstream.close());
   return upstream;
@@ -170,6 +215,19 @@ describe('UpstreamConnection state machine', () => {
     expect(upstream.state).toBe('closed');
     expect(http.state).toBe('closed');
     await expect(upstream.connect()).rejects.toMatchObject({ reason: 'upstream_connect_failed' });
+  });
+
+  it('keeps a connection whose PING answer arrived in time while the gateway was busy past the timeout', async () => {
+    const peer = await startAckThenHold(400);
+    const upstream = track(
+      upstreamTo(peer.port, { connectTimeoutMs: 1000, keepaliveIntervalMs: 50, keepaliveTimeoutMs: 100 }),
+    );
+    const http = await upstream.connect();
+    upstream.request(http, requestFields('/'), true, new Reader());
+    await waitFor(() => peer.pingsAnswered() >= 1, { description: 'the PING answered', timeoutMs: 5000 });
+    // Past the keepalive timeout again, with the loop free: the answer was read, nothing expires.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(http.state).not.toBe('closed');
   });
 
   it('destroys a connection whose PING goes unanswered while streams are active', async () => {

@@ -3,6 +3,7 @@ import { Status } from '../grpc/status.js';
 import { connectH2 } from '../h2/client.js';
 import type { ConnectionHandler, ConnectionLog, Http2Connection } from '../h2/connection.js';
 import type { HeaderFields, Http2Stream, StreamHandler } from '../h2/stream.js';
+import { setAnswerTimeout } from '../h2/timers.js';
 
 /** Tuning of one upstream HTTP/2 connection (connect-es' Http2SessionManager options). */
 export interface UpstreamConnectionOptions {
@@ -262,9 +263,12 @@ export class UpstreamConnection implements ConnectionHandler {
     ping.lastPingAt = now;
     ping.activityAtLastPing = activity;
     ping.outstanding = true;
-    const timer = setTimeout(() => connection.destroy(), this.options.keepaliveTimeoutMs);
-    timer.unref();
+    let answered = false;
+    const timer = setAnswerTimeout(() => {
+      if (!answered) connection.destroy();
+    }, this.options.keepaliveTimeoutMs);
     const sent = connection.ping((err) => {
+      answered = true;
       clearTimeout(timer);
       ping.outstanding = false;
       if (err !== undefined) connection.destroy();
