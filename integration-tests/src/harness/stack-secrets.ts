@@ -89,12 +89,14 @@ const CONNECT = '+ping +info +select +hello +auth';
  * which the caller writes): auth reads and (seeding, `auth/dist/user-cli.js`) writes users; the
  * discoverer owns the registry, its SCAN/MGET listing and its ownership script; the gateway's session
  * store runs its scripts on `stickygw:*` and publishes/subscribes on its `stickygw:*` channels.
+ * Redis checks the commands a script calls against the caller's ACL too, so a script's commands
+ * (the session store's hash and sorted-set commands) are granted, on the same keys only.
  */
 export function redisAclUsers(secrets: StackSecrets): string {
   return [
     `user ${REDIS_USERS.auth} on >${secrets.redisAuthPassword} resetkeys ~external_user:* resetchannels -@all ${CONNECT} +get +set`,
     `user ${REDIS_USERS.discoverer} on >${secrets.redisDiscovererPassword} resetkeys ~instance:* resetchannels -@all ${CONNECT} +get +set +del +scan +mget +evalsha +eval`,
-    `user ${REDIS_USERS.gateway} on >${secrets.redisGatewayPassword} resetkeys ~stickygw:* resetchannels &stickygw:* -@all ${CONNECT} +evalsha +eval +publish +subscribe +unsubscribe`,
+    `user ${REDIS_USERS.gateway} on >${secrets.redisGatewayPassword} resetkeys ~stickygw:* resetchannels &stickygw:* -@all ${CONNECT} +evalsha +eval +publish +subscribe +unsubscribe +hget +hset +hsetnx +hdel +zadd +zrem +zrangebyscore`,
   ].join('\n');
 }
 
