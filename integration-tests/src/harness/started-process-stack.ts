@@ -114,7 +114,12 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         retryCount: settings.retryCount,
         retryTimeoutMs: settings.retryTimeoutMs,
         logLevel,
-        env: settings.gatewayEnv,
+        // A fixed config file names the token by `discoverer_token_env: DISCOVERER_TOKEN`
+        // (config/gateway.local.yaml); the generated ones by the token file.
+        env:
+          settings.secrets === undefined
+            ? settings.gatewayEnv
+            : { DISCOVERER_TOKEN: settings.secrets.discovererToken, ...settings.gatewayEnv },
         ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway + i }),
         logFile: join(logDir, `${name}.log`),
         cwd: REPO_ROOT,
