@@ -49,7 +49,7 @@ describe('a secured stack', () => {
   });
 
   it('refuses a registration without the token, or with a wrong one, end to end: 401 and nothing listed', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-the-token' }]) {
+    for (const headers of [{}, { authorization: 'Bearer not-the-token' }] as Record<string, string>[]) {
       const refused = await post('/v1/register', headers, registration('intruder', 1));
       expect(refused.status).toBe(401);
       expect(JSON.parse(refused.body).error.code).toBe('unauthorized');
