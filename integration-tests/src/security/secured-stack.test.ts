@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { listInstances } from '@stickygw/testkit';
+import { listInstances, ManagedProcess, waitFor } from '@stickygw/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessStack } from '../harness/process-stack.js';
@@ -69,6 +69,43 @@ describe('a secured stack', () => {
     expect((await post('/v1/register', bearer, registration('extra', 9))).status).toBe(200);
     expect((await listInstances(stack.discovererUrl)).map((i) => i.instance_id)).toContain('extra');
     expect((await post('/v1/unregister/extra', bearer)).status).toBe(200);
+  });
+
+  it('a worker with a wrong token logs a clear error and is never listed', async () => {
+    const { DISCOVERER_TOKEN_FILE: _file, ...env } = stack.workerSpec('worker-1').env ?? {};
+    const spec = stack.workerSpec('worker-1');
+    const intruder = ManagedProcess.start({
+      name: 'wrong-token-worker',
+      command: spec.command,
+      args: [...(spec.args ?? [])],
+      env: {
+        ...env,
+        INSTANCE_ID: 'wrong-token-worker',
+        SERVICE_PORT_GRPC: '0',
+        DISCOVERER_TOKEN: 'not-the-token',
+      },
+    });
+    try {
+      await waitFor(() => intruder.stdout().includes("the discoverer refused this worker's token"), {
+        description: 'the refused-token error line',
+        timeoutMs: 20_000,
+      });
+      const line = intruder
+        .stdout()
+        .split('\n')
+        .find((text) => text.includes('refused this worker'));
+      expect(JSON.parse(line ?? '{}')).toMatchObject({
+        level: 50,
+        status: 401,
+        msg: "the discoverer refused this worker's token: DISCOVERER_TOKEN does not match the discoverer's",
+      });
+      expect(intruder.stdout()).not.toContain('not-the-token');
+      expect((await listInstances(stack.discovererUrl)).map((i) => i.instance_id)).not.toContain(
+        'wrong-token-worker',
+      );
+    } finally {
+      await intruder.stop(5_000);
+    }
   });
 
   it('runs a sticky session through both gateways (session store as the gateway ACL user)', async () => {
