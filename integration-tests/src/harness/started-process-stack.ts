@@ -116,10 +116,14 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         logLevel,
         // A fixed config file names the token by `discoverer_token_env: DISCOVERER_TOKEN`
         // (config/gateway.local.yaml); the generated ones by the token file.
-        env:
+        env: () =>
           settings.secrets === undefined
             ? settings.gatewayEnv
-            : { DISCOVERER_TOKEN: settings.secrets.discovererToken, ...settings.gatewayEnv },
+            : {
+                DISCOVERER_TOKEN: settings.secrets.discovererToken,
+                ...(settings.gatewayCount > 1 ? { SESSION_STORE_URL: this.#serviceRedisUrl('gateway') } : {}),
+                ...settings.gatewayEnv,
+              },
         ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway + i }),
         logFile: join(logDir, `${name}.log`),
         cwd: REPO_ROOT,
@@ -215,16 +219,13 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         );
     }
     // Several replicas share their bindings through the stack's Redis; one keeps the in-process store.
-    if (this.gateways.length > 1) yaml.sessionStore({ type: 'redis', url: this.#serviceRedisUrl('gateway') });
+    if (this.gateways.length > 1) yaml.sessionStore(this.#sessionStore());
     return yaml.toString();
   }
 
   /** A fixed config file with `session_store` on the stack's Redis, for several replicas. */
   #withSessionStore(document: object): string {
-    return stringify({
-      ...document,
-      session_store: { type: 'redis', url: this.#serviceRedisUrl('gateway') },
-    });
+    return stringify({ ...document, session_store: this.#sessionStore() });
   }
 
   #spec(name: string, command: string, args: string[], env: Record<string, string> = {}): ProcessSpec {
@@ -316,6 +317,14 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     return secrets === undefined
       ? `redis://127.0.0.1:${this.redis.port}`
       : `redis://:${secrets.redisAdminPassword}@127.0.0.1:${this.redis.port}`;
+  }
+
+  /**
+   * Several replicas share their bindings through the stack's Redis. A secured stack's URL carries
+   * the gateway user's password, so it goes in `SESSION_STORE_URL` instead of a YAML file on disk.
+   */
+  #sessionStore(): { type: 'redis'; url?: string } {
+    return this.settings.secrets === undefined ? { type: 'redis', url: this.redisUrl } : { type: 'redis' };
   }
 
   /** The URL a service connects with: its own ACL user when secured. */

@@ -151,5 +151,10 @@ describe('a secured stack', () => {
       for (const secret of values) expect(text.includes(secret), `${file} holds a secret`).toBe(false);
     }
     expect(statSync(stack.discovererTokenFile).mode & 0o777).toBe(0o600);
+    // Nor is any written into the gateways' config files (SESSION_STORE_URL carries the password).
+    for (const file of readdirSync(stack.logDir).filter((name) => name.endsWith('.yaml'))) {
+      const text = readFileSync(join(stack.logDir, file), 'utf8');
+      for (const secret of values) expect(text.includes(secret), `${file} holds a secret`).toBe(false);
+    }
   });
 });
