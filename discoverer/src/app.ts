@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   fastify,
   type HTTPMethods,
   LogController,
@@ -10,6 +11,7 @@ import {
 } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { authorize, TokenSet } from './bearer-auth.js';
 import { createErrorHandler, notFoundHandler, toHttpError } from './error-handler.js';
 import { HttpError } from './http-error.js';
 import { InstanceStore } from './instance-store.js';
@@ -71,6 +73,8 @@ export interface AppDeps {
   /** A client from `createRedisClient`, already connected; the caller owns (and closes) it. */
   redis: Redis;
   logger: Logger;
+  /** Bearer tokens (`DISCOVERER_TOKEN`, `DISCOVERER_READ_TOKEN`); none: the API is open, as in the reference. */
+  tokens?: { readonly write: readonly string[]; readonly read: readonly string[] };
 }
 
 /** Runs a Redis operation; a failure becomes a 500 with the reference's message for that operation. */
@@ -87,9 +91,30 @@ async function redisOp<T>(message: string, operation: () => Promise<T>): Promise
  * Routes: POST /v1/register, POST /v1/unregister/:instance_id, GET /v1/instances, GET /healthz,
  * GET /openapi.yaml. Every error answers with the `{"error":{"code","message"}}` envelope.
  */
-export function buildApp({ redis, logger }: AppDeps): DiscovererApp {
+export function buildApp({ redis, logger, tokens }: AppDeps): DiscovererApp {
   const openapi = readFileSync(OPENAPI_URL, 'utf8');
   const store = new InstanceStore(redis, logger);
+  const writers = new TokenSet(tokens?.write ?? []);
+  const readers = new TokenSet(tokens?.read ?? []);
+  /** The digest of the token each accepted registration carried, for the ownership check. */
+  const registeredBy = new WeakMap<FastifyRequest, Buffer>();
+  /**
+   * Checked on request, before the body is read or validated: a caller without the token learns
+   * nothing about the body's rules and changes nothing.
+   */
+  const requireToken =
+    (granting: readonly TokenSet[]) => async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        const digest = authorize(request.headers.authorization, granting);
+        if (digest !== undefined) registeredBy.set(request, digest);
+      } catch (error) {
+        reply.header('www-authenticate', 'Bearer realm="discoverer"');
+        throw error;
+      }
+    };
+  const requireWriteToken = requireToken([writers]);
+  // A write token also lists (the gateway both lists and unregisters with one token).
+  const requireReadToken = readers.open ? undefined : requireToken([readers, writers]);
 
   const app = fastify({
     loggerInstance: logger,
@@ -140,6 +165,7 @@ export function buildApp({ redis, logger }: AppDeps): DiscovererApp {
   app.post<{ Body: RegisterBody }>(
     '/v1/register',
     {
+      onRequest: requireWriteToken,
       schema: { body: registerBodySchema },
       schemaErrorFormatter: toValidationError,
       preValidation: async (request) => {
@@ -147,14 +173,25 @@ export function buildApp({ redis, logger }: AppDeps): DiscovererApp {
       },
     },
     async (request, reply) => {
-      await redisOp('Redis write key error', () => store.register(request.body));
+      const written = await redisOp('Redis write key error', () =>
+        store.register(request.body, registeredBy.get(request)),
+      );
+      if (!written) {
+        throw new HttpError(
+          'instance_id_conflict',
+          `instance_id ${JSON.stringify(request.body.instance_id)} is registered at another address with another token`,
+        );
+      }
       return reply.code(200).send();
     },
   );
 
   app.get(
     '/v1/instances',
-    { schema: { response: { 200: instancesResponseSchema, '5xx': errorEnvelopeSchema } } },
+    {
+      ...(requireReadToken === undefined ? {} : { onRequest: requireReadToken }),
+      schema: { response: { 200: instancesResponseSchema, '5xx': errorEnvelopeSchema } },
+    },
     async () => ({ instances: await redisOp('Redis get keys error', () => store.list()) }),
   );
 
@@ -181,7 +218,11 @@ export function buildApp({ redis, logger }: AppDeps): DiscovererApp {
 
     bodyless.post<{ Params: { instance_id: string } }>(
       '/v1/unregister/:instance_id',
-      { schema: { params: unregisterParamsSchema }, schemaErrorFormatter: toValidationError },
+      {
+        onRequest: requireWriteToken,
+        schema: { params: unregisterParamsSchema },
+        schemaErrorFormatter: toValidationError,
+      },
       async (request, reply) => {
         await redisOp('Redis delete key error', () => store.unregister(request.params.instance_id));
         return reply.code(200).send();

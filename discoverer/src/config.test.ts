@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
 import { describe, expect, it } from 'vitest';
 import { describeRedisUrl, loadConfig } from './config.js';
@@ -22,6 +25,8 @@ describe('loadConfig', () => {
       port: 8080,
       listenHost: '127.0.0.1',
       logLevel: 'info',
+      writeTokens: [],
+      readTokens: [],
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -71,6 +76,47 @@ describe('loadConfig', () => {
     ],
   ])('%j → %j', (env, problems) => {
     expect(problemsOf(env)).toEqual(problems);
+  });
+
+  describe('tokens', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'discoverer-config-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'file-token\n');
+
+    it('reads DISCOVERER_TOKEN and DISCOVERER_READ_TOKEN inline or from files, several separated by commas', () => {
+      expect(
+        loadConfig({ ...valid, DISCOVERER_TOKEN: 'team-a, team-b', DISCOVERER_READ_TOKEN_FILE: tokenFile }),
+      ).toMatchObject({ writeTokens: ['team-a', 'team-b'], readTokens: ['file-token'] });
+      expect(loadConfig({ ...valid, DISCOVERER_TOKEN_FILE: tokenFile }).writeTokens).toEqual(['file-token']);
+    });
+
+    it('refuses both forms at once, unreadable or empty files and a read token alone, naming the variables', () => {
+      const empty = join(dir, 'empty');
+      writeFileSync(empty, '\n');
+      expect(
+        problemsOf({
+          ...valid,
+          DISCOVERER_TOKEN: 'inline-secret',
+          DISCOVERER_TOKEN_FILE: tokenFile,
+          DISCOVERER_READ_TOKEN_FILE: join(dir, 'missing'),
+        }),
+      ).toEqual([
+        'DISCOVERER_TOKEN and DISCOVERER_TOKEN_FILE are both set: set only one of them',
+        `DISCOVERER_READ_TOKEN_FILE: cannot read ${join(dir, 'missing')}: ENOENT`,
+      ]);
+      expect(problemsOf({ ...valid, DISCOVERER_TOKEN_FILE: empty })).toEqual([
+        `DISCOVERER_TOKEN_FILE: ${empty} is empty`,
+      ]);
+      expect(problemsOf({ ...valid, DISCOVERER_READ_TOKEN: 'reader' })).toEqual([
+        'DISCOVERER_READ_TOKEN is set without DISCOVERER_TOKEN: anyone could register but not list',
+      ]);
+      expect(
+        problemsOf({ REDIS_ADDR: 'ftp://x', SERVICE_PORT_HTTP: '1', DISCOVERER_TOKEN_FILE: empty }),
+      ).toEqual([
+        'invalid REDIS_ADDR: scheme must be redis:// or rediss://, got ftp://',
+        `DISCOVERER_TOKEN_FILE: ${empty} is empty`,
+      ]);
+    });
   });
 
   it('describeRedisUrl hides the password', () => {

@@ -1,4 +1,16 @@
-import { type Env, LOG_LEVELS, loadEnvConfig, type Messages, stringEnum, Type } from '@stickygw/servicekit';
+import {
+  ConfigError,
+  type ConfigProblem,
+  checkEnv,
+  deepFreeze,
+  type Env,
+  inDeclarationOrder,
+  LOG_LEVELS,
+  type Messages,
+  readSecretSetting,
+  stringEnum,
+  Type,
+} from '@stickygw/servicekit';
 import type { LevelWithSilent } from 'pino';
 
 /** The discoverer's settings, read from the environment by `loadConfig` only. */
@@ -8,6 +20,13 @@ export interface DiscovererConfig {
   readonly port: number;
   readonly listenHost: string;
   readonly logLevel: LevelWithSilent;
+  /**
+   * `DISCOVERER_TOKEN(_FILE)`: bearer tokens that may register and unregister (and read). Empty: the
+   * registry is open, as in the reference.
+   */
+  readonly writeTokens: readonly string[];
+  /** `DISCOVERER_READ_TOKEN(_FILE)`: tokens that may only list. Empty: listing is open. */
+  readonly readTokens: readonly string[];
 }
 
 /** The reference takes a URL (compose sets redis://redis:6379); a bare host:port is accepted too. */
@@ -57,16 +76,54 @@ const DiscovererEnv = Type.Object({
         `invalid LOG_LEVEL: ${JSON.stringify(text)} is not one of ${LOG_LEVELS.join(', ')}`,
     } satisfies Messages,
   }),
+  // Secrets: read (and checked) by readSecretSetting, declared here for the order of the problems.
+  DISCOVERER_TOKEN: Type.Optional(Type.String()),
+  DISCOVERER_TOKEN_FILE: Type.Optional(Type.String()),
+  DISCOVERER_READ_TOKEN: Type.Optional(Type.String()),
+  DISCOVERER_READ_TOKEN_FILE: Type.Optional(Type.String()),
 });
 
-/** Reads and validates the environment; throws a ConfigError listing every problem at once. */
+/**
+ * Reads and validates the environment (the tokens inline or from their `_FILE`); throws a
+ * ConfigError listing every problem at once.
+ */
 export function loadConfig(env: Env): DiscovererConfig {
-  return loadEnvConfig(DiscovererEnv, env, (settings) => ({
+  const result = checkEnv(DiscovererEnv, env);
+  const problems: ConfigProblem[] = result.ok ? [] : [...result.problems];
+  const tokens = (name: string): string[] => {
+    const setting = readSecretSetting(env, name);
+    if (!setting.ok) {
+      problems.push(setting.problem);
+      return [];
+    }
+    return splitTokens(setting.value);
+  };
+  const writeTokens = tokens('DISCOVERER_TOKEN');
+  const readTokens = tokens('DISCOVERER_READ_TOKEN');
+  if (readTokens.length > 0 && writeTokens.length === 0) {
+    problems.push({
+      path: ['DISCOVERER_READ_TOKEN'],
+      message: 'DISCOVERER_READ_TOKEN is set without DISCOVERER_TOKEN: anyone could register but not list',
+    });
+  }
+  if (!result.ok || problems.length > 0) throw ConfigError.of(inDeclarationOrder(DiscovererEnv, problems));
+  const settings = result.value;
+  return deepFreeze({
     redisUrl: withScheme(settings.REDIS_ADDR),
     port: settings.SERVICE_PORT_HTTP,
     listenHost: settings.LISTEN_HOST,
     logLevel: settings.LOG_LEVEL,
-  }));
+    writeTokens,
+    readTokens,
+  });
+}
+
+/** Several tokens (one per team or worker pool) are separated by commas or newlines. */
+function splitTokens(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(/[,\n]/)
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
 }
 
 /** The Redis URL without its password, for messages and logs. */

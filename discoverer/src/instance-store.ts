@@ -15,21 +15,66 @@ const KEY_PATTERN = `${KEY_PREFIX}*`;
 const SCAN_PAGE_SIZE = 500;
 
 /**
+ * KEYS: the entry. ARGV: the new record, its TTL, its ipv4, its port, the hex digest of the token it
+ * is registered with. A live entry at another address stays unless it was registered with the same
+ * token; an undecodable one is overwritten. Returns 1 when written, 0 when refused.
+ */
+const REGISTER_OWNED = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, entry = pcall(cjson.decode, current)
+  if ok and type(entry) == 'table' and (entry.ipv4 ~= ARGV[3] or entry.port ~= tonumber(ARGV[4]))
+    and entry.registered_by ~= ARGV[5] then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+interface ScriptCommands {
+  registerOwned(
+    key: string,
+    record: string,
+    ttlMs: number,
+    ipv4: string,
+    port: number,
+    registeredBy: string,
+  ): Promise<number>;
+}
+
+/**
  * The instance registry in Redis (REFERENCE.md 4.6): one string per instance at
  * `instance:<instance_id>` holding the registration as JSON, expiring after `ttl_ms`.
  * Methods reject with the Redis error; callers decide what the client sees.
  */
 export class InstanceStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly logger: Logger,
-  ) {}
+  private readonly redis: Redis & ScriptCommands;
 
-  /** Writes (or overwrites) the entry and restarts its TTL: registration and heartbeat are the same call. */
-  async register(registration: RegisterBody): Promise<void> {
+  constructor(
+    redis: Redis,
+    private readonly logger: Logger,
+  ) {
+    redis.defineCommand('registerOwned', { numberOfKeys: 1, lua: REGISTER_OWNED });
+    this.redis = redis as Redis & ScriptCommands;
+  }
+
+  /**
+   * Writes (or overwrites) the entry and restarts its TTL: registration and heartbeat are the same
+   * call. With `registeredBy` (the digest of the request's token, registries with tokens) the entry
+   * keeps it, and an id live at another address is only taken over with the same token: resolves
+   * `false` then, writing nothing. Without, the write is unconditional, as in the reference.
+   */
+  async register(registration: RegisterBody, registeredBy?: Buffer): Promise<boolean> {
     const { instance_id, service_type, ipv4, port, ttl_ms, timestamp } = registration;
+    const key = KEY_PREFIX + instance_id;
     const record = { instance_id, service_type, ipv4, port, ttl_ms, timestamp };
-    await this.redis.set(KEY_PREFIX + instance_id, JSON.stringify(record), 'PX', ttl_ms);
+    if (registeredBy === undefined) {
+      await this.redis.set(key, JSON.stringify(record), 'PX', ttl_ms);
+      return true;
+    }
+    const owner = registeredBy.toString('hex');
+    const json = JSON.stringify({ ...record, registered_by: owner });
+    return (await this.redis.registerOwned(key, json, ttl_ms, ipv4, port, owner)) === 1;
   }
 
   /** Deletes the entry; deleting an absent entry is not an error. DEL never interprets glob characters. */

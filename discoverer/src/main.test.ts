@@ -42,6 +42,23 @@ describe('start-up refusals (node discoverer/dist/main.js)', () => {
       { REDIS_ADDR: 'http://127.0.0.1:6379', SERVICE_PORT_HTTP: '8080' },
       'invalid REDIS_ADDR: scheme must be redis:// or rediss://, got http://',
     ],
+    [
+      {
+        REDIS_ADDR: 'redis://127.0.0.1:6379',
+        SERVICE_PORT_HTTP: '8080',
+        DISCOVERER_TOKEN: 'inline',
+        DISCOVERER_TOKEN_FILE: '/nonexistent/token',
+      },
+      'DISCOVERER_TOKEN and DISCOVERER_TOKEN_FILE are both set: set only one of them',
+    ],
+    [
+      {
+        REDIS_ADDR: 'redis://127.0.0.1:6379',
+        SERVICE_PORT_HTTP: '8080',
+        DISCOVERER_TOKEN_FILE: '/nonexistent/token',
+      },
+      'DISCOVERER_TOKEN_FILE: cannot read /nonexistent/token: ENOENT',
+    ],
   ])('%j → exit 1, "%s"', async (env, message) => {
     const { exit, stderr } = await refusal(env);
     expect(exit).toEqual({ code: 1, signal: null });

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     refuseToStart([`cannot reach Redis at REDIS_ADDR=${describeRedisUrl(config.redisUrl)}: ${reason}`]);
   }
 
-  const app = buildApp({ redis, logger });
+  const app = buildApp({ redis, logger, tokens: { write: config.writeTokens, read: config.readTokens } });
   try {
     await app.listen({ host: config.listenHost, port: config.port });
   } catch (error) {
@@ -32,7 +32,20 @@ async function main(): Promise<void> {
       `cannot listen on ${config.listenHost}:${config.port} (SERVICE_PORT_HTTP, LISTEN_HOST): ${reason}`,
     ]);
   }
-  logger.info({ host: config.listenHost, port: config.port }, 'listening');
+  logger.info(
+    {
+      host: config.listenHost,
+      port: config.port,
+      redis: describeRedisUrl(config.redisUrl),
+      // How many tokens, never which: an open registry is worth a line in the log.
+      writeTokens: config.writeTokens.length,
+      readTokens: config.readTokens.length,
+    },
+    'listening',
+  );
+  if (config.writeTokens.length === 0) {
+    logger.warn('DISCOVERER_TOKEN is not set: anyone who reaches this port can register and unregister');
+  }
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

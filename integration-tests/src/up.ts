@@ -9,6 +9,7 @@ import { LOCAL_STACK } from './harness/local-stack.js';
 import { localStackState } from './harness/local-stack-state.js';
 import { ProcessStack } from './harness/process-stack.js';
 import { REPO_ROOT } from './harness/repo-paths.js';
+import { readOrCreateSecretsFile, type StackSecrets, writeComposeSecrets } from './harness/stack-secrets.js';
 import {
   isAlive,
   readStackState,
@@ -26,6 +27,10 @@ import { Wait } from './harness/wait-strategies.js';
  * three workers, redis-server :6380). Prints the mode, every address and a `ready` line; Ctrl-C (or
  * `make down` from another shell) stops everything. `GATEWAYS=N` runs N local gateway replicas on
  * 10000, 10001, ... sharing their sessions through the stack's Redis.
+ *
+ * Either way the stack is secured (README "Security"): the discoverer token and the Redis passwords
+ * are generated once into `.stack/secrets.env` (mode 0600, gitignored) and reused by later runs;
+ * compose reads the per-service env files and the Redis ACL file derived from it in `.stack/secrets/`.
  */
 
 const GATEWAY = `127.0.0.1:${LOCAL_STACK.gatewayPort}`;
@@ -62,8 +67,13 @@ function composeCommand(): string[] | undefined {
   return undefined;
 }
 
-async function upWithCompose(command: string[], gateways: number): Promise<void> {
+const SECRETS_FILE = join(STACK_DIR, 'secrets.env');
+/** What docker-compose.yml reads (`env_file:`, the Redis ACL file). */
+const COMPOSE_SECRETS_DIR = join(STACK_DIR, 'secrets');
+
+async function upWithCompose(command: string[], gateways: number, secrets: StackSecrets): Promise<void> {
   const composeFile = join(REPO_ROOT, 'docker-compose.yml');
+  writeComposeSecrets(secrets, COMPOSE_SECRETS_DIR);
   console.log(`mode: Docker Compose (${composeFile})`);
   if (gateways !== 2 && process.env.GATEWAYS !== undefined)
     console.log(`  GATEWAYS=${gateways} applies to local mode; the compose file runs two gateways`);
@@ -105,7 +115,7 @@ async function upWithCompose(command: string[], gateways: number): Promise<void>
   process.exit(code);
 }
 
-async function upLocal(reason: string, gateways: number): Promise<void> {
+async function upLocal(reason: string, gateways: number, secrets: StackSecrets): Promise<void> {
   console.log(`mode: local processes (${reason})`);
   const logDir = join(STACK_DIR, 'logs');
   rmSync(logDir, { recursive: true, force: true });
@@ -144,6 +154,7 @@ async function upLocal(reason: string, gateways: number): Promise<void> {
       .withRetry(LOCAL_STACK.retryCount, LOCAL_STACK.retryTimeoutMs)
       .withSubscribeIntervalMs(LOCAL_STACK.subscribeIntervalMs)
       .withGatewayConfigFile(LOCAL_STACK.gatewayConfigFile)
+      .secured(secrets)
       .withLogDir(logDir)
       .withProgress((line) => console.log(line))
       .start();
@@ -174,13 +185,18 @@ async function upLocal(reason: string, gateways: number): Promise<void> {
 
 const gateways = gatewayCount();
 refuseIfRunning();
+const secrets = readOrCreateSecretsFile(SECRETS_FILE);
+console.log(
+  `secrets: ${SECRETS_FILE} (mode 0600: DISCOVERER_TOKEN, REDIS_*_PASSWORD; delete it to rotate them)`,
+);
 const runtime = await probeContainerRuntime();
 const compose = runtime.available ? composeCommand() : undefined;
 if (compose !== undefined && existsSync(join(REPO_ROOT, 'docker-compose.yml'))) {
-  await upWithCompose(compose, gateways);
+  await upWithCompose(compose, gateways, secrets);
 } else {
   await upLocal(
     runtime.available ? 'a container runtime answers, but no docker compose command' : runtime.reason,
     gateways,
+    secrets,
   );
 }

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
 
   registration = new Registration({
     discovererUrl: config.discovererUrl,
+    discovererToken: config.discovererToken,
     target: {
       instanceId: config.instanceId,
       ipv4: config.advertisedIpv4,

@@ -10,4 +10,5 @@ export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { loadConfigOrExit, refuseToStart } from './refuse-start.js';
 export type { Message, Messages } from './schema-check.js';
 export { stringEnum, taggedUnion } from './schema-types.js';
+export { readSecretSetting, type SecretSetting } from './secret-setting.js';
 export { MAX_TIMER_MS } from './timers.js';

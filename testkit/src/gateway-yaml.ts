@@ -11,7 +11,16 @@ interface GatewayYamlRoute {
 
 type GatewayYamlCluster =
   | { type: 'static'; address: string }
-  | { type: 'dynamic'; discoverer_url: string; discoverer_interval_ms: number };
+  | {
+      type: 'dynamic';
+      discoverer_url: string;
+      discoverer_interval_ms: number;
+      discoverer_token_file?: string;
+      discoverer_token_env?: string;
+    };
+
+/** Where a dynamic cluster's discoverer token comes from (`discoverer_token_file` / `_env`). */
+type DiscovererTokenOption = { readonly tokenFile: string } | { readonly tokenEnv: string };
 
 /** Where the gateway keeps sticky bindings (`url` may come from SESSION_STORE_URL instead). */
 type GatewayYamlSessionStore = { type: 'memory' } | { type: 'redis'; url?: string };
@@ -70,11 +79,21 @@ export class GatewayYaml {
     return this;
   }
 
-  dynamicCluster(name: string, discovererUrl: string, discovererIntervalMs: number): this {
+  dynamicCluster(
+    name: string,
+    discovererUrl: string,
+    discovererIntervalMs: number,
+    token?: DiscovererTokenOption,
+  ): this {
     this.#clusters[name] = {
       type: 'dynamic',
       discoverer_url: discovererUrl,
       discoverer_interval_ms: discovererIntervalMs,
+      ...(token === undefined
+        ? {}
+        : 'tokenFile' in token
+          ? { discoverer_token_file: token.tokenFile }
+          : { discoverer_token_env: token.tokenEnv }),
     };
     return this;
   }
@@ -99,6 +118,8 @@ interface ReferenceGatewayOptions {
   /** Base URL the gateway polls for workers (dynamic cluster `my_service`). */
   readonly discovererUrl: string;
   readonly discovererIntervalMs: number;
+  /** The discoverer token of `my_service`, when the discoverer wants one. */
+  readonly discovererToken?: DiscovererTokenOption;
 }
 
 /** The session header of the reference topology's sticky route. */
@@ -117,5 +138,10 @@ export function referenceGatewayYaml(options: ReferenceGatewayOptions): GatewayY
       stickyHeader: SESSION_HEADER,
     })
     .staticCluster('myauth', options.authAddress)
-    .dynamicCluster('my_service', options.discovererUrl, options.discovererIntervalMs);
+    .dynamicCluster(
+      'my_service',
+      options.discovererUrl,
+      options.discovererIntervalMs,
+      options.discovererToken,
+    );
 }

@@ -6,5 +6,5 @@ export { GatewayYaml, referenceGatewayYaml } from './gateway-yaml.js';
 export { type Http2Exchange, http2Exchange } from './http2-exchange.js';
 export { describeExit, type ExitStatus, ManagedProcess, type ProcessSpec, tail } from './managed-process.js';
 export { type StartedRedisCluster, startRedisCluster } from './redis-cluster.js';
-export { redisServerSpec, type StartedRedis, startRedis } from './redis-server.js';
+export { type RedisServerOptions, redisServerSpec, type StartedRedis, startRedis } from './redis-server.js';
 export { waitFor } from './wait-for.js';

@@ -1,7 +1,7 @@
 import { type StartedRedis, startRedis } from '@stickygw/testkit';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { buildApp, type DiscovererApp } from '../app.js';
+import { type AppDeps, buildApp, type DiscovererApp } from '../app.js';
 import { connectRedis, createRedisClient } from '../redis-client.js';
 
 /** A real redis-server, the app on top of it (for `inject`) and a separate client to inspect Redis. */
@@ -13,7 +13,7 @@ export interface DiscovererFixture {
   close(): Promise<void>;
 }
 
-export async function startDiscovererFixture(): Promise<DiscovererFixture> {
+export async function startDiscovererFixture(tokens?: AppDeps['tokens']): Promise<DiscovererFixture> {
   const redisServer = await startRedis();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const redis = createRedisClient(redisServer.url, logger);
@@ -27,7 +27,7 @@ export async function startDiscovererFixture(): Promise<DiscovererFixture> {
     await redisServer.stop();
     throw error;
   }
-  const app = buildApp({ redis, logger });
+  const app = buildApp({ redis, logger, ...(tokens === undefined ? {} : { tokens }) });
   await app.ready();
   return {
     app,

@@ -21,9 +21,22 @@ export interface ClusterContext {
 export type ClusterFactory = (config: ClusterConfig, context: ClusterContext) => Cluster;
 
 export function createHttpDiscovererClient(config: DynamicClusterConfig, logger: Logger): DiscovererClient {
+  const source = config.discovererTokenSource;
+  const tokenSetting =
+    source?.file !== undefined
+      ? `discoverer_token_file ${source.file}`
+      : source?.env !== undefined
+        ? `discoverer_token_env ${source.env}`
+        : 'no discoverer_token_file or discoverer_token_env';
   return new HttpDiscovererClient(config.discovererUrl, {
+    ...(config.discovererToken === undefined ? {} : { token: config.discovererToken }),
     onInvalidEntries: (count, example) =>
       logger.warn({ cluster: config.id, count, example }, 'discoverer listed malformed instances (skipped)'),
+    onUnauthorized: (operation) =>
+      logger.error(
+        { cluster: config.id, operation, discovererUrl: config.discovererUrl },
+        `the discoverer refused this gateway's token (HTTP 401; cluster ${config.id} has ${tokenSetting})`,
+      ),
   });
 }
 

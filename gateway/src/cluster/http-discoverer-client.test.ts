@@ -54,3 +54,41 @@ describe('HttpDiscovererClient', () => {
     expect(discoverer.unregistered).toEqual(['pod/1 ?#']);
   });
 });
+
+describe('HttpDiscovererClient with a token', () => {
+  let discoverer: FakeDiscoverer;
+  beforeEach(async () => {
+    discoverer = await FakeDiscoverer.start();
+  });
+  afterEach(() => discoverer.stop());
+
+  it('sends Authorization: Bearer <token> on list and unregister, and none without a token', async () => {
+    await new HttpDiscovererClient(discoverer.url, { token: 'gw-token' }).fetchInstances();
+    await new HttpDiscovererClient(discoverer.url, { token: 'gw-token' }).unregister('pod-1');
+    await new HttpDiscovererClient(discoverer.url).fetchInstances();
+    expect(discoverer.requests.map((r) => r.headers.authorization)).toEqual([
+      'Bearer gw-token',
+      'Bearer gw-token',
+      undefined,
+    ]);
+  });
+
+  it('rejects on 401 and reports it once until a request is accepted again', async () => {
+    const refused: string[] = [];
+    const client = new HttpDiscovererClient(discoverer.url, {
+      token: 'wrong',
+      onUnauthorized: (operation) => refused.push(operation),
+    });
+    let status = 401;
+    discoverer.respondWith(() => status);
+    await expect(client.fetchInstances()).rejects.toThrow('discoverer refused the token (HTTP 401 on list)');
+    await expect(client.fetchInstances()).rejects.toThrow('HTTP 401');
+    await expect(client.unregister('pod-1')).rejects.toThrow('HTTP 401 on unregister');
+    expect(refused).toEqual(['list']);
+    status = 200;
+    await client.fetchInstances();
+    status = 401;
+    await expect(client.unregister('pod-1')).rejects.toThrow('HTTP 401');
+    expect(refused).toEqual(['list', 'unregister']);
+  });
+});

@@ -7,6 +7,10 @@ export interface HttpDiscovererClientOptions {
   readonly maxBodyBytes?: number;
   /** Told how many list entries were skipped as malformed. */
   readonly onInvalidEntries?: (count: number, example: string) => void;
+  /** Sent as `Authorization: Bearer <token>` (a discoverer with `DISCOVERER_TOKEN`/`DISCOVERER_READ_TOKEN`). */
+  readonly token?: string;
+  /** Told once when the discoverer answers 401, and again after a request was accepted in between. */
+  readonly onUnauthorized?: (operation: 'list' | 'unregister') => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -21,6 +25,8 @@ const MAX_INSTANCE_ID_LENGTH = 512;
 export class HttpDiscovererClient implements DiscovererClient {
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
+  private readonly headers: Record<string, string>;
+  private refusedReported = false;
 
   constructor(
     /** Base URL without a trailing slash. */
@@ -29,12 +35,29 @@ export class HttpDiscovererClient implements DiscovererClient {
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+  }
+
+  /** A 401 throws (the list is kept, the unregister not done); reported once until a request passes. */
+  private async checkAuthorized(response: Response, operation: 'list' | 'unregister'): Promise<void> {
+    if (response.status !== 401) {
+      this.refusedReported = false;
+      return;
+    }
+    await response.body?.cancel();
+    if (!this.refusedReported) {
+      this.refusedReported = true;
+      this.options.onUnauthorized?.(operation);
+    }
+    throw new Error(`discoverer refused the token (HTTP 401 on ${operation})`);
   }
 
   async fetchInstances(): Promise<readonly DiscoveredInstance[]> {
     const response = await fetch(`${this.baseUrl}/v1/instances`, {
+      headers: this.headers,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
+    await this.checkAuthorized(response, 'list');
     if (response.status === 404) {
       await response.body?.cancel();
       return [];
@@ -70,8 +93,10 @@ export class HttpDiscovererClient implements DiscovererClient {
   async unregister(instanceId: string): Promise<void> {
     const response = await fetch(`${this.baseUrl}/v1/unregister/${encodeURIComponent(instanceId)}`, {
       method: 'POST',
+      headers: this.headers,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
+    await this.checkAuthorized(response, 'unregister');
     await response.body?.cancel();
   }
 }

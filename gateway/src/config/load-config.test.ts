@@ -808,3 +808,52 @@ clusters:
     });
   });
 });
+
+describe('discoverer tokens of dynamic clusters', () => {
+  const withToken = (lines: string) => `${COMPOSE_YAML}${lines.replace(/^/gm, '    ')}\n`;
+  const files = (contents: Record<string, string>) => (path: string) => {
+    if (path === join(CWD, 'gateway.yaml')) return withToken('discoverer_token_file: secrets/token');
+    const content = contents[path];
+    if (content === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    return content;
+  };
+  const dynamic = (config: ReturnType<typeof loadGatewayConfig>) =>
+    config.clusters.find((cluster) => cluster.id === 'my_service');
+
+  it('reads discoverer_token_file relative to the YAML file, trimmed', () => {
+    const config = loadGatewayConfig(VALID_ENV, {
+      cwd: CWD,
+      readFile: files({ [join(CWD, 'secrets/token')]: 'file-token\n' }),
+    });
+    expect(dynamic(config)).toMatchObject({
+      discovererToken: 'file-token',
+      discovererTokenSource: { file: join(CWD, 'secrets/token') },
+    });
+  });
+
+  it('reads the variable discoverer_token_env names', () => {
+    const yaml = withToken('discoverer_token_env: MY_DISCOVERER_TOKEN');
+    expect(dynamic(load({ ...VALID_ENV, MY_DISCOVERER_TOKEN: ' env-token ' }, yaml))).toMatchObject({
+      discovererToken: 'env-token',
+      discovererTokenSource: { env: 'MY_DISCOVERER_TOKEN' },
+    });
+    expect(dynamic(load(VALID_ENV))?.type === 'dynamic' && dynamic(load(VALID_ENV))).not.toHaveProperty(
+      'discovererToken',
+    );
+  });
+
+  it('refuses a missing file, an unset variable, both at once and a bad variable name, naming the cluster', () => {
+    expect(problemsOf(() => loadGatewayConfig(VALID_ENV, { cwd: CWD, readFile: files({}) }))).toEqual([
+      `cluster my_service: discoverer_token_file: cannot read ${join(CWD, 'secrets/token')}: ENOENT`,
+    ]);
+    expect(envProblems(VALID_ENV, withToken('discoverer_token_env: UNSET_TOKEN'))).toEqual([
+      'cluster my_service: discoverer_token_env: UNSET_TOKEN is not set',
+    ]);
+    expect(
+      envProblems(VALID_ENV, withToken('discoverer_token_env: T\ndiscoverer_token_file: /run/secrets/t')),
+    ).toEqual(['cluster my_service: set discoverer_token_file or discoverer_token_env, not both']);
+    expect(envProblems(VALID_ENV, withToken('discoverer_token_env: "not a name"'))).toEqual([
+      'cluster my_service: discoverer_token_env must name an environment variable, got "not a name"',
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   ConfigError,
   type ConfigProblem,
@@ -12,7 +12,7 @@ import {
 } from '@stickygw/servicekit';
 import { parseDocument } from 'yaml';
 import { GatewayEnv } from './env-schema.js';
-import type { GatewayConfig } from './types.js';
+import type { ClusterConfig, GatewayConfig } from './types.js';
 import { type GatewayYamlConfig, type GatewayYamlOutcome, readGatewayYaml } from './yaml-config.js';
 
 export interface LoadConfigOptions {
@@ -55,6 +55,14 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     });
   }
 
+  const clusters = resolveDiscovererTokens(
+    yaml?.config?.clusters ?? [],
+    env,
+    dirname(configPath),
+    options.readFile ?? ((path) => readFileSync(path, 'utf8')),
+  );
+  problems.push(...clusters.problems);
+
   const store = yaml?.config?.sessionStore;
   const storeUrl = env.SESSION_STORE_URL?.trim() || (store?.type === 'redis' ? store.url : undefined);
   if (store?.type === 'redis' && storeUrl === undefined) {
@@ -84,6 +92,7 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     retryCount: variables.RETRY_COUNT,
     retryTimeoutMs: variables.RETRY_TIMEOUT_MS,
     ...yaml.config,
+    clusters: clusters.resolved,
     sessionStore:
       yaml.config.sessionStore.type === 'redis' && storeUrl !== undefined
         ? { type: 'redis', url: storeUrl }
@@ -97,6 +106,48 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
       idleTimeoutMs: variables.IDLE_TIMEOUT_MS,
     },
   });
+}
+
+/**
+ * Each dynamic cluster's discoverer token, read from its `discoverer_token_file` (relative to the
+ * YAML file) or `discoverer_token_env`, trimmed. A problem names the cluster and the field, never
+ * the token.
+ */
+function resolveDiscovererTokens(
+  clusters: readonly ClusterConfig[],
+  env: Env,
+  configDir: string,
+  readFile: (path: string) => string,
+): { resolved: ClusterConfig[]; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const resolved = clusters.map((cluster): ClusterConfig => {
+    if (cluster.type !== 'dynamic' || cluster.discovererTokenSource === undefined) return cluster;
+    const { file, env: variable } = cluster.discovererTokenSource;
+    const where = ['CONFIG_PATH', 'clusters', cluster.id];
+    const problem = (field: string, message: string) =>
+      problems.push({ path: [...where, field], message: `cluster ${cluster.id}: ${message}` });
+    if (file !== undefined && variable !== undefined) {
+      problem('discoverer_token_file', 'set discoverer_token_file or discoverer_token_env, not both');
+      return cluster;
+    }
+    let token: string;
+    if (file !== undefined) {
+      const path = resolve(configDir, file);
+      try {
+        token = readFile(path).trim();
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        problem('discoverer_token_file', `discoverer_token_file: cannot read ${path}: ${reason}`);
+        return cluster;
+      }
+      if (token === '') problem('discoverer_token_file', `discoverer_token_file: ${path} is empty`);
+      return { ...cluster, discovererTokenSource: { file: path }, discovererToken: token };
+    }
+    token = env[variable as string]?.trim() ?? '';
+    if (token === '') problem('discoverer_token_env', `discoverer_token_env: ${variable} is not set`);
+    return { ...cluster, discovererToken: token };
+  });
+  return { resolved, problems };
 }
 
 /**

@@ -27,6 +27,10 @@ export interface DynamicClusterConfig {
   /** Base URL of the discoverer, without a trailing slash. */
   readonly discovererUrl: string;
   readonly discovererIntervalMs: number;
+  /** `discoverer_token_file` (resolved against the YAML file's directory) or `discoverer_token_env`. */
+  readonly discovererTokenSource?: { readonly file?: string; readonly env?: string };
+  /** The token read from that source at load time; sent as `Authorization: Bearer`. */
+  readonly discovererToken?: string;
 }
 
 export type ClusterConfig = StaticClusterConfig | DynamicClusterConfig;

@@ -107,6 +107,16 @@ function toClusterConfig(id: string, cluster: Static<typeof ClusterYaml>): Clust
         id,
         discovererUrl: normaliseDiscovererUrl(cluster.discoverer_url),
         discovererIntervalMs: cluster.discoverer_interval_ms,
+        ...(cluster.discoverer_token_file === undefined && cluster.discoverer_token_env === undefined
+          ? {}
+          : {
+              discovererTokenSource: {
+                ...(cluster.discoverer_token_file === undefined
+                  ? {}
+                  : { file: cluster.discoverer_token_file }),
+                ...(cluster.discoverer_token_env === undefined ? {} : { env: cluster.discoverer_token_env }),
+              },
+            }),
       };
 }
 

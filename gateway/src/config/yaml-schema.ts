@@ -151,6 +151,28 @@ export const DynamicClusterYaml = Type.Object({
         `cluster ${path[1]}: discoverer_interval_ms must be at most ${MAX_TIMER_MS}, got ${value}`,
     } satisfies Messages,
   }),
+  /**
+   * Where the discoverer's bearer token comes from, when it wants one (`DISCOVERER_TOKEN`, or
+   * `DISCOVERER_READ_TOKEN` for a gateway that must not unregister): a file (relative to the YAML
+   * file) or an environment variable of the gateway. Read once at start-up, never logged.
+   */
+  discoverer_token_file: Type.Optional(
+    Type.String({
+      minLength: 1,
+      messages: {
+        invalid: clusterProblem('discoverer_token_file must be a non-empty path'),
+      } satisfies Messages,
+    }),
+  ),
+  discoverer_token_env: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      messages: {
+        invalid: ({ path, value }) =>
+          `cluster ${path[1]}: discoverer_token_env must name an environment variable, got ${describeValue(value)}`,
+      } satisfies Messages,
+    }),
+  ),
 });
 
 export const ClusterYaml = taggedUnion('type', [StaticClusterYaml, DynamicClusterYaml], {

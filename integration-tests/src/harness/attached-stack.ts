@@ -72,8 +72,11 @@ export class AttachedStackDriver implements StackDriver {
     const worker = this.#worker(pod);
     if (isAlive(worker.pid)) throw new Error(`cannot start ${pod}: it is already running`);
     const discovererUrl = this.state.discovererUrl;
+    const tokenFile = this.state.discovererTokenFile;
     await fetch(`${discovererUrl}/v1/unregister/${encodeURIComponent(pod)}`, {
       method: 'POST',
+      headers:
+        tokenFile === undefined ? {} : { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` },
       signal: AbortSignal.timeout(2_000),
     });
     appendFileSync(worker.logFile, `--- ${pod}: starting ${new Date().toISOString()} ---\n`);

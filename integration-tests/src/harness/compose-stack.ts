@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { UNROUTED_METHOD } from './gateway-component.js';
 import { REPO_ROOT } from './repo-paths.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
+import { readOrCreateSecretsFile, writeComposeSecrets } from './stack-secrets.js';
 import { Wait } from './wait-strategies.js';
 
 const APP_SERVICES = ['redis', 'mydiscoverer', 'myauth', 'myservice'];
@@ -64,6 +65,9 @@ export class ComposeStack {
     const dir = dirname(this.composeFile);
     const file = basename(this.composeFile);
     const progress = this.#onProgress;
+    // The files the compose file reads (`env_file:`, the Redis ACL file), as `make up` writes them.
+    const stackDir = join(dir, '.stack');
+    writeComposeSecrets(readOrCreateSecretsFile(join(stackDir, 'secrets.env')), join(stackDir, 'secrets'));
 
     progress(`docker compose project ${projectName}: building and starting ${APP_SERVICES.join(', ')}`);
     const services = await new DockerComposeEnvironment(dir, file)

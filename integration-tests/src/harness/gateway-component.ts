@@ -21,8 +21,11 @@ interface GatewayComponentOptions {
   readonly retryCount: number;
   readonly retryTimeoutMs: number;
   readonly logLevel: string;
-  /** More gateway environment (MAX_MESSAGE_BYTES, SHUTDOWN_GRACE_MS, ACCESS_LOG, ...). */
-  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * More gateway environment (MAX_MESSAGE_BYTES, SHUTDOWN_GRACE_MS, ACCESS_LOG, ...); a function is
+   * read at each start (values that name ports picked when other components start).
+   */
+  readonly env?: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
   /** Node flags before the entry point (e.g. `--cpu-prof`). */
   readonly nodeArgs?: readonly string[];
   readonly fixedPort?: number;
@@ -55,7 +58,7 @@ export function gatewayComponent(options: GatewayComponentOptions): StackCompone
         RETRY_TIMEOUT_MS: String(options.retryTimeoutMs),
         LISTEN_HOST: '127.0.0.1',
         LOG_LEVEL: options.logLevel,
-        ...options.env,
+        ...(typeof options.env === 'function' ? options.env() : options.env),
       },
       ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

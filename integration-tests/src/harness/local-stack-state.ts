@@ -18,6 +18,7 @@ export async function localStackState(stack: StartedProcessStack, ownerPid: numb
     pid: ownerPid,
     gatewayAddress: stack.gatewayAddress,
     discovererUrl: stack.discovererUrl,
+    ...(stack.secured ? { discovererTokenFile: stack.discovererTokenFile } : {}),
     jwtSecret: stack.jwtSecret,
     logDir: stack.logDir,
     processes: processes.map((process) => ({

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverEntry } from './repo-paths.js';
+import { generateStackSecrets, type StackSecrets } from './stack-secrets.js';
 import { StartedProcessStack } from './started-process-stack.js';
 
 /** Ports a stack must use; unset ones are picked free. */
@@ -46,6 +47,8 @@ export interface StackSettings {
   readonly logLevel: string;
   readonly startupTimeoutMs: number;
   readonly onProgress: (line: string) => void;
+  /** A secured stack (README "Security"): discoverer token, Redis ACL users; `undefined`: open. */
+  readonly secrets: StackSecrets | undefined;
 }
 
 /**
@@ -74,6 +77,7 @@ export class ProcessStack {
     logLevel: 'info',
     startupTimeoutMs: 30_000,
     onProgress: () => {},
+    secrets: undefined,
   };
 
   withWorkers(count: number): this {
@@ -156,6 +160,20 @@ export class ProcessStack {
   /** Called with one line per start-up step (the CLI prints them). */
   withProgress(onProgress: (line: string) => void): this {
     return this.#set({ onProgress });
+  }
+
+  /**
+   * Runs the stack with every door of README "Security" closed: the discoverer wants
+   * `DISCOVERER_TOKEN` (from a file) to register and unregister, workers and gateways send it, and
+   * Redis has a `default` password and one ACL user per service. `secrets` default to fresh ones.
+   */
+  secured(secrets: StackSecrets = generateStackSecrets()): this {
+    return this.#set({ secrets });
+  }
+
+  /** `secured()` when the environment says `ITEST_SECURED=1` (the CLI and the scenario suites). */
+  securedIfRequested(env: NodeJS.ProcessEnv = process.env): this {
+    return env.ITEST_SECURED === '1' || env.ITEST_SECURED === 'true' ? this.secured() : this;
   }
 
   #set(patch: Partial<StackSettings>): this {

@@ -31,6 +31,8 @@ export type StackState =
       readonly pid: number;
       readonly gatewayAddress: string;
       readonly discovererUrl: string;
+      /** A secured stack's discoverer token file, for the CLI's own unregistrations. */
+      readonly discovererTokenFile?: string;
       readonly jwtSecret: string;
       readonly logDir: string;
       readonly processes: readonly ProcessState[];

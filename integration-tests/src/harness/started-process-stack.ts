@@ -17,6 +17,7 @@ import type { ProcessStack, StackSettings } from './process-stack.js';
 import { REPO_ROOT, serverEntry } from './repo-paths.js';
 import { StackComponent } from './stack-component.js';
 import { type ServiceLog, type StackDriver, UnknownPodError, type WorkerExit } from './stack-driver.js';
+import { REDIS_USERS, redisAclUsers, redisUrlOf, writePrivate } from './stack-secrets.js';
 import { Wait, type WaitStrategy } from './wait-strategies.js';
 
 type InstanceKind = 'workers' | 'probes';
@@ -57,12 +58,16 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     readonly logDir: string,
   ) {
     const node = process.execPath;
-    const { ports, logLevel } = settings;
+    const { ports, logLevel, secrets } = settings;
+    if (secrets !== undefined) writePrivate(this.discovererTokenFile, `${secrets.discovererToken}\n`);
     this.redis = this.#component(
       'redis',
       ports.redis,
       (port) => ({
-        ...redisServerSpec(port),
+        ...redisServerSpec(
+          port,
+          secrets === undefined ? {} : { password: secrets.redisAdminPassword, acl: redisAclUsers(secrets) },
+        ),
         name: 'redis',
         logFile: join(logDir, 'redis.log'),
         cwd: REPO_ROOT,
@@ -76,9 +81,10 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         (port) =>
           this.#spec(name, node, [serverEntry('discoverer')], {
             SERVICE_PORT_HTTP: String(port),
-            REDIS_ADDR: `${this.redisUrl}/${db}`,
+            REDIS_ADDR: `${this.#serviceRedisUrl('discoverer')}/${db}`,
             LISTEN_HOST: '127.0.0.1',
             LOG_LEVEL: logLevel,
+            ...this.#discovererTokenEnv(),
           }),
         (port) => Wait.forHttp(`http://127.0.0.1:${port}/healthz`),
       );
@@ -91,7 +97,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         this.#spec('auth', node, [serverEntry('auth')], {
           SERVICE_PORT_GRPC: String(port),
           LISTEN_HOST: '127.0.0.1',
-          REDIS_ADDR: this.redisUrl,
+          REDIS_ADDR: this.#serviceRedisUrl('auth'),
           JWT_SECRET: settings.jwtSecret,
           TOKEN_EXPIRATION: '1h',
           AUTH_SEED_TEST_USER: 'true',
@@ -108,7 +114,16 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
         retryCount: settings.retryCount,
         retryTimeoutMs: settings.retryTimeoutMs,
         logLevel,
-        env: settings.gatewayEnv,
+        // A fixed config file names the token by `discoverer_token_env: DISCOVERER_TOKEN`
+        // (config/gateway.local.yaml); the generated ones by the token file.
+        env: () =>
+          settings.secrets === undefined
+            ? settings.gatewayEnv
+            : {
+                DISCOVERER_TOKEN: settings.secrets.discovererToken,
+                ...(settings.gatewayCount > 1 ? { SESSION_STORE_URL: this.#serviceRedisUrl('gateway') } : {}),
+                ...settings.gatewayEnv,
+              },
         ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway + i }),
         logFile: join(logDir, `${name}.log`),
         cwd: REPO_ROOT,
@@ -125,7 +140,10 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     const progress = settings.onProgress;
     progress('starting redis-server');
     await this.redis.start();
-    progress(`  redis       ${this.redisUrl}`);
+    // Never the URL with its password: progress lines end up in terminals and CI logs.
+    progress(
+      `  redis       redis://127.0.0.1:${this.redis.port}${settings.secrets === undefined ? '' : ` (password and ACL users ${Object.values(REDIS_USERS).join(', ')})`}`,
+    );
 
     progress('starting discoverer');
     await Promise.all([this.discoverer.start(), settings.probes && this.probeDiscoverer.start()]);
@@ -186,20 +204,28 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
       authAddress: this.authAddress,
       discovererUrl: relays.workers.url,
       discovererIntervalMs,
+      ...(this.settings.secrets === undefined
+        ? {}
+        : { discovererToken: { tokenFile: this.discovererTokenFile } }),
     });
     if (probes !== undefined && relays.probes !== undefined) {
       yaml
         .route(probes.routePrefix, 'probe', { authorization: 'required', stickyHeader: 'session-id' })
-        .dynamicCluster('probe', relays.probes.url, discovererIntervalMs);
+        .dynamicCluster(
+          'probe',
+          relays.probes.url,
+          discovererIntervalMs,
+          this.settings.secrets === undefined ? undefined : { tokenFile: this.discovererTokenFile },
+        );
     }
     // Several replicas share their bindings through the stack's Redis; one keeps the in-process store.
-    if (this.gateways.length > 1) yaml.sessionStore({ type: 'redis', url: this.redisUrl });
+    if (this.gateways.length > 1) yaml.sessionStore(this.#sessionStore());
     return yaml.toString();
   }
 
   /** A fixed config file with `session_store` on the stack's Redis, for several replicas. */
   #withSessionStore(document: object): string {
-    return stringify({ ...document, session_store: { type: 'redis', url: this.redisUrl } });
+    return stringify({ ...document, session_store: this.#sessionStore() });
   }
 
   #spec(name: string, command: string, args: string[], env: Record<string, string> = {}): ProcessSpec {
@@ -244,6 +270,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
           REGISTRATION_TTL_MS: String(settings.registrationTtlMs),
           REGISTRATION_HEARTBEAT_INTERVAL_MS: String(settings.heartbeatMs),
           LOG_LEVEL: settings.logLevel,
+          ...this.#discovererTokenEnv(),
           ...env,
         }),
       (port) =>
@@ -284,8 +311,51 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     return probe;
   }
 
+  /** The stack's Redis as its `default` user (with the admin password when secured): for tests and operators. */
   get redisUrl(): string {
-    return `redis://127.0.0.1:${this.redis.port}`;
+    const secrets = this.settings.secrets;
+    return secrets === undefined
+      ? `redis://127.0.0.1:${this.redis.port}`
+      : `redis://:${secrets.redisAdminPassword}@127.0.0.1:${this.redis.port}`;
+  }
+
+  /**
+   * Several replicas share their bindings through the stack's Redis. A secured stack's URL carries
+   * the gateway user's password, so it goes in `SESSION_STORE_URL` instead of a YAML file on disk.
+   */
+  #sessionStore(): { type: 'redis'; url?: string } {
+    return this.settings.secrets === undefined ? { type: 'redis', url: this.redisUrl } : { type: 'redis' };
+  }
+
+  /** The URL a service connects with: its own ACL user when secured. */
+  #serviceRedisUrl(service: keyof typeof REDIS_USERS): string {
+    const secrets = this.settings.secrets;
+    if (secrets === undefined) return this.redisUrl;
+    const password = {
+      auth: secrets.redisAuthPassword,
+      discoverer: secrets.redisDiscovererPassword,
+      gateway: secrets.redisGatewayPassword,
+    }[service];
+    return redisUrlOf(REDIS_USERS[service], password, `127.0.0.1:${this.redis.port}`);
+  }
+
+  /** Secured stacks: the token file every discoverer client and the discoverer read (mode 0600). */
+  get discovererTokenFile(): string {
+    return join(this.logDir, 'secrets', 'discoverer-token');
+  }
+
+  /** `Authorization` for the harness' own calls to the discoverer (none for an open stack). */
+  get discovererHeaders(): Record<string, string> {
+    const secrets = this.settings.secrets;
+    return secrets === undefined ? {} : { authorization: `Bearer ${secrets.discovererToken}` };
+  }
+
+  get secured(): boolean {
+    return this.settings.secrets !== undefined;
+  }
+
+  #discovererTokenEnv(): Record<string, string> {
+    return this.settings.secrets === undefined ? {} : { DISCOVERER_TOKEN_FILE: this.discovererTokenFile };
   }
 
   get discovererUrl(): string {
@@ -396,6 +466,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     // "listed again" prove that the new process registered itself.
     await fetch(`${this.discovererUrl}/v1/unregister/${encodeURIComponent(pod)}`, {
       method: 'POST',
+      headers: this.discovererHeaders,
       signal: AbortSignal.timeout(2_000),
     });
     await worker.start();

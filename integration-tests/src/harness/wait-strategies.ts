@@ -66,14 +66,15 @@ function redisPing(port: number): Promise<true | string> {
     socket.setTimeout(1_000, () => done('PING timed out'));
     socket.once('error', (error) => done(error.message));
     socket.once('connect', () => socket.write('PING\r\n'));
+    // A Redis that wants a password first is up all the same.
     socket.once('data', (data) =>
-      done(data.toString().startsWith('+PONG') ? true : `answered ${data.toString().trim()}`),
+      done(/^(\+PONG|-NOAUTH)/.test(data.toString()) ? true : `answered ${data.toString().trim()}`),
     );
   });
 }
 
 export const Wait = {
-  /** Redis answers `PING` with `+PONG`. */
+  /** Redis answers `PING` with `+PONG` (or `-NOAUTH`, with a password). */
   forRedisPing(port: number): WaitStrategy {
     return new WaitStrategy(`redis PING on 127.0.0.1:${port}`, () => redisPing(port));
   },

@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../harness/repo-paths.js';
-import { buildOf, dependenciesOf, environmentOf, readComposeFile } from './test-support/compose-file.js';
+import {
+  buildOf,
+  COMPOSE_SECRETS_DIR,
+  dependenciesOf,
+  effectiveEnvironmentOf,
+  envFilesOf,
+  environmentOf,
+  generatedComposeSecrets,
+  readComposeFile,
+  readEnvFile,
+} from './test-support/compose-file.js';
 import { ENV_CONTRACTS } from './test-support/env-contract.js';
 
 const compose = readComposeFile();
@@ -92,7 +102,7 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
   it('gives each service only variables of its env contract, and all the required ones', () => {
     for (const name of APP_SERVICES) {
       const contract = ENV_CONTRACTS[contractNameOf(name)];
-      const env = environmentOf(compose.services[name] ?? {});
+      const env = effectiveEnvironmentOf(compose.services[name] ?? {});
       if (contract === undefined) throw new Error(`no contract for ${name}`);
       for (const variable of Object.keys(env))
         expect(contract.known, `${name}: ${variable}`).toContain(variable);
@@ -103,7 +113,10 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
   it('names only variables the service code actually reads', () => {
     for (const name of APP_SERVICES) {
       const sources = sourcesOf(WORKSPACE_OF[name]);
-      for (const variable of Object.keys(environmentOf(compose.services[name] ?? {}))) {
+      // The gateway reads its discoverer token from the variable its YAML names (discoverer_token_env).
+      const namedByYaml = WORKSPACE_OF[name] === 'gateway' ? ['DISCOVERER_TOKEN'] : [];
+      const variables = Object.keys(effectiveEnvironmentOf(compose.services[name] ?? {}));
+      for (const variable of variables.filter((v) => !namedByYaml.includes(v))) {
         expect(sources.includes(variable), `${WORKSPACE_OF[name]}/src never mentions ${variable}`).toBe(true);
       }
     }
@@ -122,15 +135,20 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
   });
 
   it('uses the reference values for ports, TTLs and retries', () => {
-    expect(environmentOf(compose.services.mydiscoverer ?? {})).toMatchObject({
-      REDIS_ADDR: 'redis://redis:6379',
-      SERVICE_PORT_HTTP: '8080',
-    });
+    expect(environmentOf(compose.services.mydiscoverer ?? {})).toMatchObject({ SERVICE_PORT_HTTP: '8080' });
     expect(environmentOf(compose.services.myauth ?? {})).toMatchObject({
       SERVICE_PORT_GRPC: '5001',
-      REDIS_ADDR: 'redis://redis:6379',
       TOKEN_EXPIRATION: '1h',
     });
+    // REDIS_ADDR comes from the env file, as the service's own ACL user.
+    for (const [name, user] of [
+      ['mydiscoverer', 'discoverer'],
+      ['myauth', 'auth'],
+    ] as const) {
+      const url = new URL(effectiveEnvironmentOf(compose.services[name] ?? {}).REDIS_ADDR ?? '');
+      expect([url.protocol, url.host, url.username], name).toEqual(['redis:', 'redis:6379', user]);
+      expect(url.password, name).toMatch(/^[0-9a-f]{64}$/);
+    }
     expect(environmentOf(compose.services.myservice ?? {})).toMatchObject({
       SERVICE_PORT_GRPC: '5000',
       MY_DISCOVERER_URL: 'http://mydiscoverer:8080',
@@ -202,6 +220,75 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
     // Both gateways share their bindings through the compose Redis, at its container port.
     expect(config.session_store).toEqual({ type: 'redis', url: 'redis://redis:6379' });
     expect(compose.services, 'session store host').toHaveProperty(new URL(config.session_store.url).hostname);
+  });
+});
+
+describe('docker-compose.yml secrets (README "Security")', () => {
+  const secretsDir = generatedComposeSecrets();
+  const envFile = (service: string) => readEnvFile(join(secretsDir, `${service}.env`));
+
+  it('reads every secret from an env file make up writes into .stack/secrets/, one per service', () => {
+    const expected: Record<string, string[]> = {
+      redis: [`${COMPOSE_SECRETS_DIR}/redis.env`],
+      mydiscoverer: [`${COMPOSE_SECRETS_DIR}/discoverer.env`],
+      myauth: [`${COMPOSE_SECRETS_DIR}/auth.env`],
+      myservice: [`${COMPOSE_SECRETS_DIR}/service.env`],
+      mygateway: [`${COMPOSE_SECRETS_DIR}/gateway.env`],
+      'mygateway-2': [`${COMPOSE_SECRETS_DIR}/gateway.env`],
+    };
+    for (const [name, files] of Object.entries(expected)) {
+      expect(envFilesOf(compose.services[name] ?? {}), name).toEqual(files);
+      for (const file of files)
+        expect(existsSync(join(secretsDir, file.split('/').at(-1) ?? '')), file).toBe(true);
+    }
+    // No secret is written into the compose file itself.
+    for (const name of APP_SERVICES) {
+      const env = environmentOf(compose.services[name] ?? {});
+      for (const variable of ['REDIS_ADDR', 'SESSION_STORE_URL', 'DISCOVERER_TOKEN'])
+        expect(env[variable], `${name}: ${variable}`).toBeUndefined();
+    }
+    expect(readFileSync(join(REPO_ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.stack/');
+  });
+
+  it('gives each service only its own secrets, the one discoverer token to all that need it', () => {
+    expect(Object.keys(envFile('discoverer')).sort()).toEqual(['DISCOVERER_TOKEN', 'REDIS_ADDR']);
+    expect(Object.keys(envFile('auth'))).toEqual(['REDIS_ADDR']);
+    expect(Object.keys(envFile('service'))).toEqual(['DISCOVERER_TOKEN']);
+    expect(Object.keys(envFile('gateway')).sort()).toEqual(['DISCOVERER_TOKEN', 'SESSION_STORE_URL']);
+    const token = envFile('discoverer').DISCOVERER_TOKEN;
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect(envFile('service').DISCOVERER_TOKEN).toBe(token);
+    expect(envFile('gateway').DISCOVERER_TOKEN).toBe(token);
+    const store = new URL(envFile('gateway').SESSION_STORE_URL ?? '');
+    expect([store.host, store.username]).toEqual(['redis:6379', 'gateway']);
+    const passwords = [envFile('discoverer').REDIS_ADDR, envFile('auth').REDIS_ADDR, store.href].map(
+      (url) => new URL(url ?? '').password,
+    );
+    expect(new Set(passwords).size).toBe(3);
+  });
+
+  it('starts Redis with the ACL file (default password, a user per service) and a health check that authenticates', () => {
+    const redis = compose.services.redis;
+    expect(redis?.command).toEqual([
+      'redis-server',
+      '--appendonly',
+      'no',
+      '--aclfile',
+      '/etc/redis/users.acl',
+    ]);
+    expect(redis?.volumes).toEqual([`./${COMPOSE_SECRETS_DIR}/redis.acl:/etc/redis/users.acl:ro`]);
+    expect(Object.keys(envFile('redis'))).toEqual(['REDISCLI_AUTH']);
+    const acl = readFileSync(join(secretsDir, 'redis.acl'), 'utf8');
+    expect(acl).toMatch(new RegExp(`^user default on >${envFile('redis').REDISCLI_AUTH} `));
+    for (const user of ['auth', 'discoverer', 'gateway'])
+      expect(acl).toMatch(new RegExp(`^user ${user} on >`, 'm'));
+  });
+
+  it('names the token in the gateway config by discoverer_token_env', () => {
+    const config = parse(readFileSync(join(REPO_ROOT, 'config', 'gateway.docker.yaml'), 'utf8')) as {
+      clusters: { my_service: { discoverer_token_env?: string } };
+    };
+    expect(config.clusters.my_service.discoverer_token_env).toBe('DISCOVERER_TOKEN');
   });
 });
 

@@ -8,7 +8,8 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../harness/repo-paths.js';
-import { environmentOf, readComposeFile } from './test-support/compose-file.js';
+import { redisAclFile } from '../harness/stack-secrets.js';
+import { effectiveEnvironmentOf, environmentOf, readComposeFile } from './test-support/compose-file.js';
 
 const KUSTOMIZATION = join(REPO_ROOT, 'deploy', 'kubernetes');
 
@@ -37,7 +38,10 @@ interface Manifest {
     selector?: Record<string, string> & { matchLabels?: Record<string, string> };
     template?: {
       metadata?: { labels?: Record<string, string> };
-      spec?: { containers: Container[]; volumes?: { name: string; configMap?: { name: string } }[] };
+      spec?: {
+        containers: Container[];
+        volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
+      };
     };
     ports?: { name?: string; port: number; targetPort?: number | string }[];
   };
@@ -62,7 +66,21 @@ function render(): string {
   }
 }
 
-const manifests = parseAllDocuments(render()).map((document) => document.toJS() as Manifest);
+/**
+ * kustomize wraps long base64 Secret values over several lines; the API server's decoder skips the
+ * newlines, the schema's `byte` format does not, so they are joined here.
+ */
+function unwrapSecretData(manifest: Manifest): Manifest {
+  if (manifest.kind !== 'Secret' || manifest.data === undefined) return manifest;
+  const data = Object.fromEntries(
+    Object.entries(manifest.data).map(([key, value]) => [key, value.replace(/\s/g, '')]),
+  );
+  return { ...manifest, data };
+}
+
+const manifests = parseAllDocuments(render()).map((document) =>
+  unwrapSecretData(document.toJS() as Manifest),
+);
 const deployments = manifests.filter((m) => m.kind === 'Deployment');
 const services = manifests.filter((m) => m.kind === 'Service');
 
@@ -201,7 +219,7 @@ describe('deploy/kubernetes (kustomize base)', () => {
       expect(container.image, deployment.metadata.name).toBe(service?.image);
       // Every compose value, the secret from a Secret (checked below); the workers also get the
       // address compose auto-detects, from the pod IP.
-      const composeEnv = environmentOf(service ?? {});
+      const composeEnv = effectiveEnvironmentOf(service ?? {});
       for (const [name, value] of Object.entries(composeEnv)) {
         const entry = container.env?.find((v) => v.name === name);
         if (entry?.valueFrom?.secretKeyRef === undefined)
@@ -223,6 +241,55 @@ describe('deploy/kubernetes (kustomize base)', () => {
         ?.secretKeyRef;
       expect(ref, name).toEqual({ name: secret?.metadata.name, key: 'JWT_SECRET' });
     }
+  });
+
+  it('takes the discoverer token and the Redis URLs from Secrets, and holds the ACL file to the stack rules', () => {
+    const secret = (prefix: string) => {
+      const found = manifests.find((m) => m.kind === 'Secret' && m.metadata.name.startsWith(prefix));
+      if (found === undefined) throw new Error(`no Secret ${prefix}`);
+      return found;
+    };
+    const decoded = (manifest: Manifest, key: string) =>
+      Buffer.from(manifest.data?.[key] ?? '', 'base64').toString();
+    const registry = secret('stickygw-registry');
+    const redis = secret('stickygw-redis');
+    const refOf = (deployment: string, variable: string) =>
+      containerOf(named('Deployment', deployment)).env?.find((v) => v.name === variable)?.valueFrom
+        ?.secretKeyRef;
+    for (const name of ['mydiscoverer', 'myservice', 'mygateway'])
+      expect(refOf(name, 'DISCOVERER_TOKEN'), name).toEqual({
+        name: registry.metadata.name,
+        key: 'DISCOVERER_TOKEN',
+      });
+    expect(refOf('mydiscoverer', 'REDIS_ADDR')).toEqual({
+      name: redis.metadata.name,
+      key: 'discoverer-redis-url',
+    });
+    expect(refOf('myauth', 'REDIS_ADDR')).toEqual({ name: redis.metadata.name, key: 'auth-redis-url' });
+    expect(refOf('mygateway', 'SESSION_STORE_URL')).toEqual({
+      name: redis.metadata.name,
+      key: 'gateway-redis-url',
+    });
+    expect(refOf('redis', 'REDISCLI_AUTH')).toEqual({ name: redis.metadata.name, key: 'admin-password' });
+    const password = (key: string, user: string) => {
+      const url = new URL(decoded(redis, key));
+      expect(url.username, key).toBe(user);
+      return url.password;
+    };
+    expect(decoded(redis, 'users.acl')).toBe(
+      redisAclFile({
+        discovererToken: decoded(registry, 'DISCOVERER_TOKEN'),
+        redisAdminPassword: decoded(redis, 'admin-password'),
+        redisAuthPassword: password('auth-redis-url', 'auth'),
+        redisDiscovererPassword: password('discoverer-redis-url', 'discoverer'),
+        redisGatewayPassword: password('gateway-redis-url', 'gateway'),
+      }),
+    );
+    const redisPod = named('Deployment', 'redis').spec?.template?.spec;
+    expect(redisPod?.volumes?.find((v) => v.name === 'acl')?.secret?.secretName).toBe(redis.metadata.name);
+    expect(redisPod?.containers[0]?.volumeMounts).toEqual([
+      { name: 'acl', mountPath: '/etc/redis', readOnly: true },
+    ]);
   });
 
   it("selects a Deployment's pods with every Service and Deployment, on ports they listen on", () => {
@@ -267,8 +334,14 @@ describe('deploy/kubernetes (kustomize base)', () => {
           .filter(([name]) => name === 'REDIS_ADDR' || name === 'MY_DISCOVERER_URL')
           .map(([, url]) => url),
       ),
+      // The services' Redis URLs, with their passwords, live in the stickygw-redis Secret.
+      ...manifests
+        .filter((m) => m.kind === 'Secret' && m.metadata.name.startsWith('stickygw-redis'))
+        .flatMap((m) => Object.entries(m.data ?? {}))
+        .filter(([key]) => key.endsWith('-redis-url'))
+        .map(([, value]) => Buffer.from(value, 'base64').toString()),
     ].map((url) => new URL(url));
-    expect(urls.length).toBe(6);
+    expect(urls.length).toBe(7);
     for (const url of urls) expect(servicePort(url.hostname), url.href).toContain(Number(url.port));
     // Each server listens on the port its environment names.
     for (const deployment of deployments) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { startProbeServer } from './probe-server.js';
 
 /**
@@ -5,7 +6,8 @@ import { startProbeServer } from './probe-server.js';
  * registered at a discoverer like a worker (REFERENCE.md 5.6) so the gateway finds it through a
  * dynamic cluster. Env: `INSTANCE_ID` and `MY_DISCOVERER_URL` (required), `SERVICE_PORT_GRPC`
  * (default 0 = free port), `LISTEN_HOST` / `DISCOVERABLE_HOST` (default 127.0.0.1),
- * `REGISTRATION_TTL_MS` (default 60000), `REGISTRATION_HEARTBEAT_INTERVAL_MS` (default 1000).
+ * `REGISTRATION_TTL_MS` (default 60000), `REGISTRATION_HEARTBEAT_INTERVAL_MS` (default 1000),
+ * `DISCOVERER_TOKEN_FILE` (a secured stack's discoverer token).
  * Logs one JSON line `{"msg":"listening","port":N}`, like the worker.
  */
 
@@ -39,6 +41,11 @@ const listenHost = process.env.LISTEN_HOST?.trim() || '127.0.0.1';
 const advertisedHost = process.env.DISCOVERABLE_HOST?.trim() || '127.0.0.1';
 const ttlMs = integer('REGISTRATION_TTL_MS', 60_000);
 const heartbeatMs = integer('REGISTRATION_HEARTBEAT_INTERVAL_MS', 1_000);
+// A secured stack's discoverer wants its token, like the workers send it.
+const tokenFile = process.env.DISCOVERER_TOKEN_FILE?.trim();
+const authorization: Record<string, string> = tokenFile
+  ? { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` }
+  : {};
 
 const server = await startProbeServer(instanceId, listenHost, integer('SERVICE_PORT_GRPC', 0));
 let stopping = false;
@@ -61,7 +68,7 @@ async function register(): Promise<void> {
   try {
     const response = await fetch(`${discovererUrl}/v1/register`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authorization },
       body: JSON.stringify({
         instance_id: instanceId,
         service_type: 'probe',

@@ -34,9 +34,9 @@ export async function startFreshStack(options: FreshStackOptions): Promise<Fresh
       stop: () => stack.stop(),
     };
   }
-  const stack = await new ProcessStack().withProgress(options.onProgress).start();
+  const stack = await new ProcessStack().securedIfRequested().withProgress(options.onProgress).start();
   return {
-    description: 'local processes',
+    description: stack.secured ? 'local processes, secured (ITEST_SECURED)' : 'local processes',
     gatewayAddress: stack.gatewayAddress,
     jwtSecret: stack.jwtSecret,
     driver: stack,

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
 import { describe, expect, it } from 'vitest';
 import type { NetworkInterfaces } from './detect-ipv4.js';
@@ -70,6 +73,22 @@ describe('loadConfig', () => {
       subscribeIntervalMs: 5000,
       logLevel: 'info',
     });
+  });
+
+  it('reads DISCOVERER_TOKEN inline or from DISCOVERER_TOKEN_FILE, and refuses both', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'service-config-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'from-file\n');
+    expect(load({}).discovererToken).toBeUndefined();
+    expect(load({ DISCOVERER_TOKEN: 'inline' }).discovererToken).toBe('inline');
+    expect(load({ DISCOVERER_TOKEN_FILE: file }).discovererToken).toBe('from-file');
+    expect(failure({ DISCOVERER_TOKEN: 'inline', DISCOVERER_TOKEN_FILE: file }).problems).toEqual([
+      'DISCOVERER_TOKEN and DISCOVERER_TOKEN_FILE are both set: set only one of them',
+    ]);
+    expect(failure({ DISCOVERER_TOKEN_FILE: join(dir, 'missing'), JWT_SECRET: '' }).problems).toEqual([
+      'JWT_SECRET is required but not set',
+      `DISCOVERER_TOKEN_FILE: cannot read ${join(dir, 'missing')}: ENOENT`,
+    ]);
   });
 
   it('returns a frozen object', () => {

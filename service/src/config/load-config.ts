@@ -8,6 +8,7 @@ import {
   inDeclarationOrder,
   LOG_LEVELS,
   type Messages,
+  readSecretSetting,
   stringEnum,
   Type,
 } from '@stickygw/servicekit';
@@ -72,6 +73,9 @@ const ServiceEnv = Type.Object({
     messages: { invalid: got('SUBSCRIBE_INTERVAL_MS must be greater than 0') } satisfies Messages,
   }),
   LISTEN_HOST: Type.String({ default: '127.0.0.1' }),
+  // The discoverer's write token, inline or from a file (checked by readSecretSetting).
+  DISCOVERER_TOKEN: Type.Optional(Type.String()),
+  DISCOVERER_TOKEN_FILE: Type.Optional(Type.String()),
   LOG_LEVEL: stringEnum(LOG_LEVELS, {
     default: 'info',
     messages: { invalid: got(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`) } satisfies Messages,
@@ -101,7 +105,10 @@ export function loadConfig(env: Env, interfaces: () => NetworkInterfaces): Servi
     problems.push({ path: ['DISCOVERABLE_HOST'], message: 'Could not auto-detect primary IPv4 address' });
   }
 
-  if (!result.ok || instanceId === undefined || advertisedIpv4 === undefined) {
+  const discovererToken = readSecretSetting(env, 'DISCOVERER_TOKEN');
+  if (!discovererToken.ok) problems.push(discovererToken.problem);
+
+  if (!result.ok || instanceId === undefined || advertisedIpv4 === undefined || !discovererToken.ok) {
     throw ConfigError.of(inDeclarationOrder(ServiceEnv, problems));
   }
   const settings = result.value;
@@ -116,6 +123,7 @@ export function loadConfig(env: Env, interfaces: () => NetworkInterfaces): Servi
     jwtSecret: settings.JWT_SECRET,
     subscribeIntervalMs: settings.SUBSCRIBE_INTERVAL_MS,
     logLevel: settings.LOG_LEVEL,
+    ...(discovererToken.value === undefined ? {} : { discovererToken: discovererToken.value }),
   });
 }
 

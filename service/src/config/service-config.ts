@@ -19,4 +19,6 @@ export interface ServiceConfig {
   /** Delay between two MyServiceSubscribe messages (the reference hard-codes 5 s). */
   readonly subscribeIntervalMs: number;
   readonly logLevel: Level | 'silent';
+  /** `DISCOVERER_TOKEN(_FILE)`: sent as `Authorization: Bearer` on registration; unset for an open discoverer. */
+  readonly discovererToken?: string;
 }

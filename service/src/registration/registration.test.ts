@@ -151,3 +151,33 @@ describe('Registration', () => {
     expect(await registration.initialPhase).toBe(false);
   });
 });
+
+describe('Registration with a discoverer token', () => {
+  it('sends Authorization: Bearer <DISCOVERER_TOKEN> on every registration, and none without a token', async () => {
+    const registration = register({ discovererToken: 'worker-token' });
+    expect(await registration.initialPhase).toBe(true);
+    expect(discoverer.requests[0]?.headers.authorization).toBe('Bearer worker-token');
+
+    const open = register({ target: { ...TARGET, instanceId: 'worker-b' } });
+    expect(await open.initialPhase).toBe(true);
+    expect(discoverer.requests[1]?.headers.authorization).toBeUndefined();
+  });
+
+  it('logs a refused token as an error naming DISCOVERER_TOKEN, and a taken id as a conflict', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    discoverer.respondWith((index) => (index === 0 ? 401 : 409));
+    register({ discovererToken: 'wrong-token', logger });
+    await waitFor(() => discoverer.requests.length >= 2, { description: 'two attempts' });
+    await waitFor(() => lines.length >= 2, { description: 'two log lines' });
+    expect(lines[0]).toMatchObject({
+      level: 50,
+      msg: "the discoverer refused this worker's token: DISCOVERER_TOKEN does not match the discoverer's",
+    });
+    expect(lines[1]).toMatchObject({
+      level: 50,
+      msg: 'the discoverer refused this instance_id: it is registered at another address with another token',
+    });
+    expect(JSON.stringify(lines)).not.toContain('wrong-token');
+  });
+});

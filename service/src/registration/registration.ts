@@ -11,6 +11,8 @@ interface RegistrationTarget {
 export interface RegistrationOptions {
   /** Discoverer base URL without trailing `/`. */
   discovererUrl: string;
+  /** Sent as `Authorization: Bearer <token>` when the discoverer requires one (`DISCOVERER_TOKEN`). */
+  discovererToken?: string | undefined;
   target: RegistrationTarget;
   heartbeatIntervalMs: number;
   logger: Logger;
@@ -38,7 +40,8 @@ export type RegistrationState = 'registering' | 'heartbeating' | 'gave_up' | 'st
  * Timers are unref'd, so the loop alone never keeps the process alive.
  */
 export class Registration {
-  readonly #options: Required<RegistrationOptions>;
+  readonly #options: Required<Omit<RegistrationOptions, 'discovererToken'>> &
+    Pick<RegistrationOptions, 'discovererToken'>;
   readonly #abort = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #state: RegistrationState = 'registering';
@@ -47,7 +50,12 @@ export class Registration {
   #resolveInitialPhase: (registered: boolean) => void = () => {};
 
   constructor(options: RegistrationOptions) {
-    this.#options = { maxAttempts: 100, retryDelayMs: 2000, requestTimeoutMs: 10_000, ...options };
+    this.#options = {
+      maxAttempts: 100,
+      retryDelayMs: 2000,
+      requestTimeoutMs: 10_000,
+      ...options,
+    };
     this.#initialPhase = new Promise((resolve) => {
       this.#resolveInitialPhase = resolve;
     });
@@ -111,7 +119,7 @@ export class Registration {
 
   /** One `POST /v1/register`; any 2xx is a success. Never throws. */
   async #register(): Promise<boolean> {
-    const { discovererUrl, target, requestTimeoutMs, logger } = this.#options;
+    const { discovererUrl, discovererToken, target, requestTimeoutMs, logger } = this.#options;
     const body = {
       instance_id: target.instanceId,
       service_type: 'grpcserver',
@@ -123,14 +131,24 @@ export class Registration {
     try {
       const response = await fetch(`${discovererUrl}/v1/register`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json; charset=utf-8' },
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          ...(discovererToken === undefined ? {} : { authorization: `Bearer ${discovererToken}` }),
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(requestTimeoutMs)]),
       });
       // Drain the body so the keep-alive socket is released.
       const text = await response.text();
       if (response.ok) return true;
-      if (this.#state !== 'stopped') {
+      if (this.#state !== 'stopped' && (response.status === 401 || response.status === 409)) {
+        logger.error(
+          { status: response.status, body: text.slice(0, 200) },
+          response.status === 401
+            ? `the discoverer refused this worker's token: ${discovererToken === undefined ? "set DISCOVERER_TOKEN (or DISCOVERER_TOKEN_FILE) to the discoverer's token" : "DISCOVERER_TOKEN does not match the discoverer's"}`
+            : 'the discoverer refused this instance_id: it is registered at another address with another token',
+        );
+      } else if (this.#state !== 'stopped') {
         logger.warn(
           { status: response.status, body: text.slice(0, 200) },
           'registration refused by the discoverer',

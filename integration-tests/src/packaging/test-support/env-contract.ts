@@ -24,7 +24,16 @@ export const ENV_CONTRACTS: Readonly<Record<string, EnvContract>> = {
   },
   mydiscoverer: {
     workspace: 'discoverer',
-    known: ['SERVICE_PORT_HTTP', 'REDIS_ADDR', 'LISTEN_HOST', 'LOG_LEVEL'],
+    known: [
+      'SERVICE_PORT_HTTP',
+      'REDIS_ADDR',
+      'LISTEN_HOST',
+      'LOG_LEVEL',
+      'DISCOVERER_TOKEN',
+      'DISCOVERER_TOKEN_FILE',
+      'DISCOVERER_READ_TOKEN',
+      'DISCOVERER_READ_TOKEN_FILE',
+    ],
     required: ['SERVICE_PORT_HTTP', 'REDIS_ADDR'],
   },
   myservice: {
@@ -41,6 +50,8 @@ export const ENV_CONTRACTS: Readonly<Record<string, EnvContract>> = {
       'JWT_SECRET',
       'SUBSCRIBE_INTERVAL_MS',
       'LOG_LEVEL',
+      'DISCOVERER_TOKEN',
+      'DISCOVERER_TOKEN_FILE',
     ],
     required: ['MY_DISCOVERER_URL', 'JWT_SECRET'],
   },
@@ -57,6 +68,9 @@ export const ENV_CONTRACTS: Readonly<Record<string, EnvContract>> = {
       'MAX_MESSAGE_BYTES',
       'MAX_REPLAY_BUFFER_BYTES',
       'SHUTDOWN_GRACE_MS',
+      'SESSION_STORE_URL',
+      // Named by `discoverer_token_env` in config/gateway.docker.yaml, not by the gateway's code.
+      'DISCOVERER_TOKEN',
     ],
     required: ['SERVICE_PORT_GRPC', 'CONFIG_PATH', 'JWT_SECRET', 'RETRY_COUNT', 'RETRY_TIMEOUT_MS'],
   },

@@ -22,7 +22,7 @@ export function describeScenario(name: string): void {
     let passed = false;
 
     beforeAll(async () => {
-      stack = await new ProcessStack().start();
+      stack = await new ProcessStack().securedIfRequested().start();
     }, STACK_START_TIMEOUT_MS);
 
     afterAll(async () => {
