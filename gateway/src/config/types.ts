@@ -27,6 +27,25 @@ export interface DynamicClusterConfig {
   /** Base URL of the discoverer, without a trailing slash. */
   readonly discovererUrl: string;
   readonly discovererIntervalMs: number;
+  /** YAML `health_check`; undefined = no active checks. */
+  readonly healthCheck?: HealthCheckConfig | undefined;
+  /** YAML `outlier_detection`; undefined = no ejection beyond the reference's. */
+  readonly outlierDetection?: OutlierDetectionConfig | undefined;
+}
+
+export interface HealthCheckConfig {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+  /** The `service` of the `HealthCheckRequest` ("" = the whole server). */
+  readonly service: string;
+}
+
+export interface OutlierDetectionConfig {
+  readonly consecutiveFailures: number;
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
 }
 
 export type ClusterConfig = StaticClusterConfig | DynamicClusterConfig;

@@ -60,7 +60,11 @@ export function readGatewayYaml(document: unknown): GatewayYamlOutcome {
   const problems = [
     ...inPlaceOrder(
       checked.ok ? [] : checked.problems,
-      [...duplicatePrefixes(routes), ...idleTimeoutsOffStickyRoutes(routes)],
+      [
+        ...duplicatePrefixes(routes),
+        ...idleTimeoutsOffStickyRoutes(routes),
+        ...ejectionBoundsReversed(valueAt(data, 'clusters')),
+      ],
       routes.length,
       clusterIds ?? [],
     ),
@@ -107,6 +111,26 @@ function toClusterConfig(id: string, cluster: Static<typeof ClusterYaml>): Clust
         id,
         discovererUrl: normaliseDiscovererUrl(cluster.discoverer_url),
         discovererIntervalMs: cluster.discoverer_interval_ms,
+        ...(cluster.health_check === undefined
+          ? {}
+          : {
+              healthCheck: {
+                intervalMs: cluster.health_check.interval_ms,
+                timeoutMs: cluster.health_check.timeout_ms,
+                unhealthyThreshold: cluster.health_check.unhealthy_threshold,
+                healthyThreshold: cluster.health_check.healthy_threshold,
+                service: cluster.health_check.service,
+              },
+            }),
+        ...(cluster.outlier_detection === undefined
+          ? {}
+          : {
+              outlierDetection: {
+                consecutiveFailures: cluster.outlier_detection.consecutive_failures,
+                baseEjectionMs: cluster.outlier_detection.base_ejection_ms,
+                maxEjectionMs: cluster.outlier_detection.max_ejection_ms,
+              },
+            }),
       };
 }
 
@@ -200,6 +224,24 @@ function idleTimeoutsOffStickyRoutes(routes: readonly unknown[]): ConfigProblem[
     });
   });
   return problems;
+}
+
+/** `max_ejection_ms` below `base_ejection_ms` would cap every ejection under its own base. */
+function ejectionBoundsReversed(clusters: unknown): ConfigProblem[] {
+  if (!isMapping(clusters)) return [];
+  return Object.entries(clusters).flatMap(([id, cluster]): ConfigProblem[] => {
+    const outlier = valueAt(cluster, 'outlier_detection');
+    const base = valueAt(outlier, 'base_ejection_ms');
+    const max = valueAt(outlier, 'max_ejection_ms');
+    const valid = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1;
+    if (!valid(base) || !valid(max) || max >= base) return [];
+    return [
+      {
+        path: ['clusters', id, 'outlier_detection'],
+        message: `cluster ${id}: outlier_detection.max_ejection_ms (${max}) must be at least base_ejection_ms (${base})`,
+      },
+    ];
+  });
 }
 
 /** Steps 7 and 8, unknowable when `clusters` had the wrong type (`clusterIds` undefined). */
