@@ -610,8 +610,8 @@ clusters:
         [
           ...yamlProblems(
             dynamicWith(
-            '    health_check: { interval_ms: 0, timeout_ms: "1s", unhealthy_threshold: 1.5, healthy_threshold: 1001 }\n' +
-              '    outlier_detection: { consecutive_failures: -1, base_ejection_ms: 10, max_ejection_ms: 0 }\n',
+              '    health_check: { interval_ms: 0, timeout_ms: "1s", unhealthy_threshold: 1.5, healthy_threshold: 1001 }\n' +
+                '    outlier_detection: { consecutive_failures: -1, base_ejection_ms: 10, max_ejection_ms: 0 }\n',
             ),
           ),
         ].sort(),
@@ -626,8 +626,12 @@ clusters:
         ].sort(),
       );
       expect(
-        yamlProblems(dynamicWith('    outlier_detection: { base_ejection_ms: 1000, max_ejection_ms: 999 }\n')),
-      ).toEqual(['cluster x: outlier_detection.max_ejection_ms (999) must be at least base_ejection_ms (1000)']);
+        yamlProblems(
+          dynamicWith('    outlier_detection: { base_ejection_ms: 1000, max_ejection_ms: 999 }\n'),
+        ),
+      ).toEqual([
+        'cluster x: outlier_detection.max_ejection_ms (999) must be at least base_ejection_ms (1000)',
+      ]);
     });
 
     it('step 6: a cluster with no body is a cluster with no type', () => {
