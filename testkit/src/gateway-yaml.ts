@@ -9,9 +9,21 @@ interface GatewayYamlRoute {
   session_idle_timeout_ms?: number;
 }
 
+/** A dynamic cluster's optional `health_check` and `outlier_detection` blocks (YAML field names). */
+export interface DynamicClusterExtras {
+  health_check?: {
+    interval_ms?: number;
+    timeout_ms?: number;
+    unhealthy_threshold?: number;
+    healthy_threshold?: number;
+    service?: string;
+  };
+  outlier_detection?: { consecutive_failures?: number; base_ejection_ms?: number; max_ejection_ms?: number };
+}
+
 type GatewayYamlCluster =
   | { type: 'static'; address: string }
-  | { type: 'dynamic'; discoverer_url: string; discoverer_interval_ms: number };
+  | ({ type: 'dynamic'; discoverer_url: string; discoverer_interval_ms: number } & DynamicClusterExtras);
 
 /** Where the gateway keeps sticky bindings (`url` may come from SESSION_STORE_URL instead). */
 type GatewayYamlSessionStore = { type: 'memory' } | { type: 'redis'; url?: string };
@@ -70,11 +82,17 @@ export class GatewayYaml {
     return this;
   }
 
-  dynamicCluster(name: string, discovererUrl: string, discovererIntervalMs: number): this {
+  dynamicCluster(
+    name: string,
+    discovererUrl: string,
+    discovererIntervalMs: number,
+    extras: DynamicClusterExtras = {},
+  ): this {
     this.#clusters[name] = {
       type: 'dynamic',
       discoverer_url: discovererUrl,
       discoverer_interval_ms: discovererIntervalMs,
+      ...structuredClone(extras),
     };
     return this;
   }
@@ -99,6 +117,8 @@ interface ReferenceGatewayOptions {
   /** Base URL the gateway polls for workers (dynamic cluster `my_service`). */
   readonly discovererUrl: string;
   readonly discovererIntervalMs: number;
+  /** `health_check` / `outlier_detection` of the `my_service` cluster. */
+  readonly workerCluster?: DynamicClusterExtras;
 }
 
 /** The session header of the reference topology's sticky route. */
@@ -117,5 +137,5 @@ export function referenceGatewayYaml(options: ReferenceGatewayOptions): GatewayY
       stickyHeader: SESSION_HEADER,
     })
     .staticCluster('myauth', options.authAddress)
-    .dynamicCluster('my_service', options.discovererUrl, options.discovererIntervalMs);
+    .dynamicCluster('my_service', options.discovererUrl, options.discovererIntervalMs, options.workerCluster);
 }

@@ -181,11 +181,12 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
   }
 
   #gatewayYaml(relays: ReplicaRelays): string {
-    const { discovererIntervalMs, probes } = this.settings;
+    const { discovererIntervalMs, probes, workerCluster } = this.settings;
     const yaml = referenceGatewayYaml({
       authAddress: this.authAddress,
       discovererUrl: relays.workers.url,
       discovererIntervalMs,
+      workerCluster,
     });
     if (probes !== undefined && relays.probes !== undefined) {
       yaml
