@@ -36,6 +36,7 @@ export {
 export { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
 export { JwtAuthFilter } from './filters/jwt-auth-filter.js';
 export {
+  type ClusterInstances,
   createGateway,
   defaultBalancer,
   type Gateway,

@@ -146,7 +146,7 @@ function positiveClusterInteger(block: string, field: string, fallback: number, 
  * instance's pooled upstream connection). Defaults: a check every 5 s, 1 s to answer, out after 2
  * failures in a row, back after 2 successes in a row, the whole server (`service: ""`).
  */
-export const HealthCheckYaml = Type.Object({
+const HealthCheckYaml = Type.Object({
   interval_ms: positiveClusterInteger('health_check', 'interval_ms', 5000),
   timeout_ms: positiveClusterInteger('health_check', 'timeout_ms', 1000),
   unhealthy_threshold: positiveClusterInteger('health_check', 'unhealthy_threshold', 2, 1000),
@@ -159,7 +159,7 @@ export const HealthCheckYaml = Type.Object({
  * in a row eject the instance for `base_ejection_ms` times its ejection count, at most
  * `max_ejection_ms`. Defaults are Envoy's: 5, 30 s, 300 s.
  */
-export const OutlierDetectionYaml = Type.Object({
+const OutlierDetectionYaml = Type.Object({
   consecutive_failures: positiveClusterInteger('outlier_detection', 'consecutive_failures', 5, 1000),
   base_ejection_ms: positiveClusterInteger('outlier_detection', 'base_ejection_ms', 30_000),
   max_ejection_ms: positiveClusterInteger('outlier_detection', 'max_ejection_ms', 300_000),
