@@ -634,6 +634,17 @@ clusters:
       ]);
     });
 
+    it('health_check and outlier_detection are refused on a static cluster, not ignored', () => {
+      expect(
+        yamlProblems(
+          'clusters:\n  s:\n    type: static\n    address: a:1\n    health_check: {}\n    outlier_detection: { consecutive_failures: 2 }\n',
+        ),
+      ).toEqual([
+        'cluster s: health_check applies to dynamic clusters only',
+        'cluster s: outlier_detection applies to dynamic clusters only',
+      ]);
+    });
+
     it('step 6: a cluster with no body is a cluster with no type', () => {
       expect(yamlProblems('clusters:\n  x:\n')).toEqual(['cluster x: type must be static|dynamic']);
     });

@@ -64,6 +64,7 @@ export function readGatewayYaml(document: unknown): GatewayYamlOutcome {
         ...duplicatePrefixes(routes),
         ...idleTimeoutsOffStickyRoutes(routes),
         ...ejectionBoundsReversed(valueAt(data, 'clusters')),
+        ...dynamicOnlyBlocks(document),
       ],
       routes.length,
       clusterIds ?? [],
@@ -223,6 +224,28 @@ function idleTimeoutsOffStickyRoutes(routes: readonly unknown[]): ConfigProblem[
       message: `route[${i}]: session_idle_timeout_ms applies to sticky_sessions routes only`,
     });
   });
+  return problems;
+}
+
+/**
+ * A static cluster has one address and no failover, so a `health_check` or `outlier_detection`
+ * there could only be ignored (the schema drops keys it does not know), hiding a misplaced block.
+ * Read from the raw document: the checked copy has dropped them already.
+ */
+function dynamicOnlyBlocks(document: unknown): ConfigProblem[] {
+  const clusters = document instanceof Map ? document.get('clusters') : undefined;
+  if (!(clusters instanceof Map)) return [];
+  const problems: ConfigProblem[] = [];
+  for (const [id, cluster] of clusters) {
+    if (!(cluster instanceof Map) || String(cluster.get('type')).trim() !== 'static') continue;
+    for (const block of ['health_check', 'outlier_detection']) {
+      if (cluster.get(block) === undefined || cluster.get(block) === null) continue;
+      problems.push({
+        path: ['clusters', String(id), block],
+        message: `cluster ${String(id)}: ${block} applies to dynamic clusters only`,
+      });
+    }
+  }
   return problems;
 }
 
