@@ -409,7 +409,11 @@ export class DynamicCluster implements Cluster {
     this.retained = retained;
     this.listed = next;
     this.publish();
-    for (const id of removed) this.pool.close(id);
+    for (const id of removed) {
+      this.pool.close(id);
+      // Gone from the registry: its run of failures ends here (an ejection still runs its course).
+      if (this.outliers.get(id)?.ejectedUntil === 0) this.outliers.delete(id);
+    }
     this.logger.info(
       {
         cluster: this.id,
