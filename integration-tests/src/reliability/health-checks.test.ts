@@ -15,7 +15,7 @@ import { useFaultStack } from './test-support/use-fault-stack.js';
 const INTERVAL_MS = 1_000;
 const HEALTHY_THRESHOLD = 2;
 /** A poll's deadline: a call still routed to the frozen worker gives up after this. */
-const POLL_DEADLINE_MS = 250;
+const POLL_DEADLINE_MS = 200;
 
 const fixture = useFaultStack({
   workers: 3,
