@@ -186,7 +186,7 @@ describe('DynamicCluster health checks, outlier detection and drain', () => {
         checkHealth: (endpoint) =>
           Promise.resolve(
             serving.get(endpoint.id) === false
-              ? { healthy: false, reason: 'not serving' }
+              ? { healthy: false, reason: 'not serving', answered: true }
               : { healthy: true },
           ),
         ...options,

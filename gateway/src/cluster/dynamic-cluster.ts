@@ -113,7 +113,7 @@ export class DynamicCluster implements Cluster {
       this.healthChecker = new HealthChecker(
         health,
         (endpoint) => check(endpoint, this.pool.get(endpoint)),
-        (id, healthy, reason) => this.healthChanged(id, healthy, reason),
+        (id, healthy, failure) => this.healthChanged(id, healthy, failure),
       );
     }
   }
@@ -286,7 +286,11 @@ export class DynamicCluster implements Cluster {
     this.healthChecker?.track([...this.listed, ...this.retained]);
   }
 
-  private healthChanged(endpointId: string, healthy: boolean, reason: string | undefined): void {
+  private healthChanged(
+    endpointId: string,
+    healthy: boolean,
+    failure: { readonly reason: string; readonly answered: boolean } | undefined,
+  ): void {
     if (this.closed) return;
     this.publish();
     if (healthy) {
@@ -294,9 +298,13 @@ export class DynamicCluster implements Cluster {
       return;
     }
     this.logger.warn(
-      { cluster: this.id, endpoint: endpointId, reason },
+      { cluster: this.id, endpoint: endpointId, reason: failure?.reason },
       'instance ejected: failing its health checks',
     );
+    // An instance that does not answer at all (frozen, wedged) holds its in-flight calls until the
+    // keepalive gives up (30-40 s): closing its connection moves them now, as a failure does. One
+    // that answers NOT_SERVING still serves them.
+    if (failure?.answered === false) this.pool.close(endpointId);
     this.notifyRemoved([endpointId], 'failed');
   }
 

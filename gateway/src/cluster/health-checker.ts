@@ -8,10 +8,19 @@ interface CheckState {
   /** Outcomes in a row that disagree with `healthy` (reset by one that agrees). */
   streak: number;
   inFlight: boolean;
-  lastReason: string | undefined;
+  /** The last failed check's outcome. */
+  lastFailure: { readonly reason: string; readonly answered: boolean } | undefined;
 }
 
-export type HealthChangeListener = (endpointId: string, healthy: boolean, reason: string | undefined) => void;
+/**
+ * `failure` (when it turned unhealthy): the last failed check's reason, and whether the instance
+ * answered it at all.
+ */
+export type HealthChangeListener = (
+  endpointId: string,
+  healthy: boolean,
+  failure: { readonly reason: string; readonly answered: boolean } | undefined,
+) => void;
 
 /**
  * Active health checks of one cluster's instances (Envoy's `health_checks`): every `intervalMs`
@@ -39,17 +48,11 @@ export class HealthChecker {
     for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id);
     for (const id of ids)
       if (!this.states.has(id))
-        this.states.set(id, { healthy: true, streak: 0, inFlight: false, lastReason: undefined });
+        this.states.set(id, { healthy: true, streak: 0, inFlight: false, lastFailure: undefined });
   }
 
   isHealthy(endpointId: string): boolean {
     return this.states.get(endpointId)?.healthy ?? true;
-  }
-
-  /** Why the last check of `endpointId` failed, while it is unhealthy. */
-  reasonOf(endpointId: string): string | undefined {
-    const state = this.states.get(endpointId);
-    return state === undefined || state.healthy ? undefined : state.lastReason;
   }
 
   start(): void {
@@ -78,7 +81,7 @@ export class HealthChecker {
     state.inFlight = false;
     // Stopped, or the instance left (or came back as a new state) while its check ran.
     if (this.states.get(id) !== state) return;
-    if (!outcome.healthy) state.lastReason = outcome.reason;
+    if (!outcome.healthy) state.lastFailure = { reason: outcome.reason, answered: outcome.answered };
     if (outcome.healthy === state.healthy) {
       state.streak = 0;
       return;
@@ -88,6 +91,6 @@ export class HealthChecker {
     if (state.streak < threshold) return;
     state.healthy = outcome.healthy;
     state.streak = 0;
-    this.onChange(id, state.healthy, state.lastReason);
+    this.onChange(id, state.healthy, state.healthy ? undefined : state.lastFailure);
   }
 }

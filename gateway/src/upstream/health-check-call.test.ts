@@ -68,10 +68,15 @@ describe('checkHealth', () => {
   });
 
   it('fails on NOT_SERVING and on a gRPC error, saying which', async () => {
-    expect(await checkHealth(upstream, 'down', 2000)).toEqual({ healthy: false, reason: 'serving status 2' });
+    expect(await checkHealth(upstream, 'down', 2000)).toEqual({
+      healthy: false,
+      reason: 'serving status 2',
+      answered: true,
+    });
     expect(await checkHealth(upstream, 'other', 2000)).toEqual({
       healthy: false,
       reason: 'health check answered grpc-status 5',
+      answered: true,
     });
   });
 
@@ -80,6 +85,7 @@ describe('checkHealth', () => {
     expect(await checkHealth(upstream, 'hang', 200)).toEqual({
       healthy: false,
       reason: 'no answer within 200 ms',
+      answered: false,
     });
     expect(await checkHealth(upstream, '', 2000)).toEqual({ healthy: true });
     expect(upstream.connectionsCreated).toBe(created);
@@ -109,6 +115,7 @@ describe('checkHealth against a peer that never speaks HTTP/2 (a frozen process)
       expect(await checkHealth(upstream, '', 300)).toEqual({
         healthy: false,
         reason: 'no answer within 300 ms',
+        answered: false,
       });
       expect(performance.now() - startedAt).toBeLessThan(5000);
     } finally {

@@ -12,12 +12,13 @@ import type { UpstreamConnection } from './upstream-connection.js';
 const MAX_RESPONSE_BYTES = 1024;
 
 /**
- * The outcome of one check: `serving`, or why not (`not_serving` covers NOT_SERVING, UNKNOWN and
- * SERVICE_UNKNOWN; `status <code>` a gRPC error such as UNIMPLEMENTED).
+ * The outcome of one check: healthy (SERVING), or why not. `answered` tells an instance that
+ * answered (NOT_SERVING, SERVICE_UNKNOWN, a gRPC error such as UNIMPLEMENTED) from one that did not
+ * (no answer in time, connect failed, stream reset): only the latter's connection is suspect.
  */
 export type HealthCheckOutcome =
   | { readonly healthy: true }
-  | { readonly healthy: false; readonly reason: string };
+  | { readonly healthy: false; readonly reason: string; readonly answered: boolean };
 
 /**
  * One `grpc.health.v1.Health/Check` on `upstream`'s pooled connection (connecting if needed), the
@@ -49,10 +50,7 @@ class HealthCheckCall implements StreamHandler {
     timeoutMs: number,
     private readonly resolve: (outcome: HealthCheckOutcome) => void,
   ) {
-    this.timer = setTimeout(
-      () => this.settle({ healthy: false, reason: `no answer within ${timeoutMs} ms` }),
-      timeoutMs,
-    );
+    this.timer = setTimeout(() => this.fail(`no answer within ${timeoutMs} ms`, false), timeoutMs);
     this.timer.unref();
   }
 
@@ -77,14 +75,13 @@ class HealthCheckCall implements StreamHandler {
         try {
           this.stream = this.upstream.request(connection, fields, false, this);
         } catch (err) {
-          this.settle({ healthy: false, reason: err instanceof Error ? err.message : String(err) });
+          this.fail(err instanceof Error ? err.message : String(err), false);
           return;
         }
         this.stream.write(encodeHealthCheckRequest(this.service));
         this.stream.end();
       },
-      (err: unknown) =>
-        this.settle({ healthy: false, reason: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => this.fail(err instanceof Error ? err.message : String(err), false),
     );
   }
 
@@ -96,7 +93,7 @@ class HealthCheckCall implements StreamHandler {
     stream.credit(data.length);
     this.bodyBytes += data.length;
     if (this.bodyBytes > MAX_RESPONSE_BYTES) {
-      this.settle({ healthy: false, reason: 'oversized health check response' });
+      this.fail('oversized health check response', true);
       return;
     }
     this.body.push(Buffer.from(data));
@@ -114,20 +111,21 @@ class HealthCheckCall implements StreamHandler {
     this.upstream.release();
     this.stream = undefined;
     if (this.grpcStatus === undefined) {
-      this.settle({ healthy: false, reason: `health check stream closed without a status (code ${code})` });
+      this.fail(`health check stream closed without a status (code ${code})`, false);
       return;
     }
     if (this.grpcStatus !== '0') {
-      this.settle({ healthy: false, reason: `health check answered grpc-status ${this.grpcStatus}` });
+      this.fail(`health check answered grpc-status ${this.grpcStatus}`, true);
       return;
     }
     const status = decodeHealthCheckResponse(Buffer.concat(this.body));
     if (status === ServingStatus.SERVING) this.settle({ healthy: true });
     else
-      this.settle({
-        healthy: false,
-        reason: status === undefined ? 'malformed health check response' : `serving status ${status}`,
-      });
+      this.fail(status === undefined ? 'malformed health check response' : `serving status ${status}`, true);
+  }
+
+  private fail(reason: string, answered: boolean): void {
+    this.settle({ healthy: false, reason, answered });
   }
 
   private settle(outcome: HealthCheckOutcome): void {

@@ -1,8 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedProcessStack } from '../harness/started-process-stack.js';
-import { echo, myServiceClient, openSession } from './gateway-clients.js';
+import { echo, myServiceClient, openSession, subscribe } from './gateway-clients.js';
 import { useFaultStack } from './test-support/use-fault-stack.js';
 
 /**
@@ -17,33 +16,45 @@ const HEALTHY_THRESHOLD = 2;
 /** A poll's deadline: a call still routed to the frozen worker gives up after this. */
 const POLL_DEADLINE_MS = 200;
 
-const fixture = useFaultStack({
-  workers: 3,
-  workerCluster: {
-    health_check: {
-      interval_ms: INTERVAL_MS,
-      timeout_ms: 300,
-      unhealthy_threshold: 2,
-      healthy_threshold: HEALTHY_THRESHOLD,
+const HEALTH_CHECK = {
+  interval_ms: INTERVAL_MS,
+  timeout_ms: 300,
+  unhealthy_threshold: 2,
+  healthy_threshold: HEALTHY_THRESHOLD,
+};
+
+/** A stack for the enclosing describe, and the workers it froze (thawed at the end whatever happens). */
+function healthCheckedStack(workers: number) {
+  const fixture = useFaultStack({ workers, workerCluster: { health_check: HEALTH_CHECK } });
+  const frozen = new Set<string>();
+  let client: MyServiceAPIClient | undefined;
+  afterAll(() => {
+    for (const pod of frozen) fixture.stack.instance(pod).signal('SIGCONT');
+    client?.close();
+  });
+  return {
+    get client(): MyServiceAPIClient {
+      client ??= myServiceClient(fixture.stack.gatewayAddress);
+      return client;
     },
-  },
-});
-
-let stack: StartedProcessStack;
-let client: MyServiceAPIClient;
-const frozen = new Set<string>();
-
-beforeAll(() => {
-  stack = fixture.stack;
-  client = myServiceClient(stack.gatewayAddress);
-});
-
-afterAll(() => {
-  for (const pod of frozen) stack.instance(pod).signal('SIGCONT');
-  client?.close();
-});
+    freeze(pod: string): void {
+      fixture.stack.instance(pod).signal('SIGSTOP');
+      frozen.add(pod);
+    },
+    thaw(pod: string): void {
+      fixture.stack.instance(pod).signal('SIGCONT');
+      frozen.delete(pod);
+    },
+  };
+}
 
 describe('a SIGSTOPped worker under active health checks', () => {
+  const fixture = healthCheckedStack(3);
+  let client: MyServiceAPIClient;
+  beforeAll(() => {
+    client = fixture.client;
+  });
+
   it('is out of rotation within 3 check intervals, its session moves on its next call, and it comes back after SIGCONT', async () => {
     const run = Date.now();
     const bound = await openSession(client, `health-bound-${run}`);
@@ -51,8 +62,7 @@ describe('a SIGSTOPped worker under active health checks', () => {
     expect(first.code).toBe(status.OK);
     const podA = first.value?.pod_name as string;
 
-    stack.instance(podA).signal('SIGSTOP');
-    frozen.add(podA);
+    fixture.freeze(podA);
     const stoppedAt = performance.now();
     // The session's calls: they hang on the frozen worker (deadline, which never ejects by itself)
     // until the health checks take it out; the first one after that is answered elsewhere.
@@ -98,8 +108,7 @@ describe('a SIGSTOPped worker under active health checks', () => {
     // Thawed, it passes HEALTHY_THRESHOLD checks and is offered again: the waiting session reaches
     // it. The worker itself still holds the session it had before the freeze (workers never
     // release one), so it answers with its own conflict: proof the call was routed to it.
-    stack.instance(podA).signal('SIGCONT');
-    frozen.delete(podA);
+    fixture.thaw(podA);
     const thawedAt = performance.now();
     let reached: Awaited<ReturnType<typeof echo>> | undefined;
     while (performance.now() - thawedAt < 10 * INTERVAL_MS) {
@@ -119,5 +128,33 @@ describe('a SIGSTOPped worker under active health checks', () => {
       details: `Session conflict: was=${bound.sessionId}, now=${third.sessionId}`,
     });
     expect(backAfterMs).toBeLessThanOrEqual((HEALTHY_THRESHOLD + 2) * INTERVAL_MS);
+  });
+});
+
+describe('a server stream on a worker that freezes', () => {
+  const fixture = healthCheckedStack(2);
+
+  it('moves to the other worker once the checks eject the frozen one, not after the keepalive', async () => {
+    const client = fixture.client;
+    const session = await openSession(client, `health-stream-${Date.now()}`);
+    const stream = subscribe(client, session, 30_000);
+    await stream.until((s) => s.messages.length >= 2, 5_000, 'two messages');
+    const podA = stream.messages[0]?.pod_name as string;
+    const before = stream.messages.length;
+
+    fixture.freeze(podA);
+    const frozenAt = performance.now();
+    const fromOthers = () => stream.messages.slice(before).filter((m) => m.pod_name !== podA);
+    await stream.until(() => fromOthers().length >= 1, 10 * INTERVAL_MS, 'a message from the other worker');
+    const movedAfterMs = Math.round(performance.now() - frozenAt);
+    process.stdout.write(
+      `health-checks: a Subscribe stream on the frozen worker moved ${movedAfterMs} ms after SIGSTOP\n`,
+    );
+    expect(stream.ended).toBeUndefined();
+    expect(fromOthers()[0]).toMatchObject({ index: 0, server_session_id: session.sessionId });
+    // The keepalive alone would take 30-40 s; the checks' bound is 3 intervals, plus one
+    // Subscribe interval for the first message from the other worker.
+    expect(movedAfterMs).toBeLessThanOrEqual(3 * INTERVAL_MS + 1_000);
+    stream.call.cancel();
   });
 });
