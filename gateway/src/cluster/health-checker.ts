@@ -73,7 +73,12 @@ export class HealthChecker {
       const state = this.states.get(endpoint.id);
       if (state === undefined || state.inFlight) continue;
       state.inFlight = true;
-      void this.check(endpoint).then((outcome) => this.record(endpoint.id, state, outcome));
+      // An injected check that throws counts as an instance that did not answer.
+      void this.check(endpoint).then(
+        (outcome) => this.record(endpoint.id, state, outcome),
+        (err: unknown) =>
+          this.record(endpoint.id, state, { healthy: false, reason: String(err), answered: false }),
+      );
     }
   }
 
