@@ -9,7 +9,14 @@ export { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js
 export { InMemorySessionStore } from './balancer/in-memory-session-store.js';
 export { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
 export type { SessionStore } from './balancer/session-store.js';
-export type { Cluster, ClusterSnapshot, EndpointsRemovedListener, RemovalCause } from './cluster/cluster.js';
+export type {
+  Cluster,
+  ClusterSnapshot,
+  EndpointsRemovedListener,
+  InstanceState,
+  InstanceStatus,
+  RemovalCause,
+} from './cluster/cluster.js';
 export {
   type ClusterContext,
   type ClusterFactory,
@@ -29,6 +36,7 @@ export {
 export { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
 export { JwtAuthFilter } from './filters/jwt-auth-filter.js';
 export {
+  type ClusterInstances,
   createGateway,
   defaultBalancer,
   type Gateway,
