@@ -857,3 +857,55 @@ describe('discoverer tokens of dynamic clusters', () => {
     ]);
   });
 });
+
+describe('request header hygiene of routes', () => {
+  const route = (lines: string) =>
+    withRoutes(`  - prefix: /a\n    cluster: c\n${lines.replace(/^/gm, '    ')}`);
+
+  it('reads strip_request_headers lower-cased, and forward_authorization', () => {
+    const config = parseGatewayYaml(
+      route('strip_request_headers: [X-Internal, cookie]\nforward_authorization: true'),
+    );
+    expect(config.routes[0]).toMatchObject({
+      stripRequestHeaders: ['x-internal', 'cookie'],
+      forwardAuthorization: true,
+    });
+    expect(parseGatewayYaml(route('authorization: none')).routes[0]).not.toHaveProperty(
+      'stripRequestHeaders',
+    );
+  });
+
+  it.each([
+    [
+      'strip_request_headers: [":path"]',
+      'route[0]: strip_request_headers[0] must not be a pseudo-header, got ":path"',
+    ],
+    [
+      'strip_request_headers: [x-ok, "x y"]',
+      'route[0]: strip_request_headers[1] must be a valid header name, got "x y"',
+    ],
+    [
+      'strip_request_headers: [Content-Type]',
+      'route[0]: strip_request_headers[0] must not be a header gRPC requires, got "Content-Type"',
+    ],
+    [
+      'strip_request_headers: [te]',
+      'route[0]: strip_request_headers[0] must not be a header gRPC requires, got "te"',
+    ],
+    [
+      'strip_request_headers: authorization',
+      'routes[0].strip_request_headers: expected a list, got "authorization"',
+    ],
+    ['forward_authorization: yes', 'routes[0].forward_authorization: expected true or false, got "yes"'],
+    [
+      'forward_authorization: true\nstrip_request_headers: [Authorization]',
+      'route[0]: forward_authorization: true contradicts strip_request_headers naming authorization',
+    ],
+    [
+      'forward_authorization: true\nauthorization: required',
+      'route[0]: forward_authorization applies to authorization: none routes only (authorization: required routes forward the token)',
+    ],
+  ])('%s -> %s', (lines, message) => {
+    expect(yamlProblems(route(lines))).toEqual([message]);
+  });
+});
