@@ -140,7 +140,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const needsJwt = config.routes.some((route) => route.authorization === 'required');
   let jwtFilter: HeaderFilter | undefined;
   if (needsJwt) {
-    const validator = deps.tokenValidator ?? new Hs256TokenValidator(config.jwtSecret ?? '');
+    const validator =
+      deps.tokenValidator ??
+      new Hs256TokenValidator(config.jwtSecret ?? '', { previousSecret: config.jwtPreviousSecret });
     jwtFilter = new JwtAuthFilter(validator);
   }
   const extraFilters = deps.headerFilters ?? [];

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
@@ -907,5 +907,57 @@ describe('request header hygiene of routes', () => {
     ],
   ])('%s -> %s', (lines, message) => {
     expect(yamlProblems(route(lines))).toEqual([message]);
+  });
+});
+
+describe('JWT secrets from files and the previous secret', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-jwt-'));
+  const secretFile = join(dir, 'jwt');
+  writeFileSync(secretFile, 'file-secret-value\n');
+  const emptyFile = join(dir, 'empty');
+  writeFileSync(emptyFile, '\n');
+  const { JWT_SECRET: _inline, ...withoutSecret } = VALID_ENV;
+  const loadReal = (env: Record<string, string | undefined>) =>
+    loadGatewayConfig(env, {
+      cwd: CWD,
+      readFile: (path) => (path === join(CWD, 'gateway.yaml') ? COMPOSE_YAML : readFileSync(path, 'utf8')),
+    });
+
+  it('reads JWT_SECRET_FILE and JWT_SECRET_PREVIOUS(_FILE), trimmed', () => {
+    const config = loadReal({ ...withoutSecret, JWT_SECRET_FILE: secretFile, JWT_SECRET_PREVIOUS: ' old ' });
+    expect(config.jwtSecret).toBe('file-secret-value');
+    expect(config.jwtPreviousSecret).toBe('old');
+    expect(loadReal({ ...VALID_ENV, JWT_SECRET_PREVIOUS_FILE: secretFile }).jwtPreviousSecret).toBe(
+      'file-secret-value',
+    );
+    expect(loadReal(VALID_ENV)).not.toHaveProperty('jwtPreviousSecret');
+  });
+
+  it('refuses both forms at once, an unreadable or empty file, and a previous secret alone, never echoing a secret', () => {
+    const refusals = (env: Record<string, string | undefined>) => problemsOf(() => loadReal(env));
+    const both = refusals({ ...VALID_ENV, JWT_SECRET: 'inline-secret-value', JWT_SECRET_FILE: secretFile });
+    expect(both).toEqual(['JWT_SECRET and JWT_SECRET_FILE are both set: set only one of them']);
+    expect(refusals({ ...withoutSecret, JWT_SECRET_FILE: join(dir, 'missing') })).toEqual([
+      `JWT_SECRET_FILE: cannot read ${join(dir, 'missing')}: ENOENT`,
+    ]);
+    expect(refusals({ ...withoutSecret, JWT_SECRET_FILE: emptyFile })).toEqual([
+      `JWT_SECRET_FILE: ${emptyFile} is empty`,
+    ]);
+    expect(
+      refusals({
+        ...VALID_ENV,
+        JWT_SECRET_PREVIOUS: 'previous-secret-value',
+        JWT_SECRET_PREVIOUS_FILE: secretFile,
+      }),
+    ).toEqual(['JWT_SECRET_PREVIOUS and JWT_SECRET_PREVIOUS_FILE are both set: set only one of them']);
+    const alone = refusals({ ...withoutSecret, JWT_SECRET_PREVIOUS: 'previous-secret-value' });
+    expect(alone).toEqual([
+      'JWT_SECRET is required when at least one route has authorization=required',
+      'JWT_SECRET_PREVIOUS is set without JWT_SECRET: the previous secret only adds to the current one',
+    ]);
+    const text = [both, alone].flat().join('\n');
+    for (const secret of ['inline-secret-value', 'previous-secret-value', 'file-secret-value']) {
+      expect(text).not.toContain(secret);
+    }
   });
 });

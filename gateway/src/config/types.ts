@@ -67,8 +67,10 @@ export interface GatewayConfig {
   readonly host: string;
   /** Absolute path of the YAML file that was loaded. */
   readonly configPath: string;
-  /** JWT_SECRET, trimmed; undefined when no route requires authorization and none was given. */
+  /** JWT_SECRET (or JWT_SECRET_FILE), trimmed; undefined when no route requires authorization and none was given. */
   readonly jwtSecret: string | undefined;
+  /** JWT_SECRET_PREVIOUS(_FILE): tokens signed with it are accepted too (secret rotation). */
+  readonly jwtPreviousSecret?: string;
   readonly retryCount: number;
   readonly retryTimeoutMs: number;
   readonly default: DefaultAction;
