@@ -34,6 +34,10 @@ export interface StackSettings {
   readonly gatewayCount: number;
   readonly probes: ProbeCluster | undefined;
   readonly jwtSecret: string;
+  /** Secret rotation: the workers and gateways also accept tokens signed with it. */
+  readonly jwtPreviousSecret: string | undefined;
+  /** The services read the JWT secrets from files (`JWT_SECRET_FILE`...), not the environment. */
+  readonly jwtSecretFiles: boolean;
   readonly subscribeIntervalMs: number;
   readonly discovererIntervalMs: number;
   readonly retryCount: number;
@@ -64,6 +68,8 @@ export class ProcessStack {
     gatewayCount: 1,
     probes: undefined,
     jwtSecret: randomBytes(24).toString('hex'),
+    jwtPreviousSecret: undefined,
+    jwtSecretFiles: false,
     subscribeIntervalMs: 300,
     discovererIntervalMs: 300,
     retryCount: 3,
@@ -103,6 +109,16 @@ export class ProcessStack {
 
   withJwtSecret(secret: string): this {
     return this.#set({ jwtSecret: secret });
+  }
+
+  /** A rotation in progress: auth signs with the current secret, tokens of `secret` still pass. */
+  withJwtPreviousSecret(secret: string): this {
+    return this.#set({ jwtPreviousSecret: secret });
+  }
+
+  /** Hands the JWT secrets to the services as files (`JWT_SECRET_FILE`, mode 0600), as Docker secrets do. */
+  withJwtSecretFiles(): this {
+    return this.#set({ jwtSecretFiles: true });
   }
 
   /** The workers' `SUBSCRIBE_INTERVAL_MS` (the reference's fixed 5 s is too slow for tests). */
