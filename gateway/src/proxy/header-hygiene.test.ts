@@ -12,6 +12,7 @@ import { http2Exchange } from '@stickygw/testkit';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteConfig } from '../config/types.js';
+import { H2Server } from '../h2/server.js';
 import { route, type StartedGateway, startTestGateway, staticCluster } from '../test-support/test-gateway.js';
 
 const SECRET = 'header-hygiene-secret';
@@ -102,9 +103,16 @@ describe('header hygiene between client and backend', () => {
   let gw: StartedGateway;
   let session: ClientHttp2Session;
   let bearer: string;
+  /** Sends what node:http2 refuses to: a response with a connection-specific field. */
+  let hopByHop: H2Server;
 
   beforeAll(async () => {
     backend = await startRecordingBackend();
+    hopByHop = new H2Server({
+      onStream: (stream) =>
+        stream.respond([':status', '200', 'content-type', 'application/grpc', 'connection', 'close'], false),
+    });
+    const hopByHopPort = await hopByHop.listen(0);
     bearer = `Bearer ${await token()}`;
     gw = await startTestGateway({
       jwtSecret: SECRET,
@@ -117,8 +125,12 @@ describe('header hygiene between client and backend', () => {
           authorization: 'required',
           stripRequestHeaders: ['session-id', 'authorization'],
         }),
+        route('/hop.v1.', 'hop-by-hop'),
       ],
-      clusters: [staticCluster('backend', `127.0.0.1:${backend.port}`)],
+      clusters: [
+        staticCluster('backend', `127.0.0.1:${backend.port}`),
+        staticCluster('hop-by-hop', `127.0.0.1:${hopByHopPort}`),
+      ],
     });
     session = connect(`http://${gw.address}`);
   });
@@ -127,6 +139,7 @@ describe('header hygiene between client and backend', () => {
     session?.close();
     await gw?.close();
     await backend?.stop();
+    await hopByHop?.close(100);
   });
 
   /** One call through the gateway; the backend's record of it is the last one. */
@@ -218,5 +231,15 @@ describe('header hygiene between client and backend', () => {
     const { exchange } = await call('/open.v1.Svc/Only');
     expect(exchange.headers?.['grpc-status']).toBe('0');
     for (const name of Object.keys(ORIGIN_WIDE)) expect(exchange.headers?.[name], name).toBeUndefined();
+  });
+
+  it('a response with a connection-specific field is malformed: the call fails as UNAVAILABLE', async () => {
+    const exchange = await http2Exchange(
+      session,
+      { ':method': 'POST', ':path': '/hop.v1.Svc/Call', 'content-type': 'application/grpc', te: 'trailers' },
+      EMPTY_MESSAGE,
+    );
+    expect(exchange.headers?.connection).toBeUndefined();
+    expect(exchange.headers?.['grpc-status'] ?? exchange.trailers?.['grpc-status']).toBe('14');
   });
 });
