@@ -129,7 +129,7 @@ describe('no secret is ever logged', () => {
         env: { ...env, JWT_SECRET: 'jwt-inline-7b4d2f', JWT_SECRET_FILE: file },
       });
       try {
-        const exit = await refused.waitForExit(20_000);
+        const exit = await refused.waitForExit(30_000);
         expect(exit.code).not.toBe(0);
         const output = refused.output();
         expect(output).toContain('JWT_SECRET and JWT_SECRET_FILE are both set');
@@ -139,5 +139,6 @@ describe('no secret is ever logged', () => {
         await refused.stop(2_000);
       }
     },
+    40_000,
   );
 });
