@@ -181,10 +181,11 @@ export class ProcessStack {
   /**
    * Runs the stack with every door of README "Security" closed: the discoverer wants
    * `DISCOVERER_TOKEN` (from a file) to register and unregister, workers and gateways send it, and
-   * Redis has a `default` password and one ACL user per service. `secrets` default to fresh ones.
+   * Redis has a `default` password and one ACL user per service; the JWT secret goes to the
+   * services as a file ({@link withJwtSecretFiles}). `secrets` default to fresh ones.
    */
   secured(secrets: StackSecrets = generateStackSecrets()): this {
-    return this.#set({ secrets });
+    return this.#set({ secrets, jwtSecretFiles: true });
   }
 
   /** `secured()` when the environment says `ITEST_SECURED=1` (the CLI and the scenario suites). */
