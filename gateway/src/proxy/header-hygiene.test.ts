@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { http2Exchange } from '@stickygw/testkit';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGatewayYaml } from '../config/load-config.js';
 import type { RouteConfig } from '../config/types.js';
 import { H2Server } from '../h2/server.js';
 import { route, type StartedGateway, startTestGateway, staticCluster } from '../test-support/test-gateway.js';
@@ -126,6 +127,18 @@ describe('header hygiene between client and backend', () => {
           stripRequestHeaders: ['session-id', 'authorization'],
         }),
         route('/hop.v1.', 'hop-by-hop'),
+        // The YAML spelling of the same settings, through the loader.
+        ...parseGatewayYaml(
+          [
+            'routes:',
+            '  - prefix: /yaml.v1.',
+            '    cluster: backend',
+            '    strip_request_headers: [X-Internal]',
+            '    forward_authorization: true',
+            'clusters:',
+            '  backend: { type: static, address: "127.0.0.1:1" }',
+          ].join('\n'),
+        ).routes,
       ],
       clusters: [
         staticCluster('backend', `127.0.0.1:${backend.port}`),
@@ -188,6 +201,13 @@ describe('header hygiene between client and backend', () => {
     expect(upstream['x-app']).toBe('kept');
     expect(upstream['content-type']).toBe('application/grpc');
     expect(upstream.te).toBe('trailers');
+  });
+
+  it('reads both settings from the YAML file', async () => {
+    const { upstream } = await call('/yaml.v1.Svc/Call');
+    expect(upstream['x-internal']).toBeUndefined();
+    expect(upstream.authorization).toBe(bearer);
+    expect(upstream.cookie).toBe('client=1');
   });
 
   it('a JWT route forwards the token the backend verifies again', async () => {
