@@ -23,6 +23,7 @@ import { Pipeline, type RouteRuntime } from './pipeline.js';
 import type { ProxySettings } from './proxy/proxy-call.js';
 import { retryPolicyFor } from './proxy/retry-policy.js';
 import { type Route, RouteTable } from './routing/route-table.js';
+import { strippedRequestHeaders } from './routing/stripped-request-headers.js';
 import {
   DEFAULT_UPSTREAM_CONNECTION_OPTIONS,
   type UpstreamConnectionOptions,
@@ -157,7 +158,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const needsJwt = config.routes.some((route) => route.authorization === 'required');
   let jwtFilter: HeaderFilter | undefined;
   if (needsJwt) {
-    const validator = deps.tokenValidator ?? new Hs256TokenValidator(config.jwtSecret ?? '');
+    const validator =
+      deps.tokenValidator ??
+      new Hs256TokenValidator(config.jwtSecret ?? '', { previousSecret: config.jwtPreviousSecret });
     jwtFilter = new JwtAuthFilter(validator);
   }
   const extraFilters = deps.headerFilters ?? [];
@@ -180,6 +183,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         cluster,
         balancer: createBalancer(route, cluster, sessions),
         retry: retryPolicyFor(cluster, config.retryCount),
+        strippedRequestHeaders: strippedRequestHeaders(route),
       },
       filters,
     };

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     server = await startWorkerServer({
       instanceId: config.instanceId,
       jwtSecret: config.jwtSecret,
+      jwtPreviousSecret: config.jwtPreviousSecret,
       subscribeIntervalMs: config.subscribeIntervalMs,
       listenHost: config.listenHost,
       port: config.port,

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Env } from '@stickygw/servicekit';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './load-config.js';
@@ -99,6 +102,19 @@ describe('loadConfig', () => {
     expect(refusal({})).toBe(message);
     expect(refusal({ JWT_SECRET: '' })).toBe(message);
     expect(refusal({ JWT_SECRET: ' \t ' })).toBe(message);
+  });
+
+  it('reads JWT_SECRET_FILE, and refuses it beside JWT_SECRET or unreadable, naming the variable only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auth-jwt-'));
+    const file = join(dir, 'jwt');
+    writeFileSync(file, 'file-secret-value\n');
+    expect(loadConfig({ JWT_SECRET_FILE: file }).jwtSecret).toBe('file-secret-value');
+    const both = refusal({ JWT_SECRET: 'inline-secret-value', JWT_SECRET_FILE: file });
+    expect(both).toBe('JWT_SECRET and JWT_SECRET_FILE are both set: set only one of them');
+    expect(both).not.toContain('secret-value');
+    expect(refusal({ JWT_SECRET_FILE: join(dir, 'missing') })).toBe(
+      `JWT_SECRET_FILE: cannot read ${join(dir, 'missing')}: ENOENT`,
+    );
   });
 
   it('refuses an unparsable TOKEN_EXPIRATION', () => {

@@ -1,9 +1,14 @@
 import {
+  ConfigError,
+  type ConfigProblem,
+  checkEnv,
+  deepFreeze,
   type Env,
+  inDeclarationOrder,
   LOG_LEVELS,
   type LogLevel,
-  loadEnvConfig,
   type Messages,
+  readSecretSetting,
   stringEnum,
   Type,
 } from '@stickygw/servicekit';
@@ -15,7 +20,10 @@ export interface AuthConfig {
   readonly port: number;
   readonly listenHost: string;
   readonly redisUrl: string;
-  /** Trimmed, like every service of the stack does (HELPERS cross-service contract). */
+  /**
+   * `JWT_SECRET` or `JWT_SECRET_FILE`, trimmed, like every service of the stack does (HELPERS
+   * cross-service contract). Auth only signs, so a rotation's `JWT_SECRET_PREVIOUS` is not its concern.
+   */
   readonly jwtSecret: string;
   readonly tokenExpirationMs: number;
   readonly seedTestUser: boolean;
@@ -63,9 +71,9 @@ const AuthEnv = Type.Object({
     check: tokenExpirationProblem,
     messages: { check: ({ reason }) => `invalid TOKEN_EXPIRATION: ${reason}` } satisfies Messages,
   }),
-  JWT_SECRET: Type.String({
-    messages: { required: () => 'JWT_SECRET is required and must not be empty' } satisfies Messages,
-  }),
+  // Inline or from a file: read and checked by readSecretSetting, declared here for the order.
+  JWT_SECRET: Type.Optional(Type.String()),
+  JWT_SECRET_FILE: Type.Optional(Type.String()),
   LISTEN_HOST: Type.String({ default: '127.0.0.1' }),
   AUTH_SEED_TEST_USER: Type.Boolean({
     trim: false,
@@ -89,13 +97,24 @@ const AuthEnv = Type.Object({
  * order, as one ConfigError. Only `main.ts` passes `process.env` here.
  */
 export function loadConfig(env: Env): AuthConfig {
-  return loadEnvConfig(AuthEnv, env, (settings) => ({
+  const result = checkEnv(AuthEnv, env);
+  const problems: ConfigProblem[] = result.ok ? [] : [...result.problems];
+  const jwtSecret = readSecretSetting(env, 'JWT_SECRET');
+  if (!jwtSecret.ok) problems.push(jwtSecret.problem);
+  else if (jwtSecret.value === undefined) {
+    problems.push({ path: ['JWT_SECRET'], message: 'JWT_SECRET is required and must not be empty' });
+  }
+  if (!result.ok || !jwtSecret.ok || jwtSecret.value === undefined) {
+    throw ConfigError.of(inDeclarationOrder(AuthEnv, problems));
+  }
+  const settings = result.value;
+  return deepFreeze({
     port: settings.SERVICE_PORT_GRPC,
     listenHost: settings.LISTEN_HOST,
     redisUrl: settings.REDIS_ADDR,
-    jwtSecret: settings.JWT_SECRET,
+    jwtSecret: jwtSecret.value,
     tokenExpirationMs: parseGoDuration(settings.TOKEN_EXPIRATION),
     seedTestUser: settings.AUTH_SEED_TEST_USER,
     logLevel: settings.LOG_LEVEL,
-  }));
+  });
 }

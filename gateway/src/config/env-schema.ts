@@ -38,8 +38,15 @@ export const GatewayEnv = Type.Object({
   }),
   /** The YAML file, relative to the working directory. */
   CONFIG_PATH: Type.String({ messages: { required: () => 'CONFIG_PATH is required' } satisfies Messages }),
-  /** Required when a route has `authorization: required`. */
+  /**
+   * Required when a route has `authorization: required`; inline or from the file JWT_SECRET_FILE
+   * names (read by servicekit's `readSecretSetting`, like the other secrets).
+   */
   JWT_SECRET: Type.Optional(Type.String()),
+  JWT_SECRET_FILE: Type.Optional(Type.String()),
+  /** Rotation: tokens signed with this secret are still accepted until it is removed. */
+  JWT_SECRET_PREVIOUS: Type.Optional(Type.String()),
+  JWT_SECRET_PREVIOUS_FILE: Type.Optional(Type.String()),
   /** Attempts per backend stream opening on dynamic clusters. */
   RETRY_COUNT: integer('a positive integer', { minimum: 1 }),
   /** Limit on opening one backend stream. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
@@ -923,5 +923,109 @@ describe('discoverer tokens of dynamic clusters', () => {
     expect(envProblems(VALID_ENV, withToken('discoverer_token_env: "not a name"'))).toEqual([
       'cluster my_service: discoverer_token_env must name an environment variable, got "not a name"',
     ]);
+  });
+});
+
+describe('request header hygiene of routes', () => {
+  const route = (lines: string) =>
+    withRoutes(`  - prefix: /a\n    cluster: c\n${lines.replace(/^/gm, '    ')}`);
+
+  it('reads strip_request_headers lower-cased, and forward_authorization', () => {
+    const config = parseGatewayYaml(
+      route('strip_request_headers: [X-Internal, cookie]\nforward_authorization: true'),
+    );
+    expect(config.routes[0]).toMatchObject({
+      stripRequestHeaders: ['x-internal', 'cookie'],
+      forwardAuthorization: true,
+    });
+    expect(parseGatewayYaml(route('authorization: none')).routes[0]).not.toHaveProperty(
+      'stripRequestHeaders',
+    );
+  });
+
+  it.each([
+    [
+      'strip_request_headers: [":path"]',
+      'route[0]: strip_request_headers[0] must not be a pseudo-header, got ":path"',
+    ],
+    [
+      'strip_request_headers: [x-ok, "x y"]',
+      'route[0]: strip_request_headers[1] must be a valid header name, got "x y"',
+    ],
+    [
+      'strip_request_headers: [Content-Type]',
+      'route[0]: strip_request_headers[0] must not be a header gRPC requires, got "Content-Type"',
+    ],
+    [
+      'strip_request_headers: [te]',
+      'route[0]: strip_request_headers[0] must not be a header gRPC requires, got "te"',
+    ],
+    [
+      'strip_request_headers: authorization',
+      'routes[0].strip_request_headers: expected a list, got "authorization"',
+    ],
+    ['forward_authorization: yes', 'routes[0].forward_authorization: expected true or false, got "yes"'],
+    [
+      'forward_authorization: true\nstrip_request_headers: [Authorization]',
+      'route[0]: forward_authorization: true contradicts strip_request_headers naming authorization',
+    ],
+    [
+      'forward_authorization: true\nauthorization: required',
+      'route[0]: forward_authorization applies to authorization: none routes only (authorization: required routes forward the token)',
+    ],
+  ])('%s -> %s', (lines, message) => {
+    expect(yamlProblems(route(lines))).toEqual([message]);
+  });
+});
+
+describe('JWT secrets from files and the previous secret', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-jwt-'));
+  const secretFile = join(dir, 'jwt');
+  writeFileSync(secretFile, 'file-secret-value\n');
+  const emptyFile = join(dir, 'empty');
+  writeFileSync(emptyFile, '\n');
+  const { JWT_SECRET: _inline, ...withoutSecret } = VALID_ENV;
+  const loadReal = (env: Record<string, string | undefined>) =>
+    loadGatewayConfig(env, {
+      cwd: CWD,
+      readFile: (path) => (path === join(CWD, 'gateway.yaml') ? COMPOSE_YAML : readFileSync(path, 'utf8')),
+    });
+
+  it('reads JWT_SECRET_FILE and JWT_SECRET_PREVIOUS(_FILE), trimmed', () => {
+    const config = loadReal({ ...withoutSecret, JWT_SECRET_FILE: secretFile, JWT_SECRET_PREVIOUS: ' old ' });
+    expect(config.jwtSecret).toBe('file-secret-value');
+    expect(config.jwtPreviousSecret).toBe('old');
+    expect(loadReal({ ...VALID_ENV, JWT_SECRET_PREVIOUS_FILE: secretFile }).jwtPreviousSecret).toBe(
+      'file-secret-value',
+    );
+    expect(loadReal(VALID_ENV)).not.toHaveProperty('jwtPreviousSecret');
+  });
+
+  it('refuses both forms at once, an unreadable or empty file, and a previous secret alone, never echoing a secret', () => {
+    const refusals = (env: Record<string, string | undefined>) => problemsOf(() => loadReal(env));
+    const both = refusals({ ...VALID_ENV, JWT_SECRET: 'inline-secret-value', JWT_SECRET_FILE: secretFile });
+    expect(both).toEqual(['JWT_SECRET and JWT_SECRET_FILE are both set: set only one of them']);
+    expect(refusals({ ...withoutSecret, JWT_SECRET_FILE: join(dir, 'missing') })).toEqual([
+      `JWT_SECRET_FILE: cannot read ${join(dir, 'missing')}: ENOENT`,
+    ]);
+    expect(refusals({ ...withoutSecret, JWT_SECRET_FILE: emptyFile })).toEqual([
+      `JWT_SECRET_FILE: ${emptyFile} is empty`,
+    ]);
+    expect(
+      refusals({
+        ...VALID_ENV,
+        JWT_SECRET_PREVIOUS: 'previous-secret-value',
+        JWT_SECRET_PREVIOUS_FILE: secretFile,
+      }),
+    ).toEqual(['JWT_SECRET_PREVIOUS and JWT_SECRET_PREVIOUS_FILE are both set: set only one of them']);
+    const alone = refusals({ ...withoutSecret, JWT_SECRET_PREVIOUS: 'previous-secret-value' });
+    expect(alone).toEqual([
+      'JWT_SECRET is required when at least one route has authorization=required',
+      'JWT_SECRET_PREVIOUS is set without JWT_SECRET: the previous secret only adds to the current one',
+    ]);
+    const text = [both, alone].flat().join('\n');
+    for (const secret of ['inline-secret-value', 'previous-secret-value', 'file-secret-value']) {
+      expect(text).not.toContain(secret);
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   describeValue,
   type Env,
   inDeclarationOrder,
+  readSecretSetting,
 } from '@stickygw/servicekit';
 import { parseDocument } from 'yaml';
 import { GatewayEnv } from './env-schema.js';
@@ -47,11 +48,22 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     );
   }
 
+  const jwtSecret = readSecretSetting(env, 'JWT_SECRET');
+  const jwtPreviousSecret = readSecretSetting(env, 'JWT_SECRET_PREVIOUS');
+  if (!jwtSecret.ok) problems.push(jwtSecret.problem);
+  if (!jwtPreviousSecret.ok) problems.push(jwtPreviousSecret.problem);
   // Step 9. Whether a route needs the secret is unknowable if the file could not be read.
-  if (yaml?.requiresJwt && !env.JWT_SECRET?.trim()) {
+  if (yaml?.requiresJwt && jwtSecret.ok && jwtSecret.value === undefined) {
     problems.push({
       path: ['JWT_SECRET'],
       message: 'JWT_SECRET is required when at least one route has authorization=required',
+    });
+  }
+  if (jwtSecret.ok && jwtSecret.value === undefined && jwtPreviousSecret.ok && jwtPreviousSecret.value) {
+    problems.push({
+      path: ['JWT_SECRET_PREVIOUS'],
+      message:
+        'JWT_SECRET_PREVIOUS is set without JWT_SECRET: the previous secret only adds to the current one',
     });
   }
 
@@ -88,7 +100,10 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     port: variables.SERVICE_PORT_GRPC,
     host: variables.LISTEN_HOST,
     configPath,
-    jwtSecret: variables.JWT_SECRET,
+    jwtSecret: jwtSecret.ok ? jwtSecret.value : undefined,
+    ...(jwtPreviousSecret.ok && jwtPreviousSecret.value !== undefined
+      ? { jwtPreviousSecret: jwtPreviousSecret.value }
+      : {}),
     retryCount: variables.RETRY_COUNT,
     retryTimeoutMs: variables.RETRY_TIMEOUT_MS,
     ...yaml.config,

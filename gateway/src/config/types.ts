@@ -12,8 +12,15 @@ type BalancerConfig = Readonly<Static<typeof BalancerYaml>>;
 
 /** `prefix` is normalised (never empty, starts with `/`); a sticky `header` is lower-cased. */
 export type RouteConfig = Readonly<
-  Omit<Static<typeof RouteYaml>, 'balancer' | 'session_idle_timeout_ms'> & {
+  Omit<
+    Static<typeof RouteYaml>,
+    'balancer' | 'session_idle_timeout_ms' | 'strip_request_headers' | 'forward_authorization'
+  > & {
     balancer: BalancerConfig;
+    /** Request headers not forwarded to the backend, lower-cased (`strip_request_headers`). */
+    stripRequestHeaders?: readonly string[] | undefined;
+    /** `forward_authorization`: an `authorization: none` route forwards the client's `authorization`. */
+    forwardAuthorization?: boolean | undefined;
     /** Sticky routes: idle bindings are released after this; undefined = never. */
     sessionIdleTimeoutMs?: number | undefined;
   }
@@ -79,8 +86,10 @@ export interface GatewayConfig {
   readonly host: string;
   /** Absolute path of the YAML file that was loaded. */
   readonly configPath: string;
-  /** JWT_SECRET, trimmed; undefined when no route requires authorization and none was given. */
+  /** JWT_SECRET (or JWT_SECRET_FILE), trimmed; undefined when no route requires authorization and none was given. */
   readonly jwtSecret: string | undefined;
+  /** JWT_SECRET_PREVIOUS(_FILE): tokens signed with it are accepted too (secret rotation). */
+  readonly jwtPreviousSecret?: string;
   readonly retryCount: number;
   readonly retryTimeoutMs: number;
   readonly default: DefaultAction;

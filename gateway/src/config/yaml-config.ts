@@ -65,6 +65,7 @@ export function readGatewayYaml(document: unknown): GatewayYamlOutcome {
         ...idleTimeoutsOffStickyRoutes(routes),
         ...ejectionBoundsReversed(valueAt(data, 'clusters')),
         ...dynamicOnlyBlocks(document),
+        ...authorizationForwardingConflicts(routes),
       ],
       routes.length,
       clusterIds ?? [],
@@ -95,6 +96,12 @@ function toYamlConfig(yaml: Static<typeof GatewayYaml>, clusterIds: readonly str
       ...(route.session_idle_timeout_ms === undefined
         ? {}
         : { sessionIdleTimeoutMs: route.session_idle_timeout_ms }),
+      ...(route.strip_request_headers === undefined
+        ? {}
+        : { stripRequestHeaders: route.strip_request_headers.map((name) => name.toLowerCase()) }),
+      ...(route.forward_authorization === undefined
+        ? {}
+        : { forwardAuthorization: route.forward_authorization }),
     })),
     clusters: clusterIds.map((id) => toClusterConfig(id, yaml.clusters[id])),
     sessionStore:
@@ -275,6 +282,34 @@ function ejectionBoundsReversed(clusters: unknown): ConfigProblem[] {
       },
     ];
   });
+}
+
+/**
+ * `forward_authorization: true` only means something on an `authorization: none` route (a route
+ * that checks the token always forwards it), and it cannot coexist with stripping `authorization`:
+ * either way one of the two settings would be silently ignored.
+ */
+function authorizationForwardingConflicts(routes: readonly unknown[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  routes.forEach((route, i) => {
+    if (valueAt(route, 'forward_authorization') !== true) return;
+    const stripped = valueAt(route, 'strip_request_headers');
+    if (
+      Array.isArray(stripped) &&
+      stripped.some((name) => typeof name === 'string' && name.toLowerCase() === 'authorization')
+    ) {
+      problems.push({
+        path: ['routes', i],
+        message: `route[${i}]: forward_authorization: true contradicts strip_request_headers naming authorization`,
+      });
+    } else if (valueAt(route, 'authorization') === 'required') {
+      problems.push({
+        path: ['routes', i],
+        message: `route[${i}]: forward_authorization applies to authorization: none routes only (authorization: required routes forward the token)`,
+      });
+    }
+  });
+  return problems;
 }
 
 /** Steps 7 and 8, unknowable when `clusters` had the wrong type (`clusterIds` undefined). */

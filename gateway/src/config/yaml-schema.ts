@@ -62,6 +62,19 @@ export const BalancerYaml = taggedUnion(
   },
 );
 
+/**
+ * Why a name cannot be in `strip_request_headers`, or undefined. Pseudo-headers are the request
+ * itself; `content-type` and `te` are what makes it a gRPC call (PROTOCOL-HTTP2.md), so the
+ * backend would refuse every call without them.
+ */
+function strippableHeaderProblem(name: string): string | undefined {
+  if (name.startsWith(':')) return 'must not be a pseudo-header';
+  if (!new RegExp(METADATA_KEY).test(name)) return 'must be a valid header name';
+  const lower = name.toLowerCase();
+  if (lower === 'content-type' || lower === 'te') return 'must not be a header gRPC requires';
+  return undefined;
+}
+
 export const RouteYaml = Type.Object({
   /** A prefix of the full method name; normalised by {@link normalisePrefix}, which must leave something. */
   prefix: Type.String({
@@ -76,6 +89,28 @@ export const RouteYaml = Type.Object({
     messages: { invalid: routeProblem('authorization must be none|required') } satisfies Messages,
   }),
   balancer: BalancerYaml,
+  /**
+   * Request headers the backend does not get (lower-cased). Filters and the balancer still see them:
+   * the JWT check and the sticky header work on the client's headers.
+   */
+  strip_request_headers: Type.Optional(
+    Type.Array(
+      Type.String({
+        check: strippableHeaderProblem,
+        messages: {
+          required: ({ path }) =>
+            `route[${path[1]}]: strip_request_headers[${path[3]}] must be a header name`,
+          invalid: ({ path, value, reason }) =>
+            `route[${path[1]}]: strip_request_headers[${path[3]}] ${reason ?? 'must be a header name'}, got ${describeValue(value)}`,
+        } satisfies Messages,
+      }),
+    ),
+  ),
+  /**
+   * Routes with `authorization: none` drop the client's `authorization` header unless this is
+   * true (a backend that checks the token itself); `authorization: required` routes forward it.
+   */
+  forward_authorization: Type.Optional(Type.Boolean()),
   /** Sticky routes: a binding unused for this long is released (default: never). */
   session_idle_timeout_ms: Type.Optional(
     Type.Integer({

@@ -20,8 +20,8 @@ export const CONTINUE: FilterDecision = Object.freeze({ action: 'continue' });
  *
  * The pipeline calls `apply` once per call, in chain order, after routing and before any upstream
  * work; the first `reject` ends the call with that status (sent by the pipeline through the one
- * responder). A filter must not modify `headers` (they are forwarded unchanged, REFERENCE.md 6.6),
- * write to the stream, open connections or block; it must not throw (a custom filter that can fail
+ * responder). A filter must not modify `headers` (the client's; the route alone decides which
+ * reach the backend, REFERENCE.md 6.6), write to the stream, open connections or block; it must not throw (a custom filter that can fail
  * returns `reject` with INTERNAL). A reject `message` reaches the client: never put a token or any
  * header value in it.
  */

@@ -185,7 +185,7 @@ describe('Hs256TokenValidator', () => {
       const v = validator();
       const token = await joseToken();
       expect(v.validate(token, SESSION, NOW_MS)).toBe(true);
-      (v as unknown as { key: KeyObject }).key = createSecretKey(Buffer.from('another-secret'));
+      (v as unknown as { keys: KeyObject[] }).keys = [createSecretKey(Buffer.from('another-secret'))];
       expect(v.validate(await joseToken(SECRET, 'fresh-session'), 'fresh-session', NOW_MS)).toBe(false);
       expect(v.validate(token, SESSION, NOW_MS)).toBe(true);
     });
@@ -219,7 +219,17 @@ describe('Hs256TokenValidator', () => {
     });
   });
 
+  it('accepts a token signed with the previous secret during a rotation, and only then', async () => {
+    const previous = await joseToken('previous-secret');
+    const rotating = new Hs256TokenValidator(SECRET, { previousSecret: 'previous-secret' });
+    expect(rotating.validate(previous, SESSION, NOW_MS)).toBe(true);
+    expect(rotating.validate(await joseToken(), SESSION, NOW_MS)).toBe(true);
+    expect(rotating.validate(await joseToken('third-secret'), SESSION, NOW_MS)).toBe(false);
+    expect(new Hs256TokenValidator(SECRET).validate(previous, SESSION, NOW_MS)).toBe(false);
+  });
+
   it('refuses an empty secret and a negative cache size', () => {
+    expect(() => new Hs256TokenValidator(SECRET, { previousSecret: '' })).toThrow(TypeError);
     expect(() => new Hs256TokenValidator('')).toThrow(TypeError);
     expect(() => new Hs256TokenValidator(SECRET, { cacheSize: -1 })).toThrow(RangeError);
   });

@@ -36,14 +36,23 @@ interface VerifiedClaims {
  * Successful verifications are cached (token → claims, bounded, least recently used evicted), so a
  * session's repeated calls skip the HMAC and the JSON parsing; expiry, `nbf` and the session are
  * still checked on every call. Only tokens signed with our secret can enter the cache.
+ *
+ * Secret rotation (`JWT_SECRET_PREVIOUS`): a token signed with `previousSecret` is accepted too, so
+ * sessions logged in before the auth service switched secrets stay valid until the previous secret
+ * is removed (which takes a restart, and so also empties the cache). Only a token the current
+ * secret refuses pays the second HMAC.
  */
 export class Hs256TokenValidator implements TokenValidator {
-  private readonly key: KeyObject;
+  /** The current secret's key first. */
+  private readonly keys: readonly KeyObject[];
   private readonly cacheSize: number;
   private readonly cache = new Map<string, VerifiedClaims>();
 
-  constructor(secret: string, options: { readonly cacheSize?: number } = {}) {
-    if (secret === '') {
+  constructor(
+    secret: string,
+    options: { readonly cacheSize?: number; readonly previousSecret?: string | undefined } = {},
+  ) {
+    if (secret === '' || options.previousSecret === '') {
       throw new TypeError('the HS256 secret must be non-empty');
     }
     const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
@@ -51,7 +60,9 @@ export class Hs256TokenValidator implements TokenValidator {
       throw new RangeError(`cacheSize must be a non-negative integer, got ${cacheSize}`);
     }
     // Same bytes as jose's `new TextEncoder().encode(secret)`, so tokens from the auth service verify.
-    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+    this.keys = [secret, ...(options.previousSecret === undefined ? [] : [options.previousSecret])].map(
+      (text) => createSecretKey(Buffer.from(text, 'utf8')),
+    );
     this.cacheSize = cacheSize;
   }
 
@@ -104,8 +115,15 @@ export class Hs256TokenValidator implements TokenValidator {
       return undefined;
     }
     // Comparing the canonical encodings also refuses non-canonical spellings of the same bytes.
-    const expected = createHmac('sha256', this.key).update(token.slice(0, secondDot)).digest('base64url');
-    if (!timingSafeEqual(Buffer.from(signature, 'latin1'), Buffer.from(expected, 'latin1'))) {
+    const signed = token.slice(0, secondDot);
+    const received = Buffer.from(signature, 'latin1');
+    const signedWithOurs = this.keys.some((key) =>
+      timingSafeEqual(
+        received,
+        Buffer.from(createHmac('sha256', key).update(signed).digest('base64url'), 'latin1'),
+      ),
+    );
+    if (!signedWithOurs) {
       return undefined;
     }
     const payload = decodeJsonObject(encodedPayload);

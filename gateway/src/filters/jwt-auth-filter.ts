@@ -31,7 +31,8 @@ const BEARER_PREFIX = /^bearer\s+/i;
  * 3. the (trimmed) token is invalid for any reason, including a `session_id` claim other than the
  *    `session-id` header → the same message;
  * 4. the validator throws (only a custom one can) → INTERNAL with its error text.
- * Headers pass on unchanged; no message ever contains the token.
+ * The filter changes no header (the route decides what reaches the backend); no message ever
+ * contains the token.
  */
 export class JwtAuthFilter implements HeaderFilter {
   readonly name = 'jwt_auth';

@@ -4,9 +4,11 @@ import {
   formatGrpcTimeout,
   isGrpcContentType,
   parseGrpcTimeout,
+  responseFieldsForClient,
   toIncomingHeaders,
   trailersFromTrailersOnly,
   upstreamRequestFields,
+  withoutFields,
 } from './headers.js';
 
 describe('grpc-timeout', () => {
@@ -125,5 +127,34 @@ describe('header forwarding', () => {
         'v',
       ]),
     ).toEqual(['grpc-status', '5', 'x-m', 'v']);
+  });
+});
+
+describe('header hygiene', () => {
+  const response = [':status', '200', 'content-type', 'application/grpc', 'x-a', '1'];
+
+  it('withoutFields removes every named field and returns the same list when none is there', () => {
+    const request = [':path', '/a/B', 'authorization', 't', 'x-a', '1', 'authorization', 'u'];
+    expect(withoutFields(request, new Set(['authorization']))).toEqual([':path', '/a/B', 'x-a', '1']);
+    expect(withoutFields(response, new Set(['authorization']))).toBe(response);
+  });
+
+  it('responseFieldsForClient drops the origin-wide fields only, copying only then', () => {
+    expect(responseFieldsForClient(response)).toBe(response);
+    expect(
+      responseFieldsForClient([
+        ...response,
+        'set-cookie',
+        'a=1',
+        'alt-svc',
+        'h2=":1"',
+        'strict-transport-security',
+        'max-age=1',
+        'clear-site-data',
+        '"*"',
+        'grpc-status',
+        '0',
+      ]),
+    ).toEqual([...response, 'grpc-status', '0']);
   });
 });

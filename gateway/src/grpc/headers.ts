@@ -15,7 +15,8 @@ export function fieldValue(fields: HeaderFields, name: string): string | undefin
 
 /**
  * Request headers for an upstream stream: every field as the client sent it (metadata, `-bin` keys,
- * `authorization`, `session-id`, the pseudo-headers). `grpcTimeout`, when given, replaces the
+ * `session-id`, the pseudo-headers) but those the route strips, already removed by the caller
+ * ({@link withoutFields}). `grpcTimeout`, when given, replaces the
  * client's value (a retry or transfer forwards the remaining budget).
  */
 export function upstreamRequestFields(incoming: HeaderFields, grpcTimeout: string | undefined): HeaderFields {
@@ -26,6 +27,59 @@ export function upstreamRequestFields(incoming: HeaderFields, grpcTimeout: strin
     out.push(incoming[i] as string, incoming[i + 1] as string);
   }
   out.push('grpc-timeout', grpcTimeout);
+  return out;
+}
+
+/** `fields` without the fields named in `names`; the same list when none is there. */
+export function withoutFields(fields: HeaderFields, names: ReadonlySet<string>): HeaderFields {
+  let i = 0;
+  while (i < fields.length && !names.has(fields[i] as string)) i += 2;
+  if (i >= fields.length) return fields;
+  const out = fields.slice(0, i);
+  for (; i < fields.length; i += 2) {
+    const name = fields[i] as string;
+    if (!names.has(name)) out.push(name, fields[i + 1] as string);
+  }
+  return out;
+}
+
+/**
+ * Response fields a backend must not set for the client: state that outlives the call or applies
+ * to the whole of the gateway's origin rather than to one call of one backend. A backend answers a
+ * call; it does not get to plant cookies for the gateway's host (`set-cookie`, also what a gRPC-Web
+ * proxy or browser in front would store), point the client's next connections elsewhere
+ * (`alt-svc`, RFC 7838), pin a transport policy on the origin (`strict-transport-security`) or
+ * wipe the client's storage for it (`clear-site-data`). Connection-specific fields (RFC 9113 8.2.2:
+ * `connection`, `keep-alive`, `proxy-connection`, `transfer-encoding`, `upgrade`, `te`) never get
+ * this far: the HTTP/2 layer refuses a response carrying them as malformed (PROTOCOL_ERROR), which
+ * the call treats as that instance failing.
+ */
+function isOriginWideField(name: string): boolean {
+  switch (name) {
+    case 'set-cookie':
+    case 'alt-svc':
+    case 'strict-transport-security':
+    case 'clear-site-data':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Response headers, trailers or a trailers-only answer from a backend as they go to the client:
+ * unchanged (the same list, no copy) unless they carry an origin-wide field ({@link isOriginWideField}),
+ * which is dropped.
+ */
+export function responseFieldsForClient(fields: HeaderFields): HeaderFields {
+  let i = 0;
+  while (i < fields.length && !isOriginWideField(fields[i] as string)) i += 2;
+  if (i >= fields.length) return fields;
+  const out = fields.slice(0, i);
+  for (; i < fields.length; i += 2) {
+    const name = fields[i] as string;
+    if (!isOriginWideField(name)) out.push(name, fields[i + 1] as string);
+  }
   return out;
 }
 

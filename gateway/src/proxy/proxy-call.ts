@@ -3,7 +3,13 @@ import type { Balancer, PickContext, SettledPick } from '../balancer/balancer.js
 import type { Cluster } from '../cluster/cluster.js';
 import type { Endpoint } from '../cluster/endpoint.js';
 import { backendUnavailable, GatewayError } from '../grpc/gateway-error.js';
-import { fieldValue, toIncomingHeaders, upstreamRequestFields } from '../grpc/headers.js';
+import {
+  fieldValue,
+  responseFieldsForClient,
+  toIncomingHeaders,
+  upstreamRequestFields,
+  withoutFields,
+} from '../grpc/headers.js';
 import { RequestFraming } from '../grpc/request-framing.js';
 import {
   endWithStatus,
@@ -30,6 +36,8 @@ export interface ProxyTarget {
   readonly cluster: Cluster;
   readonly balancer: Balancer;
   readonly retry: RetryPolicy;
+  /** Request headers the backend does not get (`strippedRequestHeaders` of the route); undefined: none. */
+  readonly strippedRequestHeaders: ReadonlySet<string> | undefined;
 }
 
 /** Gateway-wide settings every call reads. */
@@ -99,6 +107,8 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   private grpcStatus = -1;
   private reason: string | undefined;
   private lastEndpoint: Endpoint | undefined;
+  /** `fields` without the headers the route strips: what every attempt sends upstream. */
+  private readonly forwardedFields: HeaderFields;
 
   constructor(
     private readonly down: Http2Stream,
@@ -112,6 +122,8 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
     headers?: IncomingHttpHeaders,
   ) {
     this.headersView = headers;
+    const stripped = target.strippedRequestHeaders;
+    this.forwardedFields = stripped === undefined ? fields : withoutFields(fields, stripped);
     const encoding = fieldValue(fields, 'grpc-encoding');
     const maxMessage = settings.maxMessageBytes > 0 ? settings.maxMessageBytes : Number.POSITIVE_INFINITY;
     this.framing = new RequestFraming(
@@ -224,7 +236,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
     let stream: Http2Stream;
     try {
       stream = attempt.open(
-        upstreamRequestFields(this.fields, this.deadline?.forwardedTimeout()),
+        upstreamRequestFields(this.forwardedFields, this.deadline?.forwardedTimeout()),
         nothingToSend,
       );
     } catch (err) {
@@ -334,10 +346,11 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
 
   // ---- upstream → client (the current attempt's events) ----
 
-  upstreamHeaders(attempt: UpstreamAttempt, fields: HeaderFields, endStream: boolean): void {
+  upstreamHeaders(attempt: UpstreamAttempt, upstreamFields: HeaderFields, endStream: boolean): void {
     if (this.phase === 'finished') return;
     // The instance answered: whatever grpc-status follows is the application's, a transport success.
     this.target.cluster.reportSuccess?.(attempt.endpoint);
+    const fields = responseFieldsForClient(upstreamFields);
     if (endStream) {
       // Trailers-only: the upstream answered with a status and nothing else.
       this.finish({ kind: 'trailers', fields, trailersOnly: true });
@@ -361,7 +374,9 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   }
 
   upstreamTrailers(_attempt: UpstreamAttempt, fields: HeaderFields): void {
-    if (this.phase !== 'finished') this.finish({ kind: 'trailers', fields, trailersOnly: false });
+    if (this.phase !== 'finished') {
+      this.finish({ kind: 'trailers', fields: responseFieldsForClient(fields), trailersOnly: false });
+    }
   }
 
   /** Request bytes queued towards the upstream have left: the client may send that much more. */

@@ -17,7 +17,8 @@ interface GatewayComponentOptions {
   /** The component and process name (default `gateway`). */
   readonly name?: string;
   readonly configPath: string;
-  readonly jwtSecret: string;
+  /** `JWT_SECRET`; leave it out when `env` gives `JWT_SECRET_FILE` instead. */
+  readonly jwtSecret?: string;
   readonly retryCount: number;
   readonly retryTimeoutMs: number;
   readonly logLevel: string;
@@ -53,7 +54,7 @@ export function gatewayComponent(options: GatewayComponentOptions): StackCompone
       env: {
         SERVICE_PORT_GRPC: String(port),
         CONFIG_PATH: options.configPath,
-        JWT_SECRET: options.jwtSecret,
+        ...(options.jwtSecret === undefined ? {} : { JWT_SECRET: options.jwtSecret }),
         RETRY_COUNT: String(options.retryCount),
         RETRY_TIMEOUT_MS: String(options.retryTimeoutMs),
         LISTEN_HOST: '127.0.0.1',

@@ -35,6 +35,10 @@ export interface StackSettings {
   readonly gatewayCount: number;
   readonly probes: ProbeCluster | undefined;
   readonly jwtSecret: string;
+  /** Secret rotation: the workers and gateways also accept tokens signed with it. */
+  readonly jwtPreviousSecret: string | undefined;
+  /** The services read the JWT secrets from files (`JWT_SECRET_FILE`...), not the environment. */
+  readonly jwtSecretFiles: boolean;
   readonly subscribeIntervalMs: number;
   readonly discovererIntervalMs: number;
   readonly retryCount: number;
@@ -67,6 +71,8 @@ export class ProcessStack {
     gatewayCount: 1,
     probes: undefined,
     jwtSecret: randomBytes(24).toString('hex'),
+    jwtPreviousSecret: undefined,
+    jwtSecretFiles: false,
     subscribeIntervalMs: 300,
     discovererIntervalMs: 300,
     retryCount: 3,
@@ -107,6 +113,16 @@ export class ProcessStack {
 
   withJwtSecret(secret: string): this {
     return this.#set({ jwtSecret: secret });
+  }
+
+  /** A rotation in progress: auth signs with the current secret, tokens of `secret` still pass. */
+  withJwtPreviousSecret(secret: string): this {
+    return this.#set({ jwtPreviousSecret: secret });
+  }
+
+  /** Hands the JWT secrets to the services as files (`JWT_SECRET_FILE`, mode 0600), as Docker secrets do. */
+  withJwtSecretFiles(): this {
+    return this.#set({ jwtSecretFiles: true });
   }
 
   /** The workers' `SUBSCRIBE_INTERVAL_MS` (the reference's fixed 5 s is too slow for tests). */
@@ -174,10 +190,11 @@ export class ProcessStack {
   /**
    * Runs the stack with every door of README "Security" closed: the discoverer wants
    * `DISCOVERER_TOKEN` (from a file) to register and unregister, workers and gateways send it, and
-   * Redis has a `default` password and one ACL user per service. `secrets` default to fresh ones.
+   * Redis has a `default` password and one ACL user per service; the JWT secret goes to the
+   * services as a file ({@link withJwtSecretFiles}). `secrets` default to fresh ones.
    */
   secured(secrets: StackSecrets = generateStackSecrets()): this {
-    return this.#set({ secrets });
+    return this.#set({ secrets, jwtSecretFiles: true });
   }
 
   /** `secured()` when the environment says `ITEST_SECURED=1` (the CLI and the scenario suites). */

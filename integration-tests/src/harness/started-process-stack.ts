@@ -60,6 +60,12 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
     const node = process.execPath;
     const { ports, logLevel, secrets } = settings;
     if (secrets !== undefined) writePrivate(this.discovererTokenFile, `${secrets.discovererToken}\n`);
+    if (settings.jwtSecretFiles) {
+      writePrivate(this.#jwtSecretFile('jwt-secret'), `${settings.jwtSecret}\n`);
+      if (settings.jwtPreviousSecret !== undefined) {
+        writePrivate(this.#jwtSecretFile('jwt-secret-previous'), `${settings.jwtPreviousSecret}\n`);
+      }
+    }
     this.redis = this.#component(
       'redis',
       ports.redis,
@@ -98,7 +104,8 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
           SERVICE_PORT_GRPC: String(port),
           LISTEN_HOST: '127.0.0.1',
           REDIS_ADDR: this.#serviceRedisUrl('auth'),
-          JWT_SECRET: settings.jwtSecret,
+          // Auth only signs: the previous secret is the verifiers' concern.
+          ...this.#jwtEnv({ previous: false }),
           TOKEN_EXPIRATION: '1h',
           AUTH_SEED_TEST_USER: 'true',
           LOG_LEVEL: logLevel,
@@ -110,20 +117,21 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
       return gatewayComponent({
         name,
         configPath: this.#gatewayConfigPathOf(i),
-        jwtSecret: settings.jwtSecret,
         retryCount: settings.retryCount,
         retryTimeoutMs: settings.retryTimeoutMs,
         logLevel,
         // A fixed config file names the token by `discoverer_token_env: DISCOVERER_TOKEN`
         // (config/gateway.local.yaml); the generated ones by the token file.
-        env: () =>
-          settings.secrets === undefined
-            ? settings.gatewayEnv
+        env: () => ({
+          ...this.#jwtEnv({ previous: true }),
+          ...(settings.secrets === undefined
+            ? {}
             : {
                 DISCOVERER_TOKEN: settings.secrets.discovererToken,
                 ...(settings.gatewayCount > 1 ? { SESSION_STORE_URL: this.#serviceRedisUrl('gateway') } : {}),
-                ...settings.gatewayEnv,
-              },
+              }),
+          ...settings.gatewayEnv,
+        }),
         ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway + i }),
         logFile: join(logDir, `${name}.log`),
         cwd: REPO_ROOT,
@@ -295,7 +303,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
       serverEntry('service'),
       () => this.discovererUrl,
       {
-        JWT_SECRET: this.settings.jwtSecret,
+        ...this.#jwtEnv({ previous: true }),
         SUBSCRIBE_INTERVAL_MS: String(this.settings.subscribeIntervalMs),
       },
       true,
@@ -353,6 +361,23 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
 
   get secured(): boolean {
     return this.settings.secrets !== undefined;
+  }
+
+  #jwtSecretFile(name: string): string {
+    return join(this.logDir, 'secrets', name);
+  }
+
+  /** The JWT secrets of a service, inline or as files ({@link ProcessStack.withJwtSecretFiles}). */
+  #jwtEnv({ previous }: { readonly previous: boolean }): Record<string, string> {
+    const { jwtSecret, jwtPreviousSecret, jwtSecretFiles } = this.settings;
+    const withPrevious = previous && jwtPreviousSecret !== undefined;
+    if (jwtSecretFiles) {
+      return {
+        JWT_SECRET_FILE: this.#jwtSecretFile('jwt-secret'),
+        ...(withPrevious ? { JWT_SECRET_PREVIOUS_FILE: this.#jwtSecretFile('jwt-secret-previous') } : {}),
+      };
+    }
+    return { JWT_SECRET: jwtSecret, ...(withPrevious ? { JWT_SECRET_PREVIOUS: jwtPreviousSecret } : {}) };
   }
 
   #discovererTokenEnv(): Record<string, string> {

@@ -29,6 +29,19 @@ describe('TokenVerifier', () => {
     },
   );
 
+  it('accepts a token signed with JWT_SECRET_PREVIOUS during a rotation; removed, its signature is invalid', async () => {
+    const token = await signToken({ secret: 'previous-secret', sessionId: SESSION });
+    const rotating = new TokenVerifier(SECRET, Date.now, 'previous-secret');
+    expect(await rotating.verify(token, SESSION)).toBeUndefined();
+    expect(
+      await rotating.verify(await signToken({ secret: SECRET, sessionId: SESSION }), SESSION),
+    ).toBeUndefined();
+    expect(await rotating.verify(token, 'another-session')).toEqual(unauthenticated('session_id mismatch'));
+    expect(await verifier.verify(token, SESSION)).toEqual(unauthenticated('invalid token signature'));
+    const stranger = await signToken({ secret: 'third-secret', sessionId: SESSION });
+    expect(await rotating.verify(stranger, SESSION)).toEqual(unauthenticated('invalid token signature'));
+  });
+
   it('refuses alg none', async () => {
     const token = unsecuredToken({ session_id: SESSION, exp: Math.floor(Date.now() / 1000) + 60 });
     expect(await verifier.verify(token, SESSION)).toEqual(unauthenticated('invalid token format'));

@@ -8,14 +8,20 @@ const unauthenticated = (message: string): RpcError => ({ code: status.UNAUTHENT
  * The worker's own check of the auth service's HS256 JWT (REFERENCE.md 5.4, rewrite note): only
  * HS256, `exp` required, signature checked before any claim. Every failure is UNAUTHENTICATED with
  * one of the reference messages; structural failures of any kind read `invalid token format`.
+ * During a secret rotation (`JWT_SECRET_PREVIOUS`) a token signed with the previous secret passes
+ * too; once that secret is removed it reads `invalid token signature`.
  */
 export class TokenVerifier {
-  readonly #key: Uint8Array;
+  /** The current secret's key first, then the previous one's. */
+  readonly #keys: readonly Uint8Array[];
   readonly #now: () => number;
 
   /** `now` returns epoch milliseconds; tests inject it to probe the expiry boundary. */
-  constructor(secret: string, now: () => number = Date.now) {
-    this.#key = new TextEncoder().encode(secret);
+  constructor(secret: string, now: () => number = Date.now, previousSecret?: string) {
+    const encoder = new TextEncoder();
+    this.#keys = [secret, ...(previousSecret === undefined ? [] : [previousSecret])].map((text) =>
+      encoder.encode(text),
+    );
     this.#now = now;
   }
 
@@ -32,22 +38,26 @@ export class TokenVerifier {
     if (token === '') return unauthenticated('missing or invalid authorization');
 
     const nowMs = this.#now();
-    let payload: Record<string, unknown>;
-    try {
-      // jose treats a token as expired when exp <= floor(currentDate / 1 s). Handing it "now - 1 ms"
-      // turns that into exp * 1000 < now for integer exp, i.e. expired only when now is strictly
-      // after exp, as the reference requires. The check below covers fractional exp values.
-      ({ payload } = await jwtVerify(token, this.#key, {
-        algorithms: ['HS256'],
-        requiredClaims: ['exp'],
-        currentDate: new Date(nowMs - 1),
-      }));
-    } catch (error) {
-      if (error instanceof errors.JWSSignatureVerificationFailed)
-        return unauthenticated('invalid token signature');
-      if (error instanceof errors.JWTExpired) return unauthenticated('token expired');
-      return unauthenticated('invalid token format');
+    let payload: Record<string, unknown> | undefined;
+    for (const key of this.#keys) {
+      try {
+        // jose treats a token as expired when exp <= floor(currentDate / 1 s). Handing it "now - 1 ms"
+        // turns that into exp * 1000 < now for integer exp, i.e. expired only when now is strictly
+        // after exp, as the reference requires. The check below covers fractional exp values.
+        ({ payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          requiredClaims: ['exp'],
+          currentDate: new Date(nowMs - 1),
+        }));
+        break;
+      } catch (error) {
+        // Only a signature another key may have made is worth a second try.
+        if (error instanceof errors.JWSSignatureVerificationFailed) continue;
+        if (error instanceof errors.JWTExpired) return unauthenticated('token expired');
+        return unauthenticated('invalid token format');
+      }
     }
+    if (payload === undefined) return unauthenticated('invalid token signature');
     if (typeof payload.exp === 'number' && payload.exp * 1000 < nowMs)
       return unauthenticated('token expired');
 

@@ -91,6 +91,30 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads JWT_SECRET(_FILE) and JWT_SECRET_PREVIOUS(_FILE), and refuses both forms, naming the variable only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'service-jwt-'));
+    const file = join(dir, 'jwt');
+    writeFileSync(file, 'file-secret-value\n');
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '');
+    expect(load({ JWT_SECRET: undefined, JWT_SECRET_FILE: file }).jwtSecret).toBe('file-secret-value');
+    expect(load({ JWT_SECRET_PREVIOUS_FILE: file }).jwtPreviousSecret).toBe('file-secret-value');
+    expect(load({ JWT_SECRET_PREVIOUS: ' old ' }).jwtPreviousSecret).toBe('old');
+    const refused = failure({
+      JWT_SECRET: 'inline-secret-value',
+      JWT_SECRET_FILE: file,
+      JWT_SECRET_PREVIOUS_FILE: empty,
+    });
+    expect(refused.problems).toEqual([
+      'JWT_SECRET and JWT_SECRET_FILE are both set: set only one of them',
+      `JWT_SECRET_PREVIOUS_FILE: ${empty} is empty`,
+    ]);
+    expect(refused.message).not.toContain('secret-value');
+    expect(failure({ JWT_SECRET: undefined, JWT_SECRET_FILE: join(dir, 'missing') }).problems).toEqual([
+      `JWT_SECRET_FILE: cannot read ${join(dir, 'missing')}: ENOENT`,
+    ]);
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(load({}))).toBe(true);
   });

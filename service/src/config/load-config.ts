@@ -64,9 +64,11 @@ const ServiceEnv = Type.Object({
       invalid: got('REGISTRATION_HEARTBEAT_INTERVAL_MS must be greater than 0'),
     } satisfies Messages,
   }),
-  JWT_SECRET: Type.String({
-    messages: { required: () => 'JWT_SECRET is required but not set' } satisfies Messages,
-  }),
+  // Secrets inline or from a file (read and checked by readSecretSetting), declared for the order.
+  JWT_SECRET: Type.Optional(Type.String()),
+  JWT_SECRET_FILE: Type.Optional(Type.String()),
+  JWT_SECRET_PREVIOUS: Type.Optional(Type.String()),
+  JWT_SECRET_PREVIOUS_FILE: Type.Optional(Type.String()),
   SUBSCRIBE_INTERVAL_MS: Type.Integer({
     default: 5_000,
     minimum: 1,
@@ -105,10 +107,25 @@ export function loadConfig(env: Env, interfaces: () => NetworkInterfaces): Servi
     problems.push({ path: ['DISCOVERABLE_HOST'], message: 'Could not auto-detect primary IPv4 address' });
   }
 
+  const jwtSecret = readSecretSetting(env, 'JWT_SECRET');
+  if (!jwtSecret.ok) problems.push(jwtSecret.problem);
+  else if (jwtSecret.value === undefined) {
+    problems.push({ path: ['JWT_SECRET'], message: 'JWT_SECRET is required but not set' });
+  }
+  const jwtPreviousSecret = readSecretSetting(env, 'JWT_SECRET_PREVIOUS');
+  if (!jwtPreviousSecret.ok) problems.push(jwtPreviousSecret.problem);
   const discovererToken = readSecretSetting(env, 'DISCOVERER_TOKEN');
   if (!discovererToken.ok) problems.push(discovererToken.problem);
 
-  if (!result.ok || instanceId === undefined || advertisedIpv4 === undefined || !discovererToken.ok) {
+  if (
+    !result.ok ||
+    instanceId === undefined ||
+    advertisedIpv4 === undefined ||
+    !jwtSecret.ok ||
+    jwtSecret.value === undefined ||
+    !jwtPreviousSecret.ok ||
+    !discovererToken.ok
+  ) {
     throw ConfigError.of(inDeclarationOrder(ServiceEnv, problems));
   }
   const settings = result.value;
@@ -120,7 +137,8 @@ export function loadConfig(env: Env, interfaces: () => NetworkInterfaces): Servi
     advertisedIpv4,
     registrationTtlMs: settings.REGISTRATION_TTL_MS,
     heartbeatIntervalMs: settings.REGISTRATION_HEARTBEAT_INTERVAL_MS,
-    jwtSecret: settings.JWT_SECRET,
+    jwtSecret: jwtSecret.value,
+    ...(jwtPreviousSecret.value === undefined ? {} : { jwtPreviousSecret: jwtPreviousSecret.value }),
     subscribeIntervalMs: settings.SUBSCRIBE_INTERVAL_MS,
     logLevel: settings.LOG_LEVEL,
     ...(discovererToken.value === undefined ? {} : { discovererToken: discovererToken.value }),

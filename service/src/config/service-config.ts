@@ -14,8 +14,10 @@ export interface ServiceConfig {
   readonly advertisedIpv4: string;
   readonly registrationTtlMs: number;
   readonly heartbeatIntervalMs: number;
-  /** HS256 key, trimmed like every other service of the stack trims it. */
+  /** HS256 key (`JWT_SECRET` or `JWT_SECRET_FILE`), trimmed like every other service of the stack trims it. */
   readonly jwtSecret: string;
+  /** `JWT_SECRET_PREVIOUS(_FILE)`: tokens signed with it still pass (secret rotation). */
+  readonly jwtPreviousSecret?: string;
   /** Delay between two MyServiceSubscribe messages (the reference hard-codes 5 s). */
   readonly subscribeIntervalMs: number;
   readonly logLevel: Level | 'silent';

@@ -10,6 +10,8 @@ import { createWorkerHandlers } from './worker-handlers.js';
 export interface WorkerServerOptions {
   instanceId: string;
   jwtSecret: string;
+  /** Tokens signed with this secret pass too, until it is removed (secret rotation). */
+  jwtPreviousSecret?: string | undefined;
   subscribeIntervalMs: number;
   listenHost: string;
   /** `0` binds a free port; {@link StartedWorkerServer.port} tells which. */
@@ -41,7 +43,7 @@ export async function startWorkerServer(options: WorkerServerOptions): Promise<S
   const session = new SessionBinding();
   const { handlers, activeSubscriptions } = createWorkerHandlers({
     instanceId: options.instanceId,
-    verifier: new TokenVerifier(options.jwtSecret, options.now),
+    verifier: new TokenVerifier(options.jwtSecret, options.now, options.jwtPreviousSecret),
     session,
     subscribeIntervalMs: options.subscribeIntervalMs,
     logger: options.logger,
