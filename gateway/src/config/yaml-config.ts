@@ -7,9 +7,11 @@ import {
 } from '@stickygw/servicekit';
 import type { ClusterConfig, GatewayConfig } from './types.js';
 import {
+  type ClusterTypeSchema,
   type ClusterYaml,
   DynamicClusterYaml,
-  GatewayYaml,
+  type GatewayYaml,
+  gatewayYaml,
   normaliseDiscovererUrl,
   normalisePrefix,
   StaticClusterYaml,
@@ -42,8 +44,11 @@ export interface GatewayYamlOutcome {
  * route by route, the default cluster's presence, step 6 cluster by cluster in file order (the
  * reference iterates a Go map, so its order varies: 8.22), then steps 7 and 8.
  */
-export function readGatewayYaml(document: unknown): GatewayYamlOutcome {
-  const checked = checkDocument(GatewayYaml, document);
+export function readGatewayYaml(
+  document: unknown,
+  clusterTypes: Readonly<Record<string, ClusterTypeSchema>> = {},
+): GatewayYamlOutcome {
+  const checked = checkDocument(gatewayYaml(clusterTypes), document);
   const { data } = checked;
   // From the document itself: file order, which an object would lose for integer-like ids.
   const clusters = document instanceof Map ? document.get('clusters') : undefined;
@@ -100,6 +105,10 @@ function toYamlConfig(yaml: Static<typeof GatewayYaml>, clusterIds: readonly str
 }
 
 function toClusterConfig(id: string, cluster: Static<typeof ClusterYaml>): ClusterConfig {
+  const type: string = cluster.type;
+  if (type !== 'static' && type !== 'dynamic') {
+    return { type: 'extension', id, extensionType: type, settings: cluster as Record<string, unknown> };
+  }
   return cluster.type === 'static'
     ? { type: 'static', id, address: cluster.address }
     : {
