@@ -1,0 +1,102 @@
+import * as grpc from '@grpc/grpc-js';
+
+/**
+ * A gRPC service without a .proto, so each example stays one folder: one unary method whose request
+ * and response are JSON bytes (the gateway never decodes payloads, so any bytes would do).
+ * Request `{ "sleepMs"?: number }`: the backend answers after that long. Response `{ "backend": name }`.
+ */
+export const ECHO_SERVICE = 'example.v1.Echo';
+
+export interface EchoRequest {
+  readonly sleepMs?: number;
+}
+
+export interface EchoReply {
+  readonly backend: string;
+}
+
+const bytes = (buffer: Buffer): Buffer => buffer;
+
+/** The method `Call` of `service` with pass-through serializers. */
+function callMethod(service: string): grpc.MethodDefinition<Buffer, Buffer> {
+  return {
+    path: `/${service}/Call`,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: bytes,
+    requestDeserialize: bytes,
+    responseSerialize: bytes,
+    responseDeserialize: bytes,
+  };
+}
+
+/** Serves `Call` of `service` on 127.0.0.1:`port` (0: any free port); resolves with the bound port. */
+export async function serveEcho(
+  server: grpc.Server,
+  options: { readonly name: string; readonly service: string; readonly port: number },
+): Promise<number> {
+  server.addService(
+    { Call: callMethod(options.service) },
+    {
+      Call: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        let request: EchoRequest = {};
+        try {
+          request = JSON.parse(call.request.toString('utf8') || '{}') as EchoRequest;
+        } catch {
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: 'request is not JSON' });
+          return;
+        }
+        const reply = Buffer.from(JSON.stringify({ backend: options.name } satisfies EchoReply));
+        setTimeout(() => callback(null, reply), Math.max(0, request.sleepMs ?? 0));
+      },
+    },
+  );
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`127.0.0.1:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
+      error ? reject(error) : resolve(port),
+    );
+  });
+}
+
+/** A failed call as the client saw it. */
+export interface CallFailure {
+  readonly code: grpc.status;
+  readonly details: string;
+}
+
+/** One `Call` of `service` through `address`; resolves with the reply or the failure, never rejects. */
+export function callEcho(
+  client: grpc.Client,
+  options: {
+    readonly service?: string;
+    readonly request?: EchoRequest;
+    readonly metadata?: Readonly<Record<string, string>>;
+    readonly timeoutMs?: number;
+  } = {},
+): Promise<EchoReply | CallFailure> {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
+  const method = callMethod(options.service ?? ECHO_SERVICE);
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      Buffer.from(JSON.stringify(options.request ?? {})),
+      metadata,
+      { deadline: Date.now() + (options.timeoutMs ?? 10_000) },
+      (error, reply) => {
+        if (error) resolve({ code: error.code, details: error.details });
+        else resolve(JSON.parse((reply as Buffer).toString('utf8')) as EchoReply);
+      },
+    );
+  });
+}
+
+export function isFailure(outcome: EchoReply | CallFailure): outcome is CallFailure {
+  return 'code' in outcome;
+}
+
+export function echoClient(address: string): grpc.Client {
+  return new grpc.Client(address, grpc.credentials.createInsecure());
+}
