@@ -11,7 +11,10 @@ describe('api-key-auth (a HeaderFilter, through a real gateway process)', () => 
     expect(result.goodKey).toEqual({ backend: 'public-api' });
     expect(result.wrongKey).toEqual({ code: status.UNAUTHENTICATED, details: 'invalid x-api-key' });
     expect(result.noKey).toEqual({ code: status.UNAUTHENTICATED, details: 'missing x-api-key' });
-    expect(result.jwtRouteWithoutToken).toEqual({ code: status.UNAUTHENTICATED, details: 'missing session-id' });
+    expect(result.jwtRouteWithoutToken).toEqual({
+      code: status.UNAUTHENTICATED,
+      details: 'missing session-id',
+    });
     expect(result.jwtRouteWithToken).toEqual({ backend: 'secure-api' });
   });
 });

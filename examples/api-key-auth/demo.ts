@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
-import { type CallFailure, callEcho, type EchoReply } from '../shared/echo-service.js';
 import { compiledPath, DemoStack, isMain } from '../shared/demo-stack.js';
+import { type CallFailure, callEcho, type EchoReply } from '../shared/echo-service.js';
 
 const JWT_SECRET = 'example-secret';
 const GOOD_KEY = 'key-of-team-a';

@@ -29,7 +29,8 @@ await serveGateway((config) => {
   if (prefixes.length === 0) problems.push('API_KEY_ROUTES is required (comma-separated route prefixes)');
   const known = new Set(config.routes.map((route) => route.prefix));
   for (const prefix of prefixes) {
-    if (!known.has(prefix)) problems.push(`API_KEY_ROUTES: no route has the prefix ${JSON.stringify(prefix)}`);
+    if (!known.has(prefix))
+      problems.push(`API_KEY_ROUTES: no route has the prefix ${JSON.stringify(prefix)}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { headerFilters: [new ApiKeyFilter(keys, prefixes)] };

@@ -17,6 +17,9 @@ export function compiledPath(module: string): string {
   return join(DIST, `${module}.js`);
 }
 
+/** The stock gateway's entry point, gateway/dist/main.js (the examples' package builds it first). */
+export const STOCK_GATEWAY = join(DIST, '../../gateway/dist/main.js');
+
 /** True when `moduleUrl` (a demo's `import.meta.url`) is the process's main module (`node demo.js`). */
 export function isMain(moduleUrl: string): boolean {
   return process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === moduleUrl;
@@ -39,7 +42,10 @@ export class DemoStack {
   }
 
   /** An echo backend process answering with `name`; resolves with its address. */
-  async backend(name: string, options: { readonly service?: string; readonly port?: number } = {}) {
+  async backend(
+    name: string,
+    options: { readonly service?: string; readonly host?: string; readonly port?: number } = {},
+  ) {
     const backend = this.#track(
       ManagedProcess.start({
         name,
@@ -47,12 +53,13 @@ export class DemoStack {
         args: [compiledPath('shared/echo-backend-main')],
         env: {
           BACKEND_NAME: name,
+          HOST: options.host ?? '127.0.0.1',
           PORT: String(options.port ?? 0),
           ...(options.service === undefined ? {} : { SERVICE: options.service }),
         },
       }),
     );
-    return `127.0.0.1:${await backend.listeningPort(20_000)}`;
+    return `${options.host ?? '127.0.0.1'}:${await backend.listeningPort(20_000)}`;
   }
 
   /**

@@ -30,10 +30,10 @@ function callMethod(service: string): grpc.MethodDefinition<Buffer, Buffer> {
   };
 }
 
-/** Serves `Call` of `service` on 127.0.0.1:`port` (0: any free port); resolves with the bound port. */
+/** Serves `Call` of `service` on `host` (a loopback address), `port` (0: any free one); resolves with the port. */
 export async function serveEcho(
   server: grpc.Server,
-  options: { readonly name: string; readonly service: string; readonly port: number },
+  options: { readonly name: string; readonly service: string; readonly host: string; readonly port: number },
 ): Promise<number> {
   server.addService(
     { Call: callMethod(options.service) },
@@ -52,8 +52,14 @@ export async function serveEcho(
     },
   );
   return new Promise((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-      error ? reject(error) : resolve(port),
+    if (!options.host.startsWith('127.')) {
+      reject(new Error(`the example backends bind to loopback only, got HOST=${options.host}`));
+      return;
+    }
+    server.bindAsync(
+      `${options.host}:${options.port}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, port) => (error ? reject(error) : resolve(port)),
     );
   });
 }

@@ -25,7 +25,9 @@ export async function serveGateway(
     deps = extensions(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(['failed to load configuration', ...error.problems.map((p) => `  ${p}`), ''].join('\n'));
+    process.stderr.write(
+      ['failed to load configuration', ...error.problems.map((p) => `  ${p}`), ''].join('\n'),
+    );
     process.exit(1);
   }
   const level = process.env.LOG_LEVEL ?? 'info';

@@ -23,6 +23,7 @@ export {
   DEFAULT_CLUSTER_FACTORIES,
 } from './cluster/cluster-manager.js';
 export type { DiscoveredInstance, DiscovererClient } from './cluster/discoverer-client.js';
+export { DynamicCluster, type DynamicClusterOptions } from './cluster/dynamic-cluster.js';
 export { type Endpoint, makeEndpoint } from './cluster/endpoint.js';
 export { HttpDiscovererClient } from './cluster/http-discoverer-client.js';
 export { type LoadConfigOptions, loadGatewayConfig } from './config/load-config.js';

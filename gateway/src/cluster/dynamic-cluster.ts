@@ -62,7 +62,8 @@ export class DynamicCluster implements Cluster {
   private readonly now: () => number;
 
   constructor(
-    private readonly config: DynamicClusterConfig,
+    /** Only the id and the refresh interval: a cluster type over another registry builds one too. */
+    private readonly config: Pick<DynamicClusterConfig, 'id' | 'discovererIntervalMs'>,
     private readonly discoverer: DiscovererClient,
     private readonly logger: Logger,
     upstreamOptions?: UpstreamConnectionOptions,
