@@ -3,16 +3,21 @@ import * as grpc from '@grpc/grpc-js';
 /**
  * A gRPC service without a .proto, so each example stays one folder: one unary method whose request
  * and response are JSON bytes (the gateway never decodes payloads, so any bytes would do).
- * Request `{ "sleepMs"?: number }`: the backend answers after that long. Response `{ "backend": name }`.
+ * Request `{ "sleepMs"?: number, "reportLoad"?: boolean }`: the backend answers after that long.
+ * Response `{ "backend": name, "inFlight"?: number }`.
  */
 export const ECHO_SERVICE = 'example.v1.Echo';
 
 export interface EchoRequest {
   readonly sleepMs?: number;
+  /** Ask for `inFlight` in the reply. */
+  readonly reportLoad?: boolean;
 }
 
 export interface EchoReply {
   readonly backend: string;
+  /** With `reportLoad`: calls this backend was serving when this one arrived, itself included. */
+  readonly inFlight?: number;
 }
 
 const bytes = (buffer: Buffer): Buffer => buffer;
@@ -35,6 +40,7 @@ export async function serveEcho(
   server: grpc.Server,
   options: { readonly name: string; readonly service: string; readonly host: string; readonly port: number },
 ): Promise<number> {
+  let inFlight = 0;
   server.addService(
     { Call: callMethod(options.service) },
     {
@@ -46,8 +52,16 @@ export async function serveEcho(
           callback({ code: grpc.status.INVALID_ARGUMENT, details: 'request is not JSON' });
           return;
         }
-        const reply = Buffer.from(JSON.stringify({ backend: options.name } satisfies EchoReply));
-        setTimeout(() => callback(null, reply), Math.max(0, request.sleepMs ?? 0));
+        inFlight++;
+        const reply: EchoReply =
+          request.reportLoad === true ? { backend: options.name, inFlight } : { backend: options.name };
+        setTimeout(
+          () => {
+            inFlight--;
+            callback(null, Buffer.from(JSON.stringify(reply)));
+          },
+          Math.max(0, request.sleepMs ?? 0),
+        );
       },
     },
   );
