@@ -27,6 +27,11 @@ export interface LoadConfigOptions {
    * Each needs a factory of the same name in `GatewayDeps.clusterTypes`.
    */
   readonly clusterTypes?: Readonly<Record<string, ClusterTypeSchema>>;
+  /**
+   * Default true. False when the embedder passes its own `GatewayDeps.tokenValidator`: routes with
+   * `authorization: required` then need no JWT_SECRET.
+   */
+  readonly requireJwtSecret?: boolean;
 }
 
 /**
@@ -58,7 +63,7 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
   }
 
   // Step 9. Whether a route needs the secret is unknowable if the file could not be read.
-  if (yaml?.requiresJwt && !env.JWT_SECRET?.trim()) {
+  if (yaml?.requiresJwt && options.requireJwtSecret !== false && !env.JWT_SECRET?.trim()) {
     problems.push({
       path: ['JWT_SECRET'],
       message: 'JWT_SECRET is required when at least one route has authorization=required',
