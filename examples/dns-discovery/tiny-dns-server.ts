@@ -62,7 +62,7 @@ export class TinyDnsServer {
       record.writeUInt16BE(CLASS_IN, 4);
       record.writeUInt32BE(0, 6); // TTL 0: every refresh asks again
       record.writeUInt16BE(4, 10);
-      address.split('.').forEach((octet, i) => record.writeUInt8(Number(octet), 12 + i));
+      for (const [i, octet] of address.split('.').entries()) record.writeUInt8(Number(octet), 12 + i);
       return record;
     });
     return Buffer.concat([header, query.subarray(12, questionEnd), ...answers]);

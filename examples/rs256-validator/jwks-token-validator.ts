@@ -24,7 +24,7 @@ interface VerificationKey {
  * The public keys of a JWKS document (`{ "keys": [...] }`) by `kid`. Keys without a `kid`, private
  * keys, and keys of other types or uses are skipped; a document that is not a JWKS throws.
  */
-export function parseJwks(text: string): Map<string, VerificationKey> {
+function parseJwks(text: string): Map<string, VerificationKey> {
   const document = JSON.parse(text) as { keys?: unknown };
   if (!Array.isArray(document.keys)) throw new Error('not a JWKS: no "keys" list');
   const keys = new Map<string, VerificationKey>();
@@ -54,7 +54,6 @@ export class JwksTokenValidator implements TokenValidator {
   #keys: Map<string, VerificationKey>;
   /** Modification time and size of the file last loaded. */
   #version: string;
-  readonly #timer: NodeJS.Timeout;
 
   constructor(
     readonly path: string,
@@ -62,7 +61,8 @@ export class JwksTokenValidator implements TokenValidator {
   ) {
     this.#version = fileVersion(path);
     this.#keys = parseJwks(readFileSync(path, 'utf8'));
-    this.#timer = setInterval(() => {
+    // Unref'd: the validator lives as long as the gateway process.
+    const timer = setInterval(() => {
       try {
         const version = fileVersion(path);
         if (version === this.#version) return;
@@ -72,16 +72,7 @@ export class JwksTokenValidator implements TokenValidator {
         options.onReloadFailed?.(error);
       }
     }, options.refreshMs ?? 1000);
-    this.#timer.unref();
-  }
-
-  /** The kids currently accepted. */
-  get kids(): string[] {
-    return [...this.#keys.keys()];
-  }
-
-  close(): void {
-    clearInterval(this.#timer);
+    timer.unref();
   }
 
   validate(token: string, sessionId: string, nowMs: number): boolean {

@@ -66,7 +66,7 @@ function schedule(weights: readonly number[]): number[] {
  * transport failure ends the call, as on a static cluster. Meant for `round_robin` routes: a sticky
  * route keeps a session on the member it first landed on.
  */
-export class WeightedCluster implements Cluster {
+class WeightedCluster implements Cluster {
   readonly id: string;
   #members: readonly Cluster[] = [];
   #seen: readonly ClusterSnapshot[] = [];
