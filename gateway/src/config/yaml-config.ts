@@ -10,7 +10,7 @@ import {
   type ClusterTypeSchema,
   type ClusterYaml,
   DynamicClusterYaml,
-  type GatewayYaml,
+  GatewayYaml,
   gatewayYaml,
   normaliseDiscovererUrl,
   normalisePrefix,
@@ -48,7 +48,7 @@ export function readGatewayYaml(
   document: unknown,
   clusterTypes: Readonly<Record<string, ClusterTypeSchema>> = {},
 ): GatewayYamlOutcome {
-  const checked = checkDocument(gatewayYaml(clusterTypes), document);
+  const checked = checkDocument(schemaWith(clusterTypes), document);
   const { data } = checked;
   // From the document itself: file order, which an object would lose for integer-like ids.
   const clusters = document instanceof Map ? document.get('clusters') : undefined;
@@ -75,6 +75,19 @@ export function readGatewayYaml(
     return { config: undefined, problems, requiresJwt };
   }
   return { config: toYamlConfig(checked.value, clusterIds), problems, requiresJwt };
+}
+
+/** One schema per set of added cluster types: the checker compiles each schema object once. */
+const schemas = new WeakMap<object, typeof GatewayYaml>();
+
+function schemaWith(clusterTypes: Readonly<Record<string, ClusterTypeSchema>>): typeof GatewayYaml {
+  if (Object.keys(clusterTypes).length === 0) return GatewayYaml;
+  let schema = schemas.get(clusterTypes);
+  if (schema === undefined) {
+    schema = gatewayYaml(clusterTypes);
+    schemas.set(clusterTypes, schema);
+  }
+  return schema;
 }
 
 function toYamlConfig(yaml: Static<typeof GatewayYaml>, clusterIds: readonly string[]): GatewayYamlConfig {
