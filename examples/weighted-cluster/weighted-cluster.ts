@@ -103,7 +103,7 @@ class WeightedCluster implements Cluster {
   }
 
   reportFailure(endpoint: Endpoint, error: GatewayError): void {
-    this.#owners.get(endpoint)?.reportFailure(endpoint, error);
+    this.#ownerOrUndefined(endpoint)?.reportFailure(endpoint, error);
   }
 
   onEndpointsRemoved(listener: EndpointsRemovedListener): void {
@@ -129,8 +129,19 @@ class WeightedCluster implements Cluster {
   /** The members count their own connections. */
   readonly connectionsCreated = 0;
 
+  /**
+   * By identity first; a call may still hold an endpoint of a member's previous snapshot (its
+   * transfer reports the failure after a refresh), found by id and address then.
+   */
+  #ownerOrUndefined(endpoint: Endpoint): Cluster | undefined {
+    return (
+      this.#owners.get(endpoint) ??
+      this.#members.find((member) => member.snapshot.byId.get(endpoint.id)?.authority === endpoint.authority)
+    );
+  }
+
   #ownerOf(endpoint: Endpoint): Cluster {
-    const owner = this.#owners.get(endpoint);
+    const owner = this.#ownerOrUndefined(endpoint);
     if (owner === undefined) throw new Error(`cluster ${this.id}: endpoint ${endpoint.id} is not a member's`);
     return owner;
   }
