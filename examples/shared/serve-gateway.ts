@@ -8,6 +8,8 @@ import {
   PinoAccessLog,
 } from '@stickygw/gateway';
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 /**
  * The composition root every example's `main.ts` shares, on the package's public API only: the
  * gateway's environment and YAML (gateway/README.md), `createGateway` with the example's
@@ -20,7 +22,13 @@ export async function serveGateway(
 ): Promise<void> {
   let config: ReturnType<typeof loadGatewayConfig>;
   let deps: GatewayDeps;
+  const level = process.env.LOG_LEVEL?.trim() || 'info';
   try {
+    if (!LOG_LEVELS.includes(level)) {
+      throw new ConfigError([
+        `LOG_LEVEL must be one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(level)}`,
+      ]);
+    }
     config = loadGatewayConfig(process.env, options);
     deps = extensions(config);
   } catch (error) {
@@ -30,7 +38,6 @@ export async function serveGateway(
     );
     process.exit(1);
   }
-  const level = process.env.LOG_LEVEL ?? 'info';
   const logger = createLogger({ level });
   const gateway = createGateway(config, {
     logger,
@@ -45,5 +52,13 @@ export async function serveGateway(
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  await gateway.start();
+  try {
+    await gateway.start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? 'address already in use' : (error as Error).message;
+    await gateway.close(0).catch(() => undefined);
+    process.stderr.write(`failed to listen on ${config.host}:${config.port}: ${reason}\n`);
+    process.exit(1);
+  }
 }
