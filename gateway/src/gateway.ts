@@ -4,7 +4,7 @@ import { InMemorySessionStore } from './balancer/in-memory-session-store.js';
 import { RedisSessionStores } from './balancer/redis-session-store.js';
 import { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
 import type { SessionStore } from './balancer/session-store.js';
-import type { Cluster } from './cluster/cluster.js';
+import type { Cluster, InstanceStatus } from './cluster/cluster.js';
 import {
   type ClusterFactory,
   ClusterManager,
@@ -72,7 +72,25 @@ export interface Gateway {
   /** Graceful shutdown (REFERENCE.md 6.14): GOAWAY, in-flight calls get `graceMs`, then everything closes. */
   close(graceMs?: number): Promise<void>;
   stats(): GatewayStats;
+  /**
+   * Every cluster's instances with their state (`free`, `bound`, `retained`, `ejected`, `draining`)
+   * and the session bound to each, in config order; for metrics and the admin page.
+   */
+  instances(): readonly ClusterInstances[];
+  /**
+   * Drains instance `instanceId` of cluster `clusterId`: no new sessions or round-robin picks; a
+   * session bound to it keeps it. False when the cluster or the instance is unknown (or the cluster
+   * type cannot drain). Lasts until `undrainInstance`.
+   */
+  drainInstance(clusterId: string, instanceId: string): boolean;
+  /** Offers a drained instance again; false when the cluster or the instance is unknown. */
+  undrainInstance(clusterId: string, instanceId: string): boolean;
   readonly config: GatewayConfig;
+}
+
+export interface ClusterInstances {
+  readonly cluster: string;
+  readonly instances: readonly InstanceStatus[];
 }
 
 export function defaultBalancer(route: Route, cluster: Cluster, sessions: SessionStore): Balancer {
@@ -219,6 +237,34 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         logger.info('closed');
       })();
       return closed;
+    },
+    instances() {
+      return config.clusters.flatMap((clusterConfig): ClusterInstances[] => {
+        const cluster = clusters.get(clusterConfig.id);
+        if (cluster === undefined) return [];
+        const store = stores.get(cluster.id);
+        const known =
+          cluster.instances?.() ??
+          cluster.snapshot.endpoints.map(
+            (endpoint): InstanceStatus => ({ id: endpoint.id, address: endpoint.authority, state: 'free' }),
+          );
+        return [
+          {
+            cluster: cluster.id,
+            instances: known.map((instance): InstanceStatus => {
+              const sessionId = store?.keyOf(instance.id);
+              if (sessionId === undefined) return instance;
+              return { ...instance, state: instance.state === 'free' ? 'bound' : instance.state, sessionId };
+            }),
+          },
+        ];
+      });
+    },
+    drainInstance(clusterId, instanceId) {
+      return clusters.get(clusterId)?.setDrained?.(instanceId, true) ?? false;
+    },
+    undrainInstance(clusterId, instanceId) {
+      return clusters.get(clusterId)?.setDrained?.(instanceId, false) ?? false;
     },
     stats() {
       let stickyBindings = 0;

@@ -14,6 +14,8 @@ export {
   type Cluster,
   type ClusterSnapshot,
   type EndpointsRemovedListener,
+  type InstanceState,
+  type InstanceStatus,
   type RemovalCause,
   snapshotOf,
 } from './cluster/cluster.js';
@@ -45,6 +47,7 @@ export {
 export { Hs256TokenValidator, type TokenValidator } from './filters/hs256-token-validator.js';
 export { JwtAuthFilter } from './filters/jwt-auth-filter.js';
 export {
+  type ClusterInstances,
   createGateway,
   defaultBalancer,
   type Gateway,

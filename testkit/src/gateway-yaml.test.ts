@@ -80,3 +80,28 @@ describe('GatewayYaml', () => {
     expect(new GatewayYaml().document()).not.toHaveProperty('session_store');
   });
 });
+
+describe('GatewayYaml dynamic cluster extras', () => {
+  it('writes health_check and outlier_detection of a dynamic cluster, and the reference worker cluster', () => {
+    const extras = {
+      health_check: { interval_ms: 1000, unhealthy_threshold: 2 },
+      outlier_detection: { consecutive_failures: 3 },
+    };
+    const yaml = new GatewayYaml().dynamicCluster('w', 'http://d:1', 100, extras);
+    extras.health_check.interval_ms = 5;
+    expect(yaml.document().clusters.w).toEqual({
+      type: 'dynamic',
+      discoverer_url: 'http://d:1',
+      discoverer_interval_ms: 100,
+      health_check: { interval_ms: 1000, unhealthy_threshold: 2 },
+      outlier_detection: { consecutive_failures: 3 },
+    });
+    const reference = referenceGatewayYaml({
+      authAddress: 'a:1',
+      discovererUrl: 'http://d:1',
+      discovererIntervalMs: 100,
+      workerCluster: { health_check: { interval_ms: 500 } },
+    });
+    expect(reference.document().clusters.my_service).toMatchObject({ health_check: { interval_ms: 500 } });
+  });
+});

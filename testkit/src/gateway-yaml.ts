@@ -9,18 +9,36 @@ interface GatewayYamlRoute {
   session_idle_timeout_ms?: number;
 }
 
+/** A dynamic cluster's optional `health_check` and `outlier_detection` blocks (YAML field names). */
+export interface DynamicClusterExtras {
+  health_check?: {
+    interval_ms?: number;
+    timeout_ms?: number;
+    unhealthy_threshold?: number;
+    healthy_threshold?: number;
+    service?: string;
+  };
+  outlier_detection?: { consecutive_failures?: number; base_ejection_ms?: number; max_ejection_ms?: number };
+}
+
 type GatewayYamlCluster =
   | { type: 'static'; address: string }
-  | {
+  | ({
       type: 'dynamic';
       discoverer_url: string;
       discoverer_interval_ms: number;
       discoverer_token_file?: string;
       discoverer_token_env?: string;
-    };
+    } & DynamicClusterExtras);
 
 /** Where a dynamic cluster's discoverer token comes from (`discoverer_token_file` / `_env`). */
 type DiscovererTokenOption = { readonly tokenFile: string } | { readonly tokenEnv: string };
+
+/** What a dynamic cluster may add to its URL and interval. */
+export interface DynamicClusterOptions extends DynamicClusterExtras {
+  /** The discoverer token, when the discoverer wants one. */
+  readonly token?: DiscovererTokenOption;
+}
 
 /** Where the gateway keeps sticky bindings (`url` may come from SESSION_STORE_URL instead). */
 type GatewayYamlSessionStore = { type: 'memory' } | { type: 'redis'; url?: string };
@@ -83,7 +101,7 @@ export class GatewayYaml {
     name: string,
     discovererUrl: string,
     discovererIntervalMs: number,
-    token?: DiscovererTokenOption,
+    { token, ...extras }: DynamicClusterOptions = {},
   ): this {
     this.#clusters[name] = {
       type: 'dynamic',
@@ -94,6 +112,7 @@ export class GatewayYaml {
         : 'tokenFile' in token
           ? { discoverer_token_file: token.tokenFile }
           : { discoverer_token_env: token.tokenEnv }),
+      ...structuredClone(extras),
     };
     return this;
   }
@@ -120,6 +139,8 @@ interface ReferenceGatewayOptions {
   readonly discovererIntervalMs: number;
   /** The discoverer token of `my_service`, when the discoverer wants one. */
   readonly discovererToken?: DiscovererTokenOption;
+  /** `health_check` / `outlier_detection` of the `my_service` cluster. */
+  readonly workerCluster?: DynamicClusterExtras;
 }
 
 /** The session header of the reference topology's sticky route. */
@@ -138,10 +159,8 @@ export function referenceGatewayYaml(options: ReferenceGatewayOptions): GatewayY
       stickyHeader: SESSION_HEADER,
     })
     .staticCluster('myauth', options.authAddress)
-    .dynamicCluster(
-      'my_service',
-      options.discovererUrl,
-      options.discovererIntervalMs,
-      options.discovererToken,
-    );
+    .dynamicCluster('my_service', options.discovererUrl, options.discovererIntervalMs, {
+      ...options.workerCluster,
+      ...(options.discovererToken === undefined ? {} : { token: options.discovererToken }),
+    });
 }

@@ -16,6 +16,28 @@ export interface ClusterSnapshot {
   readonly byId: ReadonlyMap<string, Endpoint>;
 }
 
+/**
+ * What an instance is doing, for operators (metrics, the admin page):
+ * - `free`: offered to new sessions and round-robin picks (the cluster knows no binding; the
+ *   gateway turns it into `bound` when its session store holds one);
+ * - `retained`: left discovery but kept for its bound session (`retainPinned`);
+ * - `ejected`: out of rotation and unbound: failing its active health checks, or ejected by outlier
+ *   detection for its ejection period;
+ * - `draining`: an operator drained it: no new sessions, its existing binding keeps working.
+ */
+export type InstanceState = 'free' | 'bound' | 'retained' | 'ejected' | 'draining';
+
+export interface InstanceStatus {
+  readonly id: string;
+  /** `host:port` */
+  readonly address: string;
+  readonly state: InstanceState;
+  /** Why it is `ejected`. */
+  readonly ejectedBy?: 'health_check' | 'outlier_detection';
+  /** The sticky session bound to it, when the gateway's session store knows one. */
+  readonly sessionId?: string;
+}
+
 /** Why endpoints left the membership: a transport failure ejected them, or discovery no longer lists them. */
 export type RemovalCause = 'failed' | 'left';
 
@@ -46,6 +68,20 @@ export interface Cluster {
   /** The pooled HTTP/2 connection to `endpoint`, created on first use. */
   connection(endpoint: Endpoint): UpstreamConnection;
   reportFailure(endpoint: Endpoint, error: GatewayError): void;
+  /**
+   * Optional: the proxy calls it when `endpoint` answered a call (response headers or a status,
+   * whatever the grpc-status): a transport success, which ends a run of transport failures for
+   * outlier detection. Called on the hot path: it must be O(1) and never throw.
+   */
+  reportSuccess?(endpoint: Endpoint): void;
+  /**
+   * Optional: marks the instance `endpointId` drained (no new sessions or round-robin picks; a
+   * session bound to it keeps it) or, with `drained` false, offers it again. False when the
+   * cluster does not know the instance. A drain lasts until undone, across discovery rounds.
+   */
+  setDrained?(endpointId: string, drained: boolean): boolean;
+  /** Optional: every instance known to the cluster with its state (bindings are the gateway's). */
+  instances?(): readonly InstanceStatus[];
   onEndpointsRemoved(listener: EndpointsRemovedListener): void;
   /**
    * Optional (membership-changing clusters): endpoints for which `pinned(id)` holds (session affinity

@@ -1,5 +1,6 @@
 import { FakeDiscoverer, waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DynamicClusterConfig } from '../config/types.js';
 import { GatewayError } from '../grpc/gateway-error.js';
 import { Status } from '../grpc/status.js';
 import { createLogger } from '../observability/logger.js';
@@ -149,5 +150,178 @@ describe('DynamicCluster', () => {
     cluster.reportFailure(b, failure);
     await waitFor(() => discoverer.unregistered.length > 0, { description: 'the unregister of b' });
     expect(discoverer.unregistered).toEqual(['b']);
+  });
+});
+
+describe('DynamicCluster health checks, outlier detection and drain', () => {
+  let discoverer: FakeDiscoverer;
+  let cluster: DynamicCluster;
+  let removed: [string[], string][];
+  /** The answer of each instance's next active check. */
+  let serving: Map<string, boolean>;
+
+  beforeEach(async () => {
+    discoverer = await FakeDiscoverer.start();
+    removed = [];
+    serving = new Map();
+  });
+  afterEach(async () => {
+    cluster?.close();
+    await discoverer.stop();
+  });
+
+  async function start(extra: Partial<DynamicClusterConfig>, options: DynamicClusterOptions = {}) {
+    cluster = new DynamicCluster(
+      {
+        type: 'dynamic',
+        id: 'workers',
+        discovererUrl: discoverer.url,
+        discovererIntervalMs: 60_000,
+        ...extra,
+      },
+      new HttpDiscovererClient(discoverer.url),
+      logger,
+      undefined,
+      {
+        checkHealth: (endpoint) =>
+          Promise.resolve(
+            serving.get(endpoint.id) === false
+              ? { healthy: false, reason: 'not serving', answered: true }
+              : { healthy: true },
+          ),
+        ...options,
+      },
+    );
+    cluster.onEndpointsRemoved((ids, cause) => removed.push([[...ids], cause]));
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 });
+    await cluster.start();
+  }
+
+  /** One round of checks, settled (the fake answers at once). */
+  async function checkRound(): Promise<void> {
+    cluster.checkHealthNow();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  const offered = (): string[] => cluster.snapshot.endpoints.map((endpoint) => endpoint.id);
+  const stateOf = (id: string) => cluster.instances().find((instance) => instance.id === id);
+  const endpoint = (id: string): Endpoint => {
+    const found = cluster.snapshot.byId.get(id);
+    if (found === undefined) throw new Error(`${id} not in the snapshot`);
+    return found;
+  };
+
+  /**
+   * A transport failure of `id` (the reference's ejection, which unregisters it), then the worker
+   * re-registers and a discovery round lists it again.
+   */
+  async function failAndRelist(id: string): Promise<void> {
+    const before = discoverer.unregistersOf(id).length;
+    cluster.reportFailure(endpoint(id), failure);
+    await waitFor(() => discoverer.unregistersOf(id).length > before, { description: `unregister of ${id}` });
+    discoverer.list({ name: 'a', port: 1001 }, { name: 'b', port: 1002 });
+    await cluster.refresh();
+  }
+
+  const healthCheck = {
+    intervalMs: 60_000,
+    timeoutMs: 1000,
+    unhealthyThreshold: 2,
+    healthyThreshold: 3,
+    service: '',
+  };
+
+  it('ejects an instance after unhealthy_threshold failed checks, drops its binding, and takes it back after healthy_threshold', async () => {
+    await start({ healthCheck });
+    serving.set('a', false);
+    await checkRound();
+    expect(offered()).toEqual(['a', 'b']);
+    await checkRound();
+    expect(offered()).toEqual(['b']);
+    expect(cluster.snapshot.byId.has('a')).toBe(false);
+    expect(removed).toEqual([[['a'], 'failed']]);
+    expect(stateOf('a')).toEqual({
+      id: 'a',
+      address: '127.0.0.1:1001',
+      state: 'ejected',
+      ejectedBy: 'health_check',
+    });
+    // Listed again by discovery, it stays out while it fails its checks.
+    await cluster.refresh();
+    expect(offered()).toEqual(['b']);
+    serving.set('a', true);
+    await checkRound();
+    await checkRound();
+    expect(offered()).toEqual(['b']);
+    await checkRound();
+    expect(offered()).toEqual(['a', 'b']);
+    expect(stateOf('a')?.state).toBe('free');
+  });
+
+  it('a success between failures starts the count again', async () => {
+    await start({ healthCheck });
+    serving.set('a', false);
+    await checkRound();
+    serving.set('a', true);
+    await checkRound();
+    serving.set('a', false);
+    await checkRound();
+    expect(offered()).toEqual(['a', 'b']);
+  });
+
+  it('outlier detection: consecutive transport failures eject for a growing period, capped, even while listed', async () => {
+    let now = 1_000_000;
+    await start(
+      { outlierDetection: { consecutiveFailures: 2, baseEjectionMs: 400, maxEjectionMs: 600 } },
+      { now: () => now },
+    );
+    // The reference's ejection: out until it is listed again, then back.
+    await failAndRelist('a');
+    expect(offered()).toEqual(['a', 'b']);
+    const ejectedAt = performance.now();
+    await failAndRelist('a');
+    expect(offered()).toEqual(['b']);
+    expect(stateOf('a')).toMatchObject({ state: 'ejected', ejectedBy: 'outlier_detection' });
+    await waitFor(() => offered().includes('a'), { description: 'a back', timeoutMs: 5000, intervalMs: 5 });
+    expect(performance.now() - ejectedAt).toBeGreaterThanOrEqual(390);
+    // The second ejection lasts min(2 x 400, 600) ms.
+    await failAndRelist('a');
+    const secondAt = performance.now();
+    await failAndRelist('a');
+    expect(offered()).toEqual(['b']);
+    await waitFor(() => offered().includes('a'), { description: 'a back', timeoutMs: 5000, intervalMs: 5 });
+    expect(performance.now() - secondAt).toBeGreaterThanOrEqual(590);
+    // After a whole max period in rotation, the count of ejections starts over.
+    now += 600;
+    await failAndRelist('a');
+    await failAndRelist('a');
+    expect(stateOf('a')?.state).toBe('ejected');
+    await waitFor(() => offered().includes('a'), { description: 'a back', timeoutMs: 5000, intervalMs: 5 });
+  });
+
+  it('outlier detection: an answered call (any grpc-status) ends the run of failures', async () => {
+    await start({
+      outlierDetection: { consecutiveFailures: 2, baseEjectionMs: 60_000, maxEjectionMs: 60_000 },
+    });
+    for (let i = 0; i < 5; i++) {
+      await failAndRelist('a');
+      cluster.reportSuccess(endpoint('a'));
+    }
+    expect(offered()).toEqual(['a', 'b']);
+    expect(stateOf('a')?.state).toBe('free');
+  });
+
+  it('drain: no longer offered, still reachable by id for its bound session, until undrained', async () => {
+    await start({});
+    expect(cluster.setDrained('a', true)).toBe(true);
+    expect(offered()).toEqual(['b']);
+    expect(cluster.snapshot.byId.get('a')?.port).toBe(1001);
+    expect(stateOf('a')?.state).toBe('draining');
+    await cluster.refresh();
+    expect(offered()).toEqual(['b']);
+    expect(removed).toEqual([]);
+    expect(cluster.setDrained('nope', true)).toBe(false);
+    expect(cluster.setDrained('a', false)).toBe(true);
+    expect(offered()).toEqual(['a', 'b']);
   });
 });

@@ -577,6 +577,74 @@ clusters:
       expect(yamlProblems(`clusters:\n  x:\n    ${body}\n`)).toEqual([message]);
     });
 
+    const dynamicWith = (extra: string): string =>
+      `clusters:\n  x:\n    type: dynamic\n    discoverer_url: http://d:1\n    discoverer_interval_ms: 5\n${extra}`;
+
+    it('health_check and outlier_detection: absent means off, empty means the documented defaults', () => {
+      expect(parseGatewayYaml(dynamicWith('')).clusters[0]).toEqual({
+        type: 'dynamic',
+        id: 'x',
+        discovererUrl: 'http://d:1',
+        discovererIntervalMs: 5,
+      });
+      expect(
+        parseGatewayYaml(dynamicWith('    health_check: {}\n    outlier_detection: {}\n')).clusters[0],
+      ).toEqual({
+        type: 'dynamic',
+        id: 'x',
+        discovererUrl: 'http://d:1',
+        discovererIntervalMs: 5,
+        healthCheck: {
+          intervalMs: 5000,
+          timeoutMs: 1000,
+          unhealthyThreshold: 2,
+          healthyThreshold: 2,
+          service: '',
+        },
+        outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000 },
+      });
+    });
+
+    it('health_check and outlier_detection: every wrong field is named, all at once', () => {
+      expect(
+        [
+          ...yamlProblems(
+            dynamicWith(
+              '    health_check: { interval_ms: 0, timeout_ms: "1s", unhealthy_threshold: 1.5, healthy_threshold: 1001 }\n' +
+                '    outlier_detection: { consecutive_failures: -1, base_ejection_ms: 10, max_ejection_ms: 0 }\n',
+            ),
+          ),
+        ].sort(),
+      ).toEqual(
+        [
+          'cluster x: health_check.interval_ms must be an integer 1..2147483647, got 0',
+          'cluster x: health_check.timeout_ms must be an integer 1..2147483647, got "1s"',
+          'cluster x: health_check.unhealthy_threshold must be an integer 1..1000, got 1.5',
+          'cluster x: health_check.healthy_threshold must be an integer 1..1000, got 1001',
+          'cluster x: outlier_detection.consecutive_failures must be an integer 1..1000, got -1',
+          'cluster x: outlier_detection.max_ejection_ms must be an integer 1..2147483647, got 0',
+        ].sort(),
+      );
+      expect(
+        yamlProblems(
+          dynamicWith('    outlier_detection: { base_ejection_ms: 1000, max_ejection_ms: 999 }\n'),
+        ),
+      ).toEqual([
+        'cluster x: outlier_detection.max_ejection_ms (999) must be at least base_ejection_ms (1000)',
+      ]);
+    });
+
+    it('health_check and outlier_detection are refused on a static cluster, not ignored', () => {
+      expect(
+        yamlProblems(
+          'clusters:\n  s:\n    type: static\n    address: a:1\n    health_check: {}\n    outlier_detection: { consecutive_failures: 2 }\n',
+        ),
+      ).toEqual([
+        'cluster s: health_check applies to dynamic clusters only',
+        'cluster s: outlier_detection applies to dynamic clusters only',
+      ]);
+    });
+
     it('step 6: a cluster with no body is a cluster with no type', () => {
       expect(yamlProblems('clusters:\n  x:\n')).toEqual(['cluster x: type must be static|dynamic']);
     });

@@ -31,6 +31,25 @@ export interface DynamicClusterConfig {
   readonly discovererTokenSource?: { readonly file?: string; readonly env?: string };
   /** The token read from that source at load time; sent as `Authorization: Bearer`. */
   readonly discovererToken?: string;
+  /** YAML `health_check`; undefined = no active checks. */
+  readonly healthCheck?: HealthCheckConfig | undefined;
+  /** YAML `outlier_detection`; undefined = no ejection beyond the reference's. */
+  readonly outlierDetection?: OutlierDetectionConfig | undefined;
+}
+
+export interface HealthCheckConfig {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+  /** The `service` of the `HealthCheckRequest` ("" = the whole server). */
+  readonly service: string;
+}
+
+export interface OutlierDetectionConfig {
+  readonly consecutiveFailures: number;
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
 }
 
 /**

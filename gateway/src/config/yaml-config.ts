@@ -65,7 +65,12 @@ export function readGatewayYaml(
   const problems = [
     ...inPlaceOrder(
       checked.ok ? [] : checked.problems,
-      [...duplicatePrefixes(routes), ...idleTimeoutsOffStickyRoutes(routes)],
+      [
+        ...duplicatePrefixes(routes),
+        ...idleTimeoutsOffStickyRoutes(routes),
+        ...ejectionBoundsReversed(valueAt(data, 'clusters')),
+        ...dynamicOnlyBlocks(document),
+      ],
       routes.length,
       clusterIds ?? [],
     ),
@@ -137,6 +142,26 @@ function toClusterConfig(id: string, cluster: Static<typeof ClusterYaml>): Clust
                   ? {}
                   : { file: cluster.discoverer_token_file }),
                 ...(cluster.discoverer_token_env === undefined ? {} : { env: cluster.discoverer_token_env }),
+              },
+            }),
+        ...(cluster.health_check === undefined
+          ? {}
+          : {
+              healthCheck: {
+                intervalMs: cluster.health_check.interval_ms,
+                timeoutMs: cluster.health_check.timeout_ms,
+                unhealthyThreshold: cluster.health_check.unhealthy_threshold,
+                healthyThreshold: cluster.health_check.healthy_threshold,
+                service: cluster.health_check.service,
+              },
+            }),
+        ...(cluster.outlier_detection === undefined
+          ? {}
+          : {
+              outlierDetection: {
+                consecutiveFailures: cluster.outlier_detection.consecutive_failures,
+                baseEjectionMs: cluster.outlier_detection.base_ejection_ms,
+                maxEjectionMs: cluster.outlier_detection.max_ejection_ms,
               },
             }),
       };
@@ -232,6 +257,46 @@ function idleTimeoutsOffStickyRoutes(routes: readonly unknown[]): ConfigProblem[
     });
   });
   return problems;
+}
+
+/**
+ * A static cluster has one address and no failover, so a `health_check` or `outlier_detection`
+ * there could only be ignored (the schema drops keys it does not know), hiding a misplaced block.
+ * Read from the raw document: the checked copy has dropped them already.
+ */
+function dynamicOnlyBlocks(document: unknown): ConfigProblem[] {
+  const clusters = document instanceof Map ? document.get('clusters') : undefined;
+  if (!(clusters instanceof Map)) return [];
+  const problems: ConfigProblem[] = [];
+  for (const [id, cluster] of clusters) {
+    if (!(cluster instanceof Map) || String(cluster.get('type')).trim() !== 'static') continue;
+    for (const block of ['health_check', 'outlier_detection']) {
+      if (cluster.get(block) === undefined || cluster.get(block) === null) continue;
+      problems.push({
+        path: ['clusters', String(id), block],
+        message: `cluster ${String(id)}: ${block} applies to dynamic clusters only`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** `max_ejection_ms` below `base_ejection_ms` would cap every ejection under its own base. */
+function ejectionBoundsReversed(clusters: unknown): ConfigProblem[] {
+  if (!isMapping(clusters)) return [];
+  return Object.entries(clusters).flatMap(([id, cluster]): ConfigProblem[] => {
+    const outlier = valueAt(cluster, 'outlier_detection');
+    const base = valueAt(outlier, 'base_ejection_ms');
+    const max = valueAt(outlier, 'max_ejection_ms');
+    const valid = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1;
+    if (!valid(base) || !valid(max) || max >= base) return [];
+    return [
+      {
+        path: ['clusters', id, 'outlier_detection'],
+        message: `cluster ${id}: outlier_detection.max_ejection_ms (${max}) must be at least base_ejection_ms (${base})`,
+      },
+    ];
+  });
 }
 
 /** Steps 7 and 8, unknowable when `clusters` had the wrong type (`clusterIds` undefined). */

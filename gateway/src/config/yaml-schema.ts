@@ -129,6 +129,42 @@ export const StaticClusterYaml = Type.Object({
 
 const mustBePositive = clusterProblem('discoverer_interval_ms must be positive');
 
+/** A positive millisecond or count field of a cluster's `health_check` or `outlier_detection`. */
+function positiveClusterInteger(block: string, field: string, fallback: number, maximum = MAX_TIMER_MS) {
+  const problem: Message = ({ path, value }) =>
+    `cluster ${path[1]}: ${block}.${field} must be an integer 1..${maximum}, got ${describeValue(value)}`;
+  return Type.Integer({
+    minimum: 1,
+    maximum,
+    default: fallback,
+    messages: { type: problem, minimum: problem, maximum: problem } satisfies Messages,
+  });
+}
+
+/**
+ * Active health checks (`grpc.health.v1.Health/Check`, one at a time per instance, over the
+ * instance's pooled upstream connection). Defaults: a check every 5 s, 1 s to answer, out after 2
+ * failures in a row, back after 2 successes in a row, the whole server (`service: ""`).
+ */
+const HealthCheckYaml = Type.Object({
+  interval_ms: positiveClusterInteger('health_check', 'interval_ms', 5000),
+  timeout_ms: positiveClusterInteger('health_check', 'timeout_ms', 1000),
+  unhealthy_threshold: positiveClusterInteger('health_check', 'unhealthy_threshold', 2, 1000),
+  healthy_threshold: positiveClusterInteger('health_check', 'healthy_threshold', 2, 1000),
+  service: Type.String({ default: '' }),
+});
+
+/**
+ * Passive outlier detection (Envoy's `consecutive_gateway_failure`): this many transport failures
+ * in a row eject the instance for `base_ejection_ms` times its ejection count, at most
+ * `max_ejection_ms`. Defaults are Envoy's: 5, 30 s, 300 s.
+ */
+const OutlierDetectionYaml = Type.Object({
+  consecutive_failures: positiveClusterInteger('outlier_detection', 'consecutive_failures', 5, 1000),
+  base_ejection_ms: positiveClusterInteger('outlier_detection', 'base_ejection_ms', 30_000),
+  max_ejection_ms: positiveClusterInteger('outlier_detection', 'max_ejection_ms', 300_000),
+});
+
 export const DynamicClusterYaml = Type.Object({
   type: Type.Literal('dynamic'),
   discoverer_url: Type.String({
@@ -173,6 +209,8 @@ export const DynamicClusterYaml = Type.Object({
       } satisfies Messages,
     }),
   ),
+  health_check: Type.Optional(HealthCheckYaml),
+  outlier_detection: Type.Optional(OutlierDetectionYaml),
 });
 
 /** The fields of an embedder's cluster type besides `type` (`LoadConfigOptions.clusterTypes`). */

@@ -334,8 +334,10 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
 
   // ---- upstream → client (the current attempt's events) ----
 
-  upstreamHeaders(_attempt: UpstreamAttempt, fields: HeaderFields, endStream: boolean): void {
+  upstreamHeaders(attempt: UpstreamAttempt, fields: HeaderFields, endStream: boolean): void {
     if (this.phase === 'finished') return;
+    // The instance answered: whatever grpc-status follows is the application's, a transport success.
+    this.target.cluster.reportSuccess?.(attempt.endpoint);
     if (endStream) {
       // Trailers-only: the upstream answered with a status and nothing else.
       this.finish({ kind: 'trailers', fields, trailersOnly: true });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DynamicClusterExtras } from '@stickygw/testkit';
 import { serverEntry } from './repo-paths.js';
 import { generateStackSecrets, type StackSecrets } from './stack-secrets.js';
 import { StartedProcessStack } from './started-process-stack.js';
@@ -41,6 +42,8 @@ export interface StackSettings {
   readonly registrationTtlMs: number;
   readonly heartbeatMs: number;
   readonly gatewayEnv: Readonly<Record<string, string>>;
+  /** `health_check` / `outlier_detection` of the generated config's worker cluster. */
+  readonly workerCluster: DynamicClusterExtras;
   readonly ports: FixedPorts;
   readonly gatewayConfigFile: string | undefined;
   readonly logDir: string | undefined;
@@ -71,6 +74,7 @@ export class ProcessStack {
     registrationTtlMs: 300_000,
     heartbeatMs: 120_000,
     gatewayEnv: {},
+    workerCluster: {},
     ports: {},
     gatewayConfigFile: undefined,
     logDir: undefined,
@@ -108,6 +112,11 @@ export class ProcessStack {
   /** The workers' `SUBSCRIBE_INTERVAL_MS` (the reference's fixed 5 s is too slow for tests). */
   withSubscribeIntervalMs(ms: number): this {
     return this.#set({ subscribeIntervalMs: ms });
+  }
+
+  /** `health_check` and `outlier_detection` of the generated config's `my_service` cluster. */
+  withWorkerCluster(extras: DynamicClusterExtras): this {
+    return this.#set({ workerCluster: extras });
   }
 
   /** `discoverer_interval_ms` of the generated gateway config. */

@@ -199,7 +199,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
   }
 
   #gatewayYaml(relays: ReplicaRelays): string {
-    const { discovererIntervalMs, probes } = this.settings;
+    const { discovererIntervalMs, probes, workerCluster } = this.settings;
     const yaml = referenceGatewayYaml({
       authAddress: this.authAddress,
       discovererUrl: relays.workers.url,
@@ -207,6 +207,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
       ...(this.settings.secrets === undefined
         ? {}
         : { discovererToken: { tokenFile: this.discovererTokenFile } }),
+      workerCluster,
     });
     if (probes !== undefined && relays.probes !== undefined) {
       yaml
@@ -215,7 +216,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
           'probe',
           relays.probes.url,
           discovererIntervalMs,
-          this.settings.secrets === undefined ? undefined : { tokenFile: this.discovererTokenFile },
+          this.settings.secrets === undefined ? {} : { token: { tokenFile: this.discovererTokenFile } },
         );
     }
     // Several replicas share their bindings through the stack's Redis; one keeps the in-process store.

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { DynamicClusterExtras } from '@stickygw/testkit';
 import { ProcessStack } from '../harness/process-stack.js';
 import { REPO_ROOT } from '../harness/repo-paths.js';
 import { PROBE_SERVICE } from './probe-service.js';
@@ -21,6 +22,8 @@ export interface FaultStackOptions {
   readonly startupTimeoutMs?: number;
   /** Gateway replicas, default 1; more share their sessions through the stack's Redis. */
   readonly gateways?: number;
+  /** `health_check` / `outlier_detection` of the worker cluster (default: neither). */
+  readonly workerCluster?: DynamicClusterExtras;
 }
 
 /** The compiled probe entry, also when the suite runs from `src/` (build first, as for every server). */
@@ -43,6 +46,7 @@ export function faultStack(options: FaultStackOptions = {}): ProcessStack {
     .withRetry(options.retryCount ?? 3, options.retryTimeoutMs ?? 2_000)
     .withRegistration(REGISTRATION_TTL_MS, options.heartbeatMs ?? 1_000)
     .withGatewayEnv(options.gatewayEnv ?? {})
+    .withWorkerCluster(options.workerCluster ?? {})
     .withLogLevel(options.logLevel ?? 'warn')
     .withStartupTimeout(options.startupTimeoutMs ?? 30_000);
 }
