@@ -8,12 +8,15 @@ SCENARIOS := basic_workflow login_errors sticky_session stream_subscription \
   stream_subscription_myservice_stop session_transfer myservice_authentication_errors \
   myservice_shutdown_errors no_instances_available system_overload \
   gateway_error_unauthenticated gateway_error_unavailable
+# One folder of examples/ each (examples/README.md); make example_<name> runs its demo.
+EXAMPLES := api-key-auth static-file-discovery dns-discovery least-requests-balancer weighted-cluster \
+  rs256-validator new-service-by-config
 # vitest reporter options; .ci/run sets VITEST_JSON to collect counts.
 VITEST_REPORT := $(if $(VITEST_JSON),--reporter=default --reporter=json --outputFile.json=$(VITEST_JSON),)
 
 .PHONY: help install deps build lint format typecheck knip test test_proto test_servicekit test_testkit test_auth test_discoverer \
-  test_myservice test_mygateway test_integrationtests itest up down bench fuzz conformance soak clean \
-  $(addprefix itest_,$(SCENARIOS)) itest_myservice_auth_errors
+  test_myservice test_mygateway test_examples test_integrationtests itest up down bench fuzz conformance soak clean \
+  $(addprefix itest_,$(SCENARIOS)) itest_myservice_auth_errors $(addprefix example_,$(EXAMPLES))
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -23,6 +26,9 @@ help: ## List the targets
 	@echo "  itest_<scenario> for each of:"
 	@for s in $(SCENARIOS); do echo "    itest_$$s"; done
 	@echo "    (itest_myservice_auth_errors is the reference's name for itest_myservice_authentication_errors)"
+	@echo
+	@echo "  example_<name>: a short demo of one extension example that exits by itself (examples/README.md), for each of:"
+	@for e in $(EXAMPLES); do echo "    example_$$e"; done
 
 $(NODE_MODULES_STAMP): package-lock.json
 	npm ci --no-audit --no-fund
@@ -71,6 +77,12 @@ test_myservice: install build ## Tests of the worker service
 
 test_mygateway: install build ## Tests of the gateway
 	npx vitest run --project gateway
+
+test_examples: install build ## Tests of the extension examples (each runs its demo end to end with real processes)
+	npx vitest run --project examples
+
+$(addprefix example_,$(EXAMPLES)): example_%: install build
+	node examples/dist/$*/demo.js
 
 test_integrationtests: install build ## The end-to-end suite (each scenario on a fresh local stack)
 	npx vitest run --project integration-tests --project scale-out

@@ -14,6 +14,7 @@ export default defineConfig({
       'integration-tests',
       'integration-tests/vitest.scale-out.config.ts',
       'bench',
+      'examples',
     ],
   },
 });

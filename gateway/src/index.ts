@@ -3,19 +3,21 @@
  * See README.md, "Extending the gateway".
  */
 
-export { ConfigError } from '@stickygw/servicekit';
+// TypeBox, for the YAML schema of an added cluster type (`LoadConfigOptions.clusterTypes`).
+export { ConfigError, type Static, Type } from '@stickygw/servicekit';
 export type { Balancer, PickContext, PickResult, SettledPick } from './balancer/balancer.js';
 export { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
 export { InMemorySessionStore } from './balancer/in-memory-session-store.js';
 export { RoundRobinBalancer } from './balancer/round-robin-balancer.js';
 export type { SessionStore } from './balancer/session-store.js';
-export type {
-  Cluster,
-  ClusterSnapshot,
-  EndpointsRemovedListener,
-  InstanceState,
-  InstanceStatus,
-  RemovalCause,
+export {
+  type Cluster,
+  type ClusterSnapshot,
+  type EndpointsRemovedListener,
+  type InstanceState,
+  type InstanceStatus,
+  type RemovalCause,
+  snapshotOf,
 } from './cluster/cluster.js';
 export {
   type ClusterContext,
@@ -23,10 +25,19 @@ export {
   DEFAULT_CLUSTER_FACTORIES,
 } from './cluster/cluster-manager.js';
 export type { DiscoveredInstance, DiscovererClient } from './cluster/discoverer-client.js';
+export { DynamicCluster, type DynamicClusterOptions } from './cluster/dynamic-cluster.js';
 export { type Endpoint, makeEndpoint } from './cluster/endpoint.js';
 export { HttpDiscovererClient } from './cluster/http-discoverer-client.js';
-export { loadGatewayConfig } from './config/load-config.js';
-export type { ClusterConfig, GatewayConfig, RouteConfig } from './config/types.js';
+export { type LoadConfigOptions, loadGatewayConfig } from './config/load-config.js';
+export type {
+  ClusterConfig,
+  DynamicClusterConfig,
+  ExtensionClusterConfig,
+  GatewayConfig,
+  RouteConfig,
+  StaticClusterConfig,
+} from './config/types.js';
+export type { ClusterTypeSchema } from './config/yaml-schema.js';
 export {
   type CallContext,
   CONTINUE,

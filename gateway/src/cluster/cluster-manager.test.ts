@@ -12,6 +12,7 @@ const context: ClusterContext = {
   createDiscovererClient: () => {
     throw new Error('not used');
   },
+  cluster: () => undefined,
 };
 const staticConfig: StaticClusterConfig = { type: 'static', id: 'auth', address: '127.0.0.1:5001' };
 const dynamicConfig: DynamicClusterConfig = {

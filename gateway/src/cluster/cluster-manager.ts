@@ -15,6 +15,11 @@ export interface ClusterContext {
   readonly retryTimeoutMs: number;
   /** Builds the discoverer client of a dynamic cluster. */
   readonly createDiscovererClient: (config: DynamicClusterConfig) => DiscovererClient;
+  /**
+   * Another configured cluster, by id. Every cluster exists only once all factories have run, so
+   * a cluster built on others looks them up in its `start()`, not in its factory.
+   */
+  readonly cluster: (id: string) => Cluster | undefined;
 }
 
 /** Builds a cluster of one `type` (extension point: replace or add cluster types in `createGateway`). */
@@ -68,13 +73,14 @@ export class ClusterManager {
   constructor(
     configs: readonly ClusterConfig[],
     factories: Readonly<Record<string, ClusterFactory>>,
-    context: ClusterContext,
+    context: Omit<ClusterContext, 'cluster'>,
   ) {
+    const withLookup: ClusterContext = { ...context, cluster: (id) => this.clusters.get(id) };
     for (const config of configs) {
-      const factory = factories[config.type];
-      if (factory === undefined)
-        throw new Error(`cluster ${config.id}: no factory for type "${config.type}"`);
-      this.clusters.set(config.id, factory(config, context));
+      const type = config.type === 'extension' ? config.extensionType : config.type;
+      const factory = factories[type];
+      if (factory === undefined) throw new Error(`cluster ${config.id}: no factory for type "${type}"`);
+      this.clusters.set(config.id, factory(config, withLookup));
     }
   }
 

@@ -27,7 +27,7 @@ describe('DynamicCluster', () => {
 
   function create(options: DynamicClusterOptions = {}): DynamicCluster {
     cluster = new DynamicCluster(
-      { type: 'dynamic', id: 'workers', discovererUrl: discoverer.url, discovererIntervalMs: 60_000 },
+      { id: 'workers', discovererIntervalMs: 60_000 },
       new HttpDiscovererClient(discoverer.url),
       logger,
       undefined,

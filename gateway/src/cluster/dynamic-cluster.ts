@@ -93,7 +93,11 @@ export class DynamicCluster implements Cluster {
   private readonly now: () => number;
 
   constructor(
-    private readonly config: DynamicClusterConfig,
+    /** No discoverer URL or token: a cluster type over another registry builds one too. */
+    private readonly config: Pick<
+      DynamicClusterConfig,
+      'id' | 'discovererIntervalMs' | 'healthCheck' | 'outlierDetection'
+    >,
     private readonly discoverer: DiscovererClient,
     private readonly logger: Logger,
     upstreamOptions?: UpstreamConnectionOptions,

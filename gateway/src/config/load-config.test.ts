@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@stickygw/servicekit';
+import { ConfigError, Type } from '@stickygw/servicekit';
 import { describe, expect, it } from 'vitest';
-import { loadGatewayConfig, parseGatewayYaml } from './load-config.js';
+import { type LoadConfigOptions, loadGatewayConfig, parseGatewayYaml } from './load-config.js';
 
 /** REFERENCE.md 6.2, `config/gateway.docker.yaml`. */
 const COMPOSE_YAML = `
@@ -1027,5 +1027,57 @@ describe('JWT secrets from files and the previous secret', () => {
     for (const secret of ['inline-secret-value', 'previous-secret-value', 'file-secret-value']) {
       expect(text).not.toContain(secret);
     }
+  });
+});
+
+describe('cluster types added by an embedder (LoadConfigOptions.clusterTypes)', () => {
+  const clusterTypes = {
+    weighted: Type.Object({
+      split: Type.Array(Type.String(), { minItems: 1 }),
+      spare: Type.Integer({ default: 7 }),
+    }),
+  };
+  const withWeighted = (cluster: string) =>
+    `routes:\n  - { prefix: /a/, cluster: w }\nclusters:\n  w: ${cluster}\n  s: { type: static, address: "h:1" }\n`;
+  const loadWith = (
+    yaml: string,
+    options: Partial<LoadConfigOptions> = {},
+    env: Record<string, string | undefined> = VALID_ENV,
+  ) => loadGatewayConfig(env, { cwd: CWD, readFile: () => yaml, clusterTypes, ...options });
+
+  it('checks the fields with the type schema and hands them on as an extension cluster, defaults applied', () => {
+    const config = loadWith(withWeighted('{ type: weighted, split: [s] }'));
+    expect(config.clusters[0]).toEqual({
+      type: 'extension',
+      id: 'w',
+      extensionType: 'weighted',
+      settings: { type: 'weighted', split: ['s'], spare: 7 },
+    });
+    expect(config.clusters[1]).toEqual({ type: 'static', id: 's', address: 'h:1' });
+  });
+
+  it('refuses a wrong field naming it, and names the added type among the valid ones', () => {
+    expect(problemsOf(() => loadWith(withWeighted('{ type: weighted, split: [] }')))).toEqual([
+      'clusters.w.split must NOT have fewer than 1 items',
+    ]);
+    expect(problemsOf(() => loadWith(withWeighted('{ type: other }')))).toEqual([
+      'cluster w: type must be static|dynamic|weighted',
+    ]);
+  });
+
+  it('refuses the type without the option, as before', () => {
+    expect(envProblems(VALID_ENV, withWeighted('{ type: weighted, split: [s] }'))).toEqual([
+      'cluster w: type must be static|dynamic',
+    ]);
+  });
+
+  it('needs no JWT_SECRET for authorization: required routes when the embedder validates tokens', () => {
+    const yaml =
+      'routes:\n  - { prefix: /a/, cluster: s, authorization: required }\nclusters:\n  s: { type: static, address: "h:1" }\n';
+    const env = { ...VALID_ENV, JWT_SECRET: undefined };
+    expect(envProblems(env, yaml)).toEqual([
+      'JWT_SECRET is required when at least one route has authorization=required',
+    ]);
+    expect(loadWith(yaml, { requireJwtSecret: false }, env).jwtSecret).toBeUndefined();
   });
 });

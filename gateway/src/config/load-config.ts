@@ -15,12 +15,24 @@ import { parseDocument } from 'yaml';
 import { GatewayEnv } from './env-schema.js';
 import type { ClusterConfig, GatewayConfig } from './types.js';
 import { type GatewayYamlConfig, type GatewayYamlOutcome, readGatewayYaml } from './yaml-config.js';
+import type { ClusterTypeSchema } from './yaml-schema.js';
 
 export interface LoadConfigOptions {
   /** Base for a relative CONFIG_PATH; default `process.cwd()`. */
   readonly cwd?: string;
   /** Default: `readFileSync(path, 'utf8')`. */
   readonly readFile?: (path: string) => string;
+  /**
+   * Cluster types beyond `static` and `dynamic`: YAML `type` → the schema of its other fields
+   * (checked like the built-in ones; a cluster of such a type becomes an `ExtensionClusterConfig`).
+   * Each needs a factory of the same name in `GatewayDeps.clusterTypes`.
+   */
+  readonly clusterTypes?: Readonly<Record<string, ClusterTypeSchema>>;
+  /**
+   * Default true. False when the embedder passes its own `GatewayDeps.tokenValidator`: routes with
+   * `authorization: required` then need no JWT_SECRET.
+   */
+  readonly requireJwtSecret?: boolean;
 }
 
 /**
@@ -42,7 +54,10 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
   if (configPath !== '') {
     const read = readConfigFile(configPath, options.readFile ?? ((path) => readFileSync(path, 'utf8')));
     // 6.1 steps 3-8 (type problems are the reference's unmarshalling failures of step 3).
-    yaml = typeof read === 'string' ? interpretGatewayYaml(read, configPath) : failedYaml(read.problem);
+    yaml =
+      typeof read === 'string'
+        ? interpretGatewayYaml(read, configPath, options.clusterTypes)
+        : failedYaml(read.problem);
     problems.push(
       ...yaml.problems.map((problem) => ({ ...problem, path: ['CONFIG_PATH', ...problem.path] })),
     );
@@ -53,7 +68,12 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
   if (!jwtSecret.ok) problems.push(jwtSecret.problem);
   if (!jwtPreviousSecret.ok) problems.push(jwtPreviousSecret.problem);
   // Step 9. Whether a route needs the secret is unknowable if the file could not be read.
-  if (yaml?.requiresJwt && jwtSecret.ok && jwtSecret.value === undefined) {
+  if (
+    yaml?.requiresJwt &&
+    options.requireJwtSecret !== false &&
+    jwtSecret.ok &&
+    jwtSecret.value === undefined
+  ) {
     problems.push({
       path: ['JWT_SECRET'],
       message: 'JWT_SECRET is required when at least one route has authorization=required',
@@ -182,7 +202,11 @@ export function parseGatewayYaml(text: string, source = '<inline>'): GatewayYaml
  * An empty document (or one holding only comments) is an empty configuration, as in the
  * reference (Go's yaml.Unmarshal leaves the zero value): no routes, `default.action: error`.
  */
-function interpretGatewayYaml(text: string, source: string): GatewayYamlOutcome {
+function interpretGatewayYaml(
+  text: string,
+  source: string,
+  clusterTypes: Readonly<Record<string, ClusterTypeSchema>> = {},
+): GatewayYamlOutcome {
   const loadFailure = (reason: string) => failedYaml(`load config ${source}: ${reason}`);
   // stringKeys: `10:` and `010:` stay distinct cluster ids; YAML 1.2 core schema: `yes` is a string.
   const document = parseDocument(text, { stringKeys: true, prettyErrors: true });
@@ -201,7 +225,7 @@ function interpretGatewayYaml(text: string, source: string): GatewayYamlOutcome 
   if (value !== null && value !== undefined && !(value instanceof Map)) {
     return loadFailure(`the document must be a mapping, got ${describeValue(value)}`);
   }
-  return readGatewayYaml(value ?? new Map());
+  return readGatewayYaml(value ?? new Map(), clusterTypes);
 }
 
 function failedYaml(message: string): GatewayYamlOutcome {

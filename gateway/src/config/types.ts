@@ -59,7 +59,20 @@ export interface OutlierDetectionConfig {
   readonly maxEjectionMs: number;
 }
 
-export type ClusterConfig = StaticClusterConfig | DynamicClusterConfig;
+/**
+ * A cluster of a type an embedder added (`loadGatewayConfig`'s `clusterTypes`, built by the factory
+ * registered under the same name in `GatewayDeps.clusterTypes`).
+ */
+export interface ExtensionClusterConfig {
+  readonly type: 'extension';
+  readonly id: string;
+  /** The YAML `type`: the name of its schema and of its factory. */
+  readonly extensionType: string;
+  /** The cluster's YAML mapping as its schema checked it (defaults applied, `type` included). */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+export type ClusterConfig = StaticClusterConfig | DynamicClusterConfig | ExtensionClusterConfig;
 
 type DefaultAction =
   | { readonly action: 'error' }

@@ -7,9 +7,11 @@ import {
 } from '@stickygw/servicekit';
 import type { ClusterConfig, GatewayConfig } from './types.js';
 import {
+  type ClusterTypeSchema,
   type ClusterYaml,
   DynamicClusterYaml,
   GatewayYaml,
+  gatewayYaml,
   normaliseDiscovererUrl,
   normalisePrefix,
   StaticClusterYaml,
@@ -42,8 +44,11 @@ export interface GatewayYamlOutcome {
  * route by route, the default cluster's presence, step 6 cluster by cluster in file order (the
  * reference iterates a Go map, so its order varies: 8.22), then steps 7 and 8.
  */
-export function readGatewayYaml(document: unknown): GatewayYamlOutcome {
-  const checked = checkDocument(GatewayYaml, document);
+export function readGatewayYaml(
+  document: unknown,
+  clusterTypes: Readonly<Record<string, ClusterTypeSchema>> = {},
+): GatewayYamlOutcome {
+  const checked = checkDocument(schemaWith(clusterTypes), document);
   const { data } = checked;
   // From the document itself: file order, which an object would lose for integer-like ids.
   const clusters = document instanceof Map ? document.get('clusters') : undefined;
@@ -76,6 +81,19 @@ export function readGatewayYaml(document: unknown): GatewayYamlOutcome {
     return { config: undefined, problems, requiresJwt };
   }
   return { config: toYamlConfig(checked.value, clusterIds), problems, requiresJwt };
+}
+
+/** One schema per set of added cluster types: the checker compiles each schema object once. */
+const schemas = new WeakMap<object, typeof GatewayYaml>();
+
+function schemaWith(clusterTypes: Readonly<Record<string, ClusterTypeSchema>>): typeof GatewayYaml {
+  if (Object.keys(clusterTypes).length === 0) return GatewayYaml;
+  let schema = schemas.get(clusterTypes);
+  if (schema === undefined) {
+    schema = gatewayYaml(clusterTypes);
+    schemas.set(clusterTypes, schema);
+  }
+  return schema;
 }
 
 function toYamlConfig(yaml: Static<typeof GatewayYaml>, clusterIds: readonly string[]): GatewayYamlConfig {
@@ -112,6 +130,10 @@ function toYamlConfig(yaml: Static<typeof GatewayYaml>, clusterIds: readonly str
 }
 
 function toClusterConfig(id: string, cluster: Static<typeof ClusterYaml>): ClusterConfig {
+  const type: string = cluster.type;
+  if (type !== 'static' && type !== 'dynamic') {
+    return { type: 'extension', id, extensionType: type, settings: cluster as Record<string, unknown> };
+  }
   return cluster.type === 'static'
     ? { type: 'static', id, address: cluster.address }
     : {

@@ -248,9 +248,23 @@ export const DynamicClusterYaml = Type.Object({
   outlier_detection: Type.Optional(OutlierDetectionYaml),
 });
 
+/** The fields of an embedder's cluster type besides `type` (`LoadConfigOptions.clusterTypes`). */
+export type ClusterTypeSchema = ReturnType<typeof Type.Object>;
+
 export const ClusterYaml = taggedUnion('type', [StaticClusterYaml, DynamicClusterYaml], {
   messages: { invalid: clusterProblem('type must be static|dynamic') } satisfies Messages,
 });
+
+/** A cluster's mapping: a built-in type, or one of `extensions` (YAML `type` → its fields' schema). */
+function clusterYamlWith(extensions: Readonly<Record<string, ClusterTypeSchema>>) {
+  const added = Object.entries(extensions).map(([type, schema]) =>
+    Type.Object({ type: Type.Literal(type), ...schema.properties }),
+  );
+  const types = ['static', 'dynamic', ...Object.keys(extensions)].join('|');
+  return taggedUnion('type', [StaticClusterYaml, DynamicClusterYaml, ...added], {
+    messages: { invalid: clusterProblem(`type must be ${types}`) } satisfies Messages,
+  });
+}
 
 /** A `session_store.url` (or SESSION_STORE_URL): the forms of {@link parseSessionStoreUrl}. */
 export function sessionStoreUrlProblem(where: string, url: string): string | undefined {
@@ -284,18 +298,24 @@ const SessionStoreYaml = taggedUnion(
   },
 );
 
-export const GatewayYaml = Type.Object({
-  default: DefaultYaml,
-  /** In file order; the route table sorts them. */
-  routes: Type.Array(RouteYaml, { default: [] }),
-  /** By id, in file order (kept by the loader: integer-like ids would be reordered by an object). */
-  clusters: Type.Record(Type.String(), ClusterYaml, {
-    default: {},
-    propertyNames: { minLength: 1 },
-    messages: { propertyNames: () => 'cluster "": id must be non-empty' } satisfies Messages,
-  }),
-  session_store: SessionStoreYaml,
-});
+/** The whole file; `clusterTypes` adds an embedder's cluster types to the built-in ones. */
+export function gatewayYaml(clusterTypes: Readonly<Record<string, ClusterTypeSchema>> = {}) {
+  return Type.Object({
+    default: DefaultYaml,
+    /** In file order; the route table sorts them. */
+    routes: Type.Array(RouteYaml, { default: [] }),
+    /** By id, in file order (kept by the loader: integer-like ids would be reordered by an object). */
+    // Typed as the built-in types only: the loader tells an embedder's clusters apart by their `type`.
+    clusters: Type.Record(Type.String(), clusterYamlWith(clusterTypes) as unknown as typeof ClusterYaml, {
+      default: {},
+      propertyNames: { minLength: 1 },
+      messages: { propertyNames: () => 'cluster "": id must be non-empty' } satisfies Messages,
+    }),
+    session_store: SessionStoreYaml,
+  });
+}
+
+export const GatewayYaml = gatewayYaml();
 
 /** REFERENCE.md 6.2: drop ONE trailing `*`, then make it start with `/` unless empty. */
 export function normalisePrefix(prefix: string): string {

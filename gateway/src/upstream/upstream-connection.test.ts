@@ -207,6 +207,19 @@ describe('UpstreamConnection state machine', () => {
     held.reset();
   });
 
+  it('counts a stream in flight from request() until its release()', async () => {
+    const { port } = await startH2();
+    const upstream = track(upstreamTo(port));
+    expect(upstream.streamsInFlight).toBe(0);
+    const http = await upstream.connect();
+    const reader = new Reader();
+    upstream.request(http, requestFields('/'), true, reader);
+    expect(upstream.streamsInFlight).toBe(1);
+    await reader.done;
+    upstream.release();
+    expect(upstream.streamsInFlight).toBe(0);
+  });
+
   it('closed is terminal: connections destroyed, connect refused', async () => {
     const { port } = await startH2();
     const upstream = upstreamTo(port);

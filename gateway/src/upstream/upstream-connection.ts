@@ -115,6 +115,11 @@ export class UpstreamConnection implements ConnectionHandler {
     return fallback;
   }
 
+  /** Streams opened through `request()` and not yet released: this endpoint's calls in flight. */
+  get streamsInFlight(): number {
+    return this.activeStreams;
+  }
+
   /** Resolves with an open connection, connecting if needed; rejects with `upstream_connect_failed`. */
   connect(): Promise<Http2Connection> {
     const open = this.openConnection;
