@@ -1,3 +1,4 @@
+import type { ActionResult, AdminCluster, AdminInstance, AdminView } from './admin/admin-view.js';
 import type { Balancer } from './balancer/balancer.js';
 import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
 import { InMemorySessionStore } from './balancer/in-memory-session-store.js';
@@ -19,6 +20,7 @@ import { JwtAuthFilter } from './filters/jwt-auth-filter.js';
 import { GrpcListener } from './listener/grpc-listener.js';
 import type { AccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import type { ClusterGauges, GatewayMetrics } from './observability/metrics.js';
 import { Pipeline, type RouteRuntime } from './pipeline.js';
 import type { ProxySettings } from './proxy/proxy-call.js';
 import { retryPolicyFor } from './proxy/retry-policy.js';
@@ -54,6 +56,8 @@ export interface GatewayDeps {
   readonly clusterTypes?: Readonly<Record<string, ClusterFactory>>;
   /** Upstream HTTP/2 connection tuning (connect timeout of static clusters, keepalive). */
   readonly upstream?: Partial<UpstreamConnectionOptions>;
+  /** Prometheus metrics of the calls (`main.ts` creates them with the admin listener); undefined = none. */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** Counters for tests and operators. */
@@ -72,6 +76,10 @@ export interface Gateway {
   /** Graceful shutdown (REFERENCE.md 6.14): GOAWAY, in-flight calls get `graceMs`, then everything closes. */
   close(graceMs?: number): Promise<void>;
   stats(): GatewayStats;
+  /** What the admin listener shows: routes, clusters and instances, bindings, readiness. */
+  readonly view: AdminView;
+  /** Drops `session`'s binding in `cluster`, for every gateway sharing the store (admin action). */
+  releaseSession(cluster: string, session: string): ActionResult;
   readonly config: GatewayConfig;
 }
 
@@ -162,6 +170,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         cluster,
         balancer: createBalancer(route, cluster, sessions),
         retry: retryPolicyFor(cluster, config.retryCount),
+        metrics: deps.metrics?.upstream(cluster.id),
       },
       filters,
     };
@@ -187,7 +196,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     logger,
     debug: logger.isLevelEnabled('debug'),
   };
-  const pipeline = new Pipeline(RouteTable.fromConfig(config), runtimes, defaultRuntime, settings);
+  const pipeline = new Pipeline(
+    RouteTable.fromConfig(config),
+    runtimes,
+    defaultRuntime,
+    settings,
+    deps.metrics,
+  );
   const listener = new GrpcListener({
     host: config.host,
     port: config.port,
@@ -198,17 +213,91 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     onHeadersTooLarge: (stream, size) => pipeline.headersTooLarge(stream, size),
   });
 
+  let listening = false;
+  const instancesOf = (clusterId: string): AdminInstance[] => {
+    const snapshot = clusters.get(clusterId)?.snapshot;
+    if (snapshot === undefined) return [];
+    const store = stores.get(clusterId);
+    const listed = new Set(snapshot.endpoints.map((endpoint) => endpoint.id));
+    const instances: AdminInstance[] = [];
+    for (const endpoint of snapshot.byId.values()) {
+      const session = store?.keyOf(endpoint.id);
+      const state = !listed.has(endpoint.id) ? 'retained' : session === undefined ? 'free' : 'bound';
+      instances.push({ id: endpoint.id, address: endpoint.authority, state, session });
+    }
+    return instances;
+  };
+  const view: AdminView = {
+    routes: () =>
+      [...runtimes.values(), ...(defaultRuntime === undefined ? [] : [defaultRuntime])].map(({ target }) => ({
+        prefix: target.route.isDefault ? '(default)' : target.route.prefix,
+        cluster: target.cluster.id,
+        balancer: target.route.balancer.type,
+        authorization: target.route.authorization,
+      })),
+    clusters: () =>
+      config.clusters.map(
+        (cluster): AdminCluster => ({
+          id: cluster.id,
+          type: cluster.type,
+          discovered: clusters.get(cluster.id)?.discovered,
+          instances: instancesOf(cluster.id),
+        }),
+      ),
+    sessions: () =>
+      [...stores].flatMap(([cluster, store]) =>
+        [...store.entries()].map(([session, instance]) => ({ cluster, session, instance })),
+      ),
+    stats: () => ({
+      downstreamConnections: listener.connectionCount,
+      activeStreams: listener.activeStreamCount,
+      stickyBindings: [...stores.values()].reduce((total, store) => total + store.size, 0),
+      upstreamConnectionsCreated: clusters.connectionsCreated,
+    }),
+    readiness: () => {
+      const checks: Record<string, boolean> = { listening };
+      for (const cluster of config.clusters) {
+        const discovered = clusters.get(cluster.id)?.discovered;
+        if (discovered !== undefined) checks[`discovery:${cluster.id}`] = discovered;
+      }
+      if (redisStores !== undefined) checks.session_store = redisStores.reachable;
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+  };
+  deps.metrics?.observe({
+    clusters: () =>
+      config.clusters.map((cluster): ClusterGauges => {
+        const counts = { free: 0, bound: 0, retained: 0, ejected: 0 };
+        for (const instance of instancesOf(cluster.id)) counts[instance.state]++;
+        return { cluster: cluster.id, ...counts, sessionsBound: stores.get(cluster.id)?.size ?? 0 };
+      }),
+    downstreamConnections: () => listener.connectionCount,
+    activeStreams: () => listener.activeStreamCount,
+  });
+
   let closed: Promise<void> | undefined;
   return {
     config,
+    view,
+    releaseSession(cluster, session) {
+      const store = stores.get(cluster);
+      const instance = store?.endpointOf(session);
+      if (store === undefined || instance === undefined) return 'not_found';
+      // 'left' ends the lease in a shared store too, since this process holds the binding.
+      store.unbindEndpoint(instance, 'left');
+      logger.info({ cluster, instance, session: `${session.slice(0, 8)}…` }, 'session released by admin');
+      return 'done';
+    },
     async start() {
       await Promise.all([clusters.start(), redisStores?.start()]);
       const port = await listener.listen();
+      listening = true;
       logger.info({ host: config.host, port }, 'listening');
       return port;
     },
     close(graceMs = config.limits.shutdownGraceMs) {
       closed ??= (async () => {
+        listening = false;
         logger.info({ graceMs }, 'draining');
         await listener.close(graceMs);
         clusters.close();

@@ -1,11 +1,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, loadConfigOrExit, loadEnvConfig, refuseToStart } from '@stickygw/servicekit';
-import { GatewayLogEnv } from './config/env-schema.js';
+import { AdminServer } from './admin/admin-server.js';
+import { GatewayAdminEnv, GatewayLogEnv } from './config/env-schema.js';
 import { loadGatewayConfig } from './config/load-config.js';
 import type { GatewayConfig } from './config/types.js';
 import { createGateway } from './gateway.js';
 import { PinoAccessLog } from './observability/access-log.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { GatewayMetrics } from './observability/metrics.js';
 
 /**
  * Composition root: the only place that reads `process.env`. Env → config (refused with the
@@ -13,20 +15,35 @@ import { createLogger } from './observability/logger.js';
  * Extensions (custom filters, validators, discovery, balancers, cluster types) are wired here
  * through `createGateway`'s second argument.
  */
-function readEnv(): { config: GatewayConfig; logLevel: string; accessLog: boolean } {
+interface AdminSettings {
+  /** 0 = no admin listener (and no metrics). */
+  readonly port: number;
+  readonly host: string;
+  readonly token: string | undefined;
+}
+
+function readEnv(): { config: GatewayConfig; logLevel: string; accessLog: boolean; admin: AdminSettings } {
   const env = process.env;
   return loadConfigOrExit(
     () => {
       // Both are read before either refuses, so one start reports every problem.
       const config = attempt(() => loadGatewayConfig(env));
       const log = attempt(() => loadEnvConfig(GatewayLogEnv, env, (settings) => settings));
-      if (!config.ok || !log.ok) {
-        throw new ConfigError([config, log].flatMap((outcome) => (outcome.ok ? [] : outcome.error.problems)));
+      const admin = attempt(() => loadEnvConfig(GatewayAdminEnv, env, (settings) => settings));
+      if (!config.ok || !log.ok || !admin.ok) {
+        throw new ConfigError(
+          [config, log, admin].flatMap((outcome) => (outcome.ok ? [] : outcome.error.problems)),
+        );
       }
       return {
         config: config.value,
         logLevel: log.value.LOG_LEVEL,
         accessLog: log.value.ACCESS_LOG === 'true',
+        admin: {
+          port: admin.value.ADMIN_PORT,
+          host: admin.value.ADMIN_HOST,
+          token: admin.value.ADMIN_TOKEN?.trim() || undefined,
+        },
       };
     },
     (error) => ['failed to load configuration', ...error.problems.map((problem) => `  ${problem}`)],
@@ -79,17 +96,44 @@ function superviseWorkers(count: number, logLevel: string): void {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** Binds the admin listener or refuses to start, naming the variables. */
+async function listenAdmin(server: AdminServer, settings: AdminSettings, logger: Logger): Promise<void> {
+  try {
+    const port = await server.listen();
+    logger.info({ host: settings.host, port }, 'admin listening');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const reason =
+      code === 'EADDRINUSE' ? 'address already in use' : err instanceof Error ? err.message : String(err);
+    refuseToStart([`failed to listen on ADMIN_HOST:ADMIN_PORT ${settings.host}:${settings.port}: ${reason}`]);
+  }
+}
+
 async function main(): Promise<void> {
-  const { config, logLevel, accessLog } = readEnv();
+  const { config, logLevel, accessLog, admin } = readEnv();
   if (config.workers > 1 && cluster.isPrimary) {
     superviseWorkers(config.workers, logLevel);
     return;
   }
   const logger = createLogger({ level: logLevel });
+  const metrics = admin.port > 0 ? new GatewayMetrics() : undefined;
   const gateway = createGateway(config, {
     logger,
     accessLog: accessLog ? new PinoAccessLog(logLevel) : undefined,
+    ...(metrics === undefined ? {} : { metrics }),
   });
+  const adminServer =
+    metrics === undefined
+      ? undefined
+      : new AdminServer({
+          host: admin.host,
+          port: admin.port,
+          token: admin.token,
+          metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
+          view: gateway.view,
+          actions: { release: (cluster, session) => gateway.releaseSession(cluster, session) },
+          logger,
+        });
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -97,7 +141,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     gateway.close().then(
-      () => process.exit(0),
+      async () => {
+        await adminServer?.close();
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err: String(err) }, 'shutdown failed');
         process.exit(1);
@@ -107,6 +154,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  // Up before the gateway listens, so /readyz answers 503 while the first discovery runs.
+  if (adminServer !== undefined) await listenAdmin(adminServer, admin, logger);
   try {
     await gateway.start();
   } catch (err) {

@@ -53,6 +53,7 @@ export class DynamicCluster implements Cluster {
   private refreshing: Promise<void> | undefined;
   private closed = false;
   private lastRefreshFailed = false;
+  private discoveredOnce = false;
   /** Vanished but pinned endpoints, in `current.byId` only. */
   private retained: readonly Endpoint[] = [];
   /** When each retained endpoint was first missing from a successful fetch. */
@@ -72,6 +73,10 @@ export class DynamicCluster implements Cluster {
     this.pool = new ConnectionPool(upstreamOptions);
     this.vanishedRetentionMs = options.vanishedRetentionMs ?? DEFAULT_VANISHED_RETENTION_MS;
     this.now = options.now ?? Date.now;
+  }
+
+  get discovered(): boolean {
+    return this.discoveredOnce;
   }
 
   get snapshot(): ClusterSnapshot {
@@ -198,6 +203,7 @@ export class DynamicCluster implements Cluster {
       this.logger.info({ cluster: this.id }, 'discovery recovered');
     }
     this.apply(instances);
+    this.discoveredOnce = true;
   }
 
   private apply(instances: readonly DiscoveredInstance[]): void {

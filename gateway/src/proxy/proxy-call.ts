@@ -4,6 +4,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { Endpoint } from '../cluster/endpoint.js';
 import { backendUnavailable, GatewayError } from '../grpc/gateway-error.js';
 import { fieldValue, toIncomingHeaders, upstreamRequestFields } from '../grpc/headers.js';
+import { MessageCounter } from '../grpc/message-counter.js';
 import { RequestFraming } from '../grpc/request-framing.js';
 import {
   endWithStatus,
@@ -17,6 +18,7 @@ import type { Http2Connection } from '../h2/connection.js';
 import type { HeaderFields, Http2Stream, StreamHandler } from '../h2/stream.js';
 import type { AccessLog } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
+import type { MethodMetrics, UpstreamMetrics } from '../observability/metrics.js';
 import type { Route } from '../routing/route-table.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import { Deadline, type DeadlineOwner } from './deadline.js';
@@ -30,6 +32,8 @@ export interface ProxyTarget {
   readonly cluster: Cluster;
   readonly balancer: Balancer;
   readonly retry: RetryPolicy;
+  /** The cluster's upstream series; undefined when metrics are off. */
+  readonly metrics?: UpstreamMetrics | undefined;
 }
 
 /** Gateway-wide settings every call reads. */
@@ -99,6 +103,8 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   private grpcStatus = -1;
   private reason: string | undefined;
   private lastEndpoint: Endpoint | undefined;
+  /** Response messages, counted only when metrics are on. */
+  private readonly responses: MessageCounter | undefined;
 
   constructor(
     private readonly down: Http2Stream,
@@ -109,8 +115,11 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
     private readonly settings: ProxySettings,
     endStream: boolean,
     /** The headers as an object when the pipeline built one already (for its filters). */
-    headers?: IncomingHttpHeaders,
+    headers: IncomingHttpHeaders | undefined,
+    /** The method's series; undefined when metrics are off. */
+    private readonly calls: MethodMetrics | undefined,
   ) {
+    this.responses = calls === undefined ? undefined : new MessageCounter();
     this.headersView = headers;
     const encoding = fieldValue(fields, 'grpc-encoding');
     const maxMessage = settings.maxMessageBytes > 0 ? settings.maxMessageBytes : Number.POSITIVE_INFINITY;
@@ -138,6 +147,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   /** Takes over the downstream stream and opens the first upstream stream. */
   start(): void {
     this.down.handler = this;
+    this.calls?.started();
     const deadline = this.deadline;
     if (deadline !== undefined) {
       if (deadline.expiredOnArrival) {
@@ -188,7 +198,10 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
       (connection) => {
         if (this.phase !== 'finished') this.openAttempt(endpoint, upstream, connection);
       },
-      (err: unknown) => this.attemptFailed(endpoint, err),
+      (err: unknown) => {
+        this.target.metrics?.connectFailure();
+        this.attemptFailed(endpoint, err);
+      },
     );
   }
 
@@ -207,8 +220,10 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
         'upstream attempt failed',
       );
     }
-    if (mayRetryOpening(error, this.attemptsLeft)) this.nextAttempt();
-    else this.finish({ kind: 'status', error: backendUnavailable('retries_exhausted', error) });
+    if (mayRetryOpening(error, this.attemptsLeft)) {
+      this.target.metrics?.retry();
+      this.nextAttempt();
+    } else this.finish({ kind: 'status', error: backendUnavailable('retries_exhausted', error) });
   }
 
   private openAttempt(endpoint: Endpoint, upstream: UpstreamConnection, connection: Http2Connection): void {
@@ -232,6 +247,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
       return;
     }
     this.streamsOpened++;
+    this.target.metrics?.request();
     this.attempt = attempt;
     this.lastEndpoint = endpoint;
     this.phase = 'relaying';
@@ -320,10 +336,17 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   /** The downstream stream is gone: the normal end of a call, or the client cancelled it. */
   onClose(): void {
     if (this.phase !== 'finished') this.finish({ kind: 'client-cancelled' });
+    const elapsedMs = performance.now() - this.startedAt;
+    this.calls?.handled(
+      this.grpcStatus,
+      elapsedMs / 1000,
+      this.framing.messagesStarted,
+      this.responses?.count ?? 0,
+    );
     this.settings.accessLog?.record({
       method: this.path,
       grpcStatus: this.grpcStatus,
-      durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
+      durationMs: Math.round(elapsedMs * 1000) / 1000,
       cluster: this.target.cluster.id,
       endpoint: this.lastEndpoint?.id,
       attempts: this.streamsOpened,
@@ -354,6 +377,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
       this.responseDelivered = true;
       this.replay?.responseStarted(this.framing);
     }
+    this.responses?.push(data);
     const sent = this.down.write(data);
     if (sent > 0) up.credit(sent);
   }
@@ -408,6 +432,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
         'upstream failed mid-call',
       );
     }
+    if (replay !== undefined) this.target.metrics?.transfer(canTransfer ? 'transferred' : 'not_transferable');
     if (!canTransfer) {
       this.finish({
         kind: 'status',
