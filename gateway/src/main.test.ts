@@ -50,16 +50,50 @@ describe('main (the gateway process)', () => {
       RETRY_COUNT: '3',
       RETRY_TIMEOUT_MS: '500',
       SHUTDOWN_GRACE_MS: '5000',
+      ADMIN_PORT: '0',
       ...extra,
     };
   }
 
   it('refuses bad configuration: the problems on stderr, exit code 1', async () => {
-    const r = run({ SERVICE_PORT_GRPC: '70000' });
+    const r = run({ SERVICE_PORT_GRPC: '70000', ADMIN_PORT: '70000', ADMIN_HOST: 'not a host' });
     expect(await exitCode(r)).toBe(1);
     expect(r.stderr()).toContain('failed to load configuration');
     expect(r.stderr()).toContain('SERVICE_PORT_GRPC must be 1-65535, got 70000');
     expect(r.stderr()).toContain('CONFIG_PATH is required');
+    expect(r.stderr()).toContain(
+      'ADMIN_PORT must be a port (0-65535, 0 = disabled), got "70000" (at most 65535)',
+    );
+    expect(r.stderr()).toContain('ADMIN_HOST must be an IP address or a host name, got "not a host"');
+  });
+
+  it('serves the admin listener on ADMIN_PORT, and refuses to start when that port is taken', async () => {
+    const adminPort = await getFreePort();
+    const gateway = run(env(await getFreePort(), { ADMIN_PORT: String(adminPort) }));
+    running.push(gateway);
+    await gateway.waitForJsonLine((line) => line.msg === 'listening', {
+      description: 'the listening line',
+      timeoutMs: 15_000,
+    });
+    const admin = `http://127.0.0.1:${adminPort}`;
+    expect((await fetch(`${admin}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${admin}/readyz`)).json()).toEqual({
+      ready: true,
+      failing: [],
+      checks: { listening: true },
+    });
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    expect(metrics).toContain('process_cpu_user_seconds_total');
+    expect(metrics).toContain('gateway_cluster_instances{cluster="probe",state="free"} 1');
+
+    const second = run(env(await getFreePort(), { ADMIN_PORT: String(adminPort) }));
+    running.push(second);
+    expect(await exitCode(second)).toBe(1);
+    expect(second.stderr()).toContain(
+      `failed to listen on ADMIN_HOST:ADMIN_PORT 127.0.0.1:${adminPort}: address already in use`,
+    );
+    gateway.signal('SIGTERM');
+    expect(await exitCode(gateway)).toBe(0);
   });
 
   it('serves, refuses a second instance on the same port, and drains in-flight calls on SIGTERM', async () => {
