@@ -1,6 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, loadConfigOrExit, loadEnvConfig, refuseToStart } from '@stickygw/servicekit';
+import { AggregatorRegistry } from 'prom-client';
 import { AdminServer } from './admin/admin-server.js';
+import { answerPrimary, WorkersAdminView } from './admin/worker-admin.js';
 import { GatewayAdminEnv, GatewayLogEnv } from './config/env-schema.js';
 import { loadGatewayConfig } from './config/load-config.js';
 import type { GatewayConfig } from './config/types.js';
@@ -67,8 +69,23 @@ const RESTART_DELAY_MS = 500;
  * (node:cluster hands connections round robin) and share bindings through the session store.
  * SIGTERM/SIGINT reach every worker, each drains as a single gateway does, then the primary exits.
  */
-function superviseWorkers(count: number, logLevel: string): void {
+async function superviseWorkers(count: number, logLevel: string, admin: AdminSettings): Promise<void> {
   const logger = createLogger({ level: logLevel });
+  if (admin.port > 0) {
+    // Workers count; the primary sums their registries when scraped and asks them for the rest.
+    const aggregator = new AggregatorRegistry();
+    const view = new WorkersAdminView(count);
+    const server = new AdminServer({
+      host: admin.host,
+      port: admin.port,
+      token: admin.token,
+      metrics: { contentType: aggregator.contentType, text: () => aggregator.clusterMetrics() },
+      view,
+      actions: { release: (clusterId, session) => view.release(clusterId, session) },
+      logger,
+    });
+    await listenAdmin(server, admin, logger);
+  }
   let stopping = false;
   const live = new Set<Worker>();
   const fork = (): void => {
@@ -112,7 +129,7 @@ async function listenAdmin(server: AdminServer, settings: AdminSettings, logger:
 async function main(): Promise<void> {
   const { config, logLevel, accessLog, admin } = readEnv();
   if (config.workers > 1 && cluster.isPrimary) {
-    superviseWorkers(config.workers, logLevel);
+    await superviseWorkers(config.workers, logLevel, admin);
     return;
   }
   const logger = createLogger({ level: logLevel });
@@ -123,7 +140,7 @@ async function main(): Promise<void> {
     ...(metrics === undefined ? {} : { metrics }),
   });
   const adminServer =
-    metrics === undefined
+    metrics === undefined || cluster.isWorker
       ? undefined
       : new AdminServer({
           host: admin.host,
@@ -134,6 +151,13 @@ async function main(): Promise<void> {
           actions: { release: (cluster, session) => gateway.releaseSession(cluster, session) },
           logger,
         });
+  if (metrics !== undefined && cluster.isWorker) {
+    // GATEWAY_WORKERS > 1: the primary serves the admin listener from every worker's answers.
+    AggregatorRegistry.setRegistries([metrics.registry]);
+    // Constructing one is what makes prom-client answer the primary's requests in a worker.
+    new AggregatorRegistry();
+    answerPrimary(gateway.view, (clusterId, session) => gateway.releaseSession(clusterId, session));
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {

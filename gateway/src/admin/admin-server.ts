@@ -93,7 +93,7 @@ export class AdminServer {
         text(response, 200, 'ok\n', 'text/plain; charset=utf-8');
         return;
       case '/readyz': {
-        const report = view.readiness();
+        const report = await view.readiness();
         const failing = Object.entries(report.checks)
           .filter(([, passed]) => !passed)
           .map(([name]) => name);
@@ -110,16 +110,16 @@ export class AdminServer {
         });
         return;
       case '/api/routes':
-        json(response, 200, view.routes());
+        json(response, 200, await view.routes());
         return;
       case '/api/clusters':
-        json(response, 200, view.clusters());
+        json(response, 200, await view.clusters());
         return;
       case '/api/sessions':
-        json(response, 200, view.sessions());
+        json(response, 200, await view.sessions());
         return;
       case '/api/stats':
-        json(response, 200, view.stats());
+        json(response, 200, await view.stats());
         return;
       default:
         json(response, 404, { error: `no such admin endpoint: ${path}` });
@@ -160,7 +160,7 @@ export class AdminServer {
     }
     let result: ActionResult;
     if (verb === 'release') {
-      result = actions.release(cluster, target);
+      result = await actions.release(cluster, target);
     } else {
       if (actions.drain === undefined) {
         json(response, 501, { error: 'this gateway has no instance drain' });

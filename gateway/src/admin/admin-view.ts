@@ -47,12 +47,15 @@ export interface ReadinessReport {
   readonly checks: Readonly<Record<string, boolean>>;
 }
 
+/** A value now (one gateway), or later (the primary of GATEWAY_WORKERS > 1 asks its workers). */
+type Answer<T> = T | Promise<T>;
+
 export interface AdminView {
-  routes(): readonly AdminRoute[];
-  clusters(): readonly AdminCluster[];
-  sessions(): readonly AdminSession[];
-  stats(): AdminStats;
-  readiness(): ReadinessReport;
+  routes(): Answer<readonly AdminRoute[]>;
+  clusters(): Answer<readonly AdminCluster[]>;
+  sessions(): Answer<readonly AdminSession[]>;
+  stats(): Answer<AdminStats>;
+  readiness(): Answer<ReadinessReport>;
 }
 
 /** What an action did: `not_found` when the cluster, instance or session is unknown. */
@@ -64,7 +67,7 @@ export type ActionResult = 'done' | 'not_found';
  */
 export interface AdminActions {
   /** Drops `session`'s binding in `cluster` (for every gateway sharing the store): its next call binds anew. */
-  release(cluster: string, session: string): ActionResult;
+  release(cluster: string, session: string): ActionResult | Promise<ActionResult>;
   /** No new sessions for `instance` of `cluster`. */
   drain?(cluster: string, instance: string): ActionResult | Promise<ActionResult>;
   /** Re-reads the configuration (and certificates). */

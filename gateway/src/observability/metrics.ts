@@ -128,6 +128,8 @@ export class GatewayMetrics {
       help: 'Instances of each cluster by state (free, bound, retained, ejected).',
       labelNames: ['cluster', 'state'],
       registers,
+      // GATEWAY_WORKERS > 1: every worker sees the same membership; the primary shows the largest.
+      aggregator: 'max',
       collect() {
         this.reset();
         for (const cluster of read()?.clusters() ?? []) {
@@ -143,6 +145,7 @@ export class GatewayMetrics {
       help: 'Sticky sessions bound to an instance, per cluster.',
       labelNames: ['cluster'],
       registers,
+      aggregator: 'max',
       collect() {
         this.reset();
         for (const cluster of read()?.clusters() ?? [])
