@@ -5,7 +5,7 @@ import { ADMIN_PAGE } from './admin-page.js';
 import type { ActionResult, AdminActions, AdminView } from './admin-view.js';
 
 /** The Prometheus exposition: prom-client's registry, or the primary's aggregate of its workers. */
-export interface MetricsSource {
+interface MetricsSource {
   readonly contentType: string;
   text(): Promise<string>;
 }

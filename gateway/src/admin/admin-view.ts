@@ -3,7 +3,7 @@
  * listener knows nothing else of the gateway: these shapes are its JSON API (`/api/...`).
  */
 
-export type InstanceState = 'free' | 'bound' | 'retained' | 'ejected';
+type InstanceState = 'free' | 'bound' | 'retained' | 'ejected';
 
 export interface AdminInstance {
   readonly id: string;

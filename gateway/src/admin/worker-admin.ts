@@ -142,7 +142,7 @@ export class WorkersAdminView implements AdminView {
   /** Every live worker's answer; a worker that does not answer in time is left out. */
   private ask(operation: Operation, args: readonly string[] = []): Promise<unknown[]> {
     const workers = Object.values(cluster.workers ?? {}).filter(
-      (worker): worker is Worker => worker !== undefined && worker.isConnected(),
+      (worker): worker is Worker => worker?.isConnected() === true,
     );
     return Promise.all(workers.map((worker) => this.askOne(worker, operation, args))).then((answers) =>
       answers.filter((answer) => answer !== undefined),

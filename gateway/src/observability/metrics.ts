@@ -3,9 +3,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** gRPC status codes 0-16: the handled counter's children are resolved once per method and code. */
 const STATUS_CODES = 17;
 /** Past this many distinct methods, further ones are counted as `grpc_method="other"` (bounded labels). */
-export const MAX_METHOD_SERIES = 1000;
+const MAX_METHOD_SERIES = 1000;
 /** The label of calls no route matches (a client-chosen path must not become a label). */
-export const UNROUTED = 'unrouted';
+const UNROUTED = 'unrouted';
 const OTHER = 'other';
 /** go-grpc-prometheus' default buckets (seconds). */
 const HANDLING_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -17,7 +17,7 @@ export interface MethodMetrics {
   handled(code: number, seconds: number, received: number, sent: number): void;
 }
 
-export type TransferOutcome = 'transferred' | 'not_transferable';
+type TransferOutcome = 'transferred' | 'not_transferable';
 
 /** The upstream series of one cluster (Envoy's vocabulary), resolved once per cluster. */
 export interface UpstreamMetrics {
