@@ -128,4 +128,41 @@ describe.skipIf(!hasChromium)('admin page (headless Chromium)', () => {
       await page.close();
     }
   }, 90_000);
+
+  it('shows a hostile session id as text, never as markup', async () => {
+    if (stack === undefined || browser === undefined)
+      throw new Error('the stack or the browser did not start');
+    // The sticky key is the client's session-id header: anything printable reaches the page.
+    const hostile = `<img src=x onerror="window.__injected=1">${randomUUID()}`;
+    const client = createClient(stack.gatewayAddress);
+    try {
+      const login = await callLogin(client, {
+        username: 'TestUser',
+        password: 'TestPassword',
+        session_id: hostile,
+      });
+      if (!login.ok) throw login.error;
+      const echo = await callEcho(client, { token: login.value.token, sessionId: hostile });
+      if (!echo.ok) throw echo.error;
+    } finally {
+      client.close();
+    }
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${adminUrl}/`);
+      await page
+        .locator('#sessions td', { hasText: '<img src…' })
+        .first()
+        .waitFor({ timeout: PAGE_TIMEOUT_MS });
+      await expect(
+        page.locator(`#sessions td[title="${hostile.replaceAll('"', '\\"')}"]`).count(),
+      ).resolves.toBe(1);
+      await expect(page.locator('img').count()).resolves.toBe(0);
+      await expect(
+        page.evaluate(() => (window as { __injected?: number }).__injected),
+      ).resolves.toBeUndefined();
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 });
