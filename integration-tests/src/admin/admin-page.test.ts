@@ -158,9 +158,7 @@ describe.skipIf(!hasChromium)('admin page (headless Chromium)', () => {
         page.locator(`#sessions td[title="${hostile.replaceAll('"', '\\"')}"]`).count(),
       ).resolves.toBe(1);
       await expect(page.locator('img').count()).resolves.toBe(0);
-      await expect(
-        page.evaluate(() => (window as { __injected?: number }).__injected),
-      ).resolves.toBeUndefined();
+      await expect(page.evaluate('window.__injected')).resolves.toBeUndefined();
     } finally {
       await page.close();
     }
