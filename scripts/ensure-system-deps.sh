@@ -12,6 +12,8 @@ command -v curl >/dev/null 2>&1 || packages+=(curl)
 # The Kubernetes manifests test renders deploy/kubernetes with `kubectl kustomize`, offline. Any kubectl
 # does: Debian's kubernetes-client (1.20, kustomize v2.0.3) renders the base the same as a current one.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+# The admin page's browser test drives Debian's chromium (always /usr/bin/chromium) with playwright-core.
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 if ! /usr/bin/python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1; then
   packages+=(python3-grpcio python3-grpc-tools python3-protobuf)
 fi

@@ -97,6 +97,7 @@ export function renderReport(results: BenchResults): string {
     }
   }
   pairs.push(['gateway-auth-sticky', 'gateway']);
+  pairs.push(['gateway-metrics', 'gateway']);
   const ran = (id: string) => results.targets.some((target) => target.id === id);
   const shown = pairs.filter(([subject, reference]) => ran(subject) && ran(reference));
   const cell = (comparison: { paired: number | undefined; perRepetition: readonly (number | undefined)[] }) =>

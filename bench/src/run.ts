@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeExit, FakeDiscoverer, type ManagedProcess, tail } from '@stickygw/testkit';
+import { describeExit, FakeDiscoverer, getFreePort, type ManagedProcess, tail } from '@stickygw/testkit';
 import { benchInstances } from './bench-instances.js';
 import { readBenchSettings } from './bench-settings.js';
 import { benchPayload, grpcFrame } from './grpc-frame.js';
@@ -124,6 +124,39 @@ async function main(): Promise<void> {
           await gateway.stop();
           throw error;
         }
+      },
+    );
+    // The same static route on a second gateway with the admin listener on, so every call is
+    // counted (issue 12: metrics cost <= 5% CPU per call, this target against `gateway`).
+    await tryStart(
+      ['gateway-metrics'],
+      gatewayBuilt()
+        ? undefined
+        : 'gateway/dist/main.js is not built (npx tsc -b gateway/tsconfig.build.json)',
+      async () => {
+        const gateway = await startGatewayProcess({
+          backendPort: backend.port,
+          discovererUrl: discoverer.url,
+          env: { ADMIN_PORT: String(await getFreePort()) },
+        });
+        try {
+          await awaitEcho(gateway.process, gateway.port, PLAIN_PATH, probeBody);
+        } catch (error) {
+          await gateway.stop();
+          throw error;
+        }
+        return [
+          {
+            id: 'gateway-metrics',
+            label: 'gateway, static route, metrics on',
+            port: gateway.port,
+            path: PLAIN_PATH,
+            headers: {},
+            proxyPid: gateway.process.pid,
+            process: gateway.process,
+            stop: () => gateway.stop(),
+          },
+        ];
       },
     );
     await tryStart(

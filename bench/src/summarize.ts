@@ -245,6 +245,8 @@ function sessionStoreGoals(results: BenchResults): Goal[] {
 }
 
 const STORE_CPU_GOAL = 1.1;
+/** Issue 12: the admin listener's metrics cost at most 5% CPU per call. */
+const METRICS_CPU_GOAL = 1.05;
 const STORE_FIRST_CALL_GOAL_MS = 1;
 
 /** The idle-streams target is stated for this many streams. */
@@ -298,6 +300,16 @@ export function goals(results: BenchResults): Goal[] {
   );
 
   list.push(...sessionStoreGoals(results));
+  list.push(
+    cpuGoal(
+      results,
+      'gateway-metrics',
+      'gateway',
+      '20B',
+      METRICS_CPU_GOAL,
+      'metrics on: CPU per call ≤ 1.05× metrics off (issue 12; gateway-metrics vs gateway, 20 B)',
+    ),
+  );
 
   const idleGoal = `${IDLE_STREAMS_GOAL.toLocaleString('en-US')} idle streams: gateway RSS < ${IDLE_RSS_GOAL_MB} MB`;
   const idle = results.idleStreams.find((entry) => entry.target === 'gateway');

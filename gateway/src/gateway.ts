@@ -1,3 +1,4 @@
+import type { ActionResult, AdminCluster, AdminInstance, AdminView } from './admin/admin-view.js';
 import type { Balancer } from './balancer/balancer.js';
 import { ExclusiveStickyBalancer } from './balancer/exclusive-sticky-balancer.js';
 import { InMemorySessionStore } from './balancer/in-memory-session-store.js';
@@ -19,6 +20,7 @@ import { JwtAuthFilter } from './filters/jwt-auth-filter.js';
 import { GrpcListener } from './listener/grpc-listener.js';
 import type { AccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import type { ClusterGauges, GatewayMetrics } from './observability/metrics.js';
 import { Pipeline, type RouteRuntime } from './pipeline.js';
 import type { ProxySettings } from './proxy/proxy-call.js';
 import { retryPolicyFor } from './proxy/retry-policy.js';
@@ -55,6 +57,8 @@ export interface GatewayDeps {
   readonly clusterTypes?: Readonly<Record<string, ClusterFactory>>;
   /** Upstream HTTP/2 connection tuning (connect timeout of static clusters, keepalive). */
   readonly upstream?: Partial<UpstreamConnectionOptions>;
+  /** Prometheus metrics of the calls (`main.ts` creates them with the admin listener); undefined = none. */
+  readonly metrics?: GatewayMetrics;
 }
 
 /** Counters for tests and operators. */
@@ -86,6 +90,10 @@ export interface Gateway {
   drainInstance(clusterId: string, instanceId: string): boolean;
   /** Offers a drained instance again; false when the cluster or the instance is unknown. */
   undrainInstance(clusterId: string, instanceId: string): boolean;
+  /** What the admin listener shows: routes, clusters and instances, bindings, readiness. */
+  readonly view: AdminView;
+  /** Drops `session`'s binding in `cluster`, for every gateway sharing the store (admin action). */
+  releaseSession(cluster: string, session: string): ActionResult;
   readonly config: GatewayConfig;
 }
 
@@ -184,6 +192,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         balancer: createBalancer(route, cluster, sessions),
         retry: retryPolicyFor(cluster, config.retryCount),
         strippedRequestHeaders: strippedRequestHeaders(route),
+        metrics: deps.metrics?.upstream(cluster.id),
       },
       filters,
     };
@@ -209,7 +218,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     logger,
     debug: logger.isLevelEnabled('debug'),
   };
-  const pipeline = new Pipeline(RouteTable.fromConfig(config), runtimes, defaultRuntime, settings);
+  const pipeline = new Pipeline(
+    RouteTable.fromConfig(config),
+    runtimes,
+    defaultRuntime,
+    settings,
+    deps.metrics,
+  );
   const listener = new GrpcListener({
     host: config.host,
     port: config.port,
@@ -220,17 +235,109 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     onHeadersTooLarge: (stream, size) => pipeline.headersTooLarge(stream, size),
   });
 
+  let listening = false;
+  const instanceStatuses = (): ClusterInstances[] =>
+    config.clusters.flatMap((clusterConfig): ClusterInstances[] => {
+      const cluster = clusters.get(clusterConfig.id);
+      if (cluster === undefined) return [];
+      const store = stores.get(cluster.id);
+      const known =
+        cluster.instances?.() ??
+        cluster.snapshot.endpoints.map(
+          (endpoint): InstanceStatus => ({ id: endpoint.id, address: endpoint.authority, state: 'free' }),
+        );
+      return [
+        {
+          cluster: cluster.id,
+          instances: known.map((instance): InstanceStatus => {
+            const sessionId = store?.keyOf(instance.id);
+            if (sessionId === undefined) return instance;
+            return { ...instance, state: instance.state === 'free' ? 'bound' : instance.state, sessionId };
+          }),
+        },
+      ];
+    });
+  const instancesOf = (clusterId: string): AdminInstance[] =>
+    (instanceStatuses().find((each) => each.cluster === clusterId)?.instances ?? []).map(
+      ({ id, address, state, sessionId, ejectedBy }): AdminInstance => ({
+        id,
+        address,
+        state,
+        session: sessionId,
+        ...(ejectedBy === undefined ? {} : { ejectedBy }),
+      }),
+    );
+  const view: AdminView = {
+    routes: () =>
+      [...runtimes.values(), ...(defaultRuntime === undefined ? [] : [defaultRuntime])].map(({ target }) => ({
+        prefix: target.route.isDefault ? '(default)' : target.route.prefix,
+        cluster: target.cluster.id,
+        balancer: target.route.balancer.type,
+        authorization: target.route.authorization,
+      })),
+    clusters: () =>
+      config.clusters.map(
+        (cluster): AdminCluster => ({
+          id: cluster.id,
+          type: cluster.type,
+          discovered: clusters.get(cluster.id)?.discovered,
+          instances: instancesOf(cluster.id),
+        }),
+      ),
+    sessions: () =>
+      [...stores].flatMap(([cluster, store]) =>
+        [...store.entries()].map(([session, instance]) => ({ cluster, session, instance })),
+      ),
+    stats: () => ({
+      downstreamConnections: listener.connectionCount,
+      activeStreams: listener.activeStreamCount,
+      stickyBindings: [...stores.values()].reduce((total, store) => total + store.size, 0),
+      upstreamConnectionsCreated: clusters.connectionsCreated,
+    }),
+    readiness: () => {
+      const checks: Record<string, boolean> = { listening };
+      for (const cluster of config.clusters) {
+        const discovered = clusters.get(cluster.id)?.discovered;
+        if (discovered !== undefined) checks[`discovery:${cluster.id}`] = discovered;
+      }
+      if (redisStores !== undefined) checks.session_store = redisStores.reachable;
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+  };
+  deps.metrics?.observe({
+    clusters: () =>
+      config.clusters.map((cluster): ClusterGauges => {
+        const counts = { free: 0, bound: 0, retained: 0, ejected: 0, draining: 0 };
+        for (const instance of instancesOf(cluster.id)) counts[instance.state]++;
+        return { cluster: cluster.id, ...counts, sessionsBound: stores.get(cluster.id)?.size ?? 0 };
+      }),
+    downstreamConnections: () => listener.connectionCount,
+    activeStreams: () => listener.activeStreamCount,
+  });
+
   let closed: Promise<void> | undefined;
   return {
     config,
+    view,
+    releaseSession(cluster, session) {
+      const store = stores.get(cluster);
+      const instance = store?.endpointOf(session);
+      if (store === undefined || instance === undefined) return 'not_found';
+      // 'left' ends the lease in a shared store too, since this process holds the binding.
+      store.unbindEndpoint(instance, 'left');
+      logger.info({ cluster, instance, session: `${session.slice(0, 8)}…` }, 'session released by admin');
+      return 'done';
+    },
     async start() {
       await Promise.all([clusters.start(), redisStores?.start()]);
       const port = await listener.listen();
+      listening = true;
       logger.info({ host: config.host, port }, 'listening');
       return port;
     },
     close(graceMs = config.limits.shutdownGraceMs) {
       closed ??= (async () => {
+        listening = false;
         logger.info({ graceMs }, 'draining');
         await listener.close(graceMs);
         clusters.close();
@@ -242,28 +349,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       })();
       return closed;
     },
-    instances() {
-      return config.clusters.flatMap((clusterConfig): ClusterInstances[] => {
-        const cluster = clusters.get(clusterConfig.id);
-        if (cluster === undefined) return [];
-        const store = stores.get(cluster.id);
-        const known =
-          cluster.instances?.() ??
-          cluster.snapshot.endpoints.map(
-            (endpoint): InstanceStatus => ({ id: endpoint.id, address: endpoint.authority, state: 'free' }),
-          );
-        return [
-          {
-            cluster: cluster.id,
-            instances: known.map((instance): InstanceStatus => {
-              const sessionId = store?.keyOf(instance.id);
-              if (sessionId === undefined) return instance;
-              return { ...instance, state: instance.state === 'free' ? 'bound' : instance.state, sessionId };
-            }),
-          },
-        ];
-      });
-    },
+    instances: instanceStatuses,
     drainInstance(clusterId, instanceId) {
       return clusters.get(clusterId)?.setDrained?.(instanceId, true) ?? false;
     },

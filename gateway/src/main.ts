@@ -1,11 +1,16 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, loadConfigOrExit, loadEnvConfig, refuseToStart } from '@stickygw/servicekit';
-import { GatewayLogEnv } from './config/env-schema.js';
+import { AggregatorRegistry } from 'prom-client';
+import { AdminServer } from './admin/admin-server.js';
+import type { ActionResult } from './admin/admin-view.js';
+import { answerPrimary, WorkersAdminView } from './admin/worker-admin.js';
+import { GatewayAdminEnv, GatewayLogEnv } from './config/env-schema.js';
 import { loadGatewayConfig } from './config/load-config.js';
 import type { GatewayConfig } from './config/types.js';
 import { createGateway } from './gateway.js';
 import { PinoAccessLog } from './observability/access-log.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { GatewayMetrics } from './observability/metrics.js';
 
 /**
  * Composition root: the only place that reads `process.env`. Env → config (refused with the
@@ -13,20 +18,35 @@ import { createLogger } from './observability/logger.js';
  * Extensions (custom filters, validators, discovery, balancers, cluster types) are wired here
  * through `createGateway`'s second argument.
  */
-function readEnv(): { config: GatewayConfig; logLevel: string; accessLog: boolean } {
+interface AdminSettings {
+  /** 0 = no admin listener (and no metrics). */
+  readonly port: number;
+  readonly host: string;
+  readonly token: string | undefined;
+}
+
+function readEnv(): { config: GatewayConfig; logLevel: string; accessLog: boolean; admin: AdminSettings } {
   const env = process.env;
   return loadConfigOrExit(
     () => {
       // Both are read before either refuses, so one start reports every problem.
       const config = attempt(() => loadGatewayConfig(env));
       const log = attempt(() => loadEnvConfig(GatewayLogEnv, env, (settings) => settings));
-      if (!config.ok || !log.ok) {
-        throw new ConfigError([config, log].flatMap((outcome) => (outcome.ok ? [] : outcome.error.problems)));
+      const admin = attempt(() => loadEnvConfig(GatewayAdminEnv, env, (settings) => settings));
+      if (!config.ok || !log.ok || !admin.ok) {
+        throw new ConfigError(
+          [config, log, admin].flatMap((outcome) => (outcome.ok ? [] : outcome.error.problems)),
+        );
       }
       return {
         config: config.value,
         logLevel: log.value.LOG_LEVEL,
         accessLog: log.value.ACCESS_LOG === 'true',
+        admin: {
+          port: admin.value.ADMIN_PORT,
+          host: admin.value.ADMIN_HOST,
+          token: admin.value.ADMIN_TOKEN?.trim() || undefined,
+        },
       };
     },
     (error) => ['failed to load configuration', ...error.problems.map((problem) => `  ${problem}`)],
@@ -50,8 +70,26 @@ const RESTART_DELAY_MS = 500;
  * (node:cluster hands connections round robin) and share bindings through the session store.
  * SIGTERM/SIGINT reach every worker, each drains as a single gateway does, then the primary exits.
  */
-function superviseWorkers(count: number, logLevel: string): void {
+async function superviseWorkers(count: number, logLevel: string, admin: AdminSettings): Promise<void> {
   const logger = createLogger({ level: logLevel });
+  if (admin.port > 0) {
+    // Workers count; the primary sums their registries when scraped and asks them for the rest.
+    const aggregator = new AggregatorRegistry();
+    const view = new WorkersAdminView(count);
+    const server = new AdminServer({
+      host: admin.host,
+      port: admin.port,
+      token: admin.token,
+      metrics: { contentType: aggregator.contentType, text: () => aggregator.clusterMetrics() },
+      view,
+      actions: {
+        release: (clusterId, session) => view.release(clusterId, session),
+        drain: (clusterId, instance) => view.drain(clusterId, instance),
+      },
+      logger,
+    });
+    await listenAdmin(server, admin, logger);
+  }
   let stopping = false;
   const live = new Set<Worker>();
   const fork = (): void => {
@@ -79,17 +117,57 @@ function superviseWorkers(count: number, logLevel: string): void {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** Binds the admin listener or refuses to start, naming the variables. */
+async function listenAdmin(server: AdminServer, settings: AdminSettings, logger: Logger): Promise<void> {
+  try {
+    const port = await server.listen();
+    logger.info({ host: settings.host, port }, 'admin listening');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const reason =
+      code === 'EADDRINUSE' ? 'address already in use' : err instanceof Error ? err.message : String(err);
+    refuseToStart([`failed to listen on ADMIN_HOST:ADMIN_PORT ${settings.host}:${settings.port}: ${reason}`]);
+  }
+}
+
 async function main(): Promise<void> {
-  const { config, logLevel, accessLog } = readEnv();
+  const { config, logLevel, accessLog, admin } = readEnv();
   if (config.workers > 1 && cluster.isPrimary) {
-    superviseWorkers(config.workers, logLevel);
+    await superviseWorkers(config.workers, logLevel, admin);
     return;
   }
   const logger = createLogger({ level: logLevel });
+  const metrics = admin.port > 0 ? new GatewayMetrics() : undefined;
   const gateway = createGateway(config, {
     logger,
     accessLog: accessLog ? new PinoAccessLog(logLevel) : undefined,
+    ...(metrics === undefined ? {} : { metrics }),
   });
+  const adminServer =
+    metrics === undefined || cluster.isWorker
+      ? undefined
+      : new AdminServer({
+          host: admin.host,
+          port: admin.port,
+          token: admin.token,
+          metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
+          view: gateway.view,
+          actions: {
+            release: (cluster, session) => gateway.releaseSession(cluster, session),
+            drain: (cluster, instance) => drainResult(gateway.drainInstance(cluster, instance)),
+          },
+          logger,
+        });
+  if (metrics !== undefined && cluster.isWorker) {
+    // GATEWAY_WORKERS > 1: the primary serves the admin listener from every worker's answers.
+    AggregatorRegistry.setRegistries([metrics.registry]);
+    // Constructing one is what makes prom-client answer the primary's requests in a worker.
+    new AggregatorRegistry();
+    answerPrimary(gateway.view, {
+      release: (clusterId, session) => gateway.releaseSession(clusterId, session),
+      drain: (clusterId, instance) => drainResult(gateway.drainInstance(clusterId, instance)),
+    });
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -97,7 +175,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     gateway.close().then(
-      () => process.exit(0),
+      async () => {
+        await adminServer?.close();
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err: String(err) }, 'shutdown failed');
         process.exit(1);
@@ -107,6 +188,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  // Up before the gateway listens, so /readyz answers 503 while the first discovery runs.
+  if (adminServer !== undefined) await listenAdmin(adminServer, admin, logger);
   try {
     await gateway.start();
   } catch (err) {
@@ -119,3 +202,7 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+function drainResult(found: boolean): ActionResult {
+  return found ? 'done' : 'not_found';
+}

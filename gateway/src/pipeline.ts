@@ -5,6 +5,7 @@ import { isGrpcContentType, MAX_REQUEST_HEADER_BYTES, toIncomingHeaders } from '
 import { endWithHttpError, endWithStatus } from './grpc/respond.js';
 import { GatewayMessage, Status, type StatusCode } from './grpc/status.js';
 import type { HeaderFields, Http2Stream } from './h2/stream.js';
+import type { GatewayMetrics } from './observability/metrics.js';
 import { ProxyCall, type ProxySettings, type ProxyTarget } from './proxy/proxy-call.js';
 import type { Route, RouteTable } from './routing/route-table.js';
 
@@ -30,6 +31,8 @@ export class Pipeline {
     /** Runtime of the default `use_cluster` route, if configured. */
     private readonly defaultRuntime: RouteRuntime | undefined,
     private readonly settings: ProxySettings,
+    /** Undefined when metrics are off. */
+    private readonly metrics: GatewayMetrics | undefined = undefined,
   ) {}
 
   handleStream(stream: Http2Stream, fields: HeaderFields, endStream: boolean): void {
@@ -59,8 +62,10 @@ export class Pipeline {
     const runtime = route === undefined ? undefined : this.runtimeOf(route);
     if (runtime === undefined) {
       this.reject(stream, path, Status.UNIMPLEMENTED, GatewayMessage.methodNotRouted, 'no_route', undefined);
+      this.countRejected(undefined, Status.UNIMPLEMENTED);
       return;
     }
+    const calls = this.metrics?.method(path);
     const filters = runtime.filters;
     let headers: IncomingHttpHeaders | undefined;
     if (filters.length > 0) {
@@ -77,11 +82,20 @@ export class Pipeline {
             'filter_rejected',
             runtime.target.cluster.id,
           );
+          this.countRejected(path, decision.code);
           return;
         }
       }
     }
-    new ProxyCall(stream, fields, path, runtime.target, this.settings, endStream, headers).start();
+    new ProxyCall(stream, fields, path, runtime.target, this.settings, endStream, headers, calls).start();
+  }
+
+  /** A call answered before the proxy: started and handled at once; `undefined` path = unrouted. */
+  private countRejected(path: string | undefined, code: StatusCode): void {
+    const calls = this.metrics?.method(path);
+    if (calls === undefined) return;
+    calls.started();
+    calls.handled(code, 0, 0, 0);
   }
 
   /**
@@ -97,6 +111,7 @@ export class Pipeline {
       'headers_too_large',
       undefined,
     );
+    this.countRejected(undefined, Status.RESOURCE_EXHAUSTED);
   }
 
   private runtimeOf(route: Route): RouteRuntime | undefined {

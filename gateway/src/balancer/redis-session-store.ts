@@ -181,6 +181,11 @@ export class RedisSessionStores {
     if (!this.isReady()) this.logger.warn('session store not reachable yet');
   }
 
+  /** The Redis connection is up (the admin listener's readiness). */
+  get reachable(): boolean {
+    return this.isReady();
+  }
+
   private isReady(): boolean {
     return this.client.status === 'ready';
   }
@@ -338,6 +343,10 @@ export class RedisSessionStore implements SessionStore {
     const key = message.slice(newline + 1);
     this.cache.unbindIfBoundTo(key, endpointId);
     if (this.unlistedSince.get(key)?.endpointId === endpointId) this.unlistedSince.delete(key);
+  }
+
+  entries(): IterableIterator<[string, string]> {
+    return this.cache.entries();
   }
 
   close(): void {

@@ -34,6 +34,8 @@ export interface SessionStore {
   releaseIdle(idleMs: number): void;
   /** Stops timers and connections; the local copy is dropped. */
   close(): void;
+  /** Every binding known here, key → endpoint id (the admin listener lists them). */
+  entries(): IterableIterator<[string, string]>;
   /** Bindings known here. */
   readonly size: number;
 }

@@ -92,6 +92,11 @@ export interface Cluster {
    * the instance still holds that session's state, and any other instance may hold another's.
    */
   retainPinned?(pinned: (endpointId: string) => boolean): void;
+  /**
+   * Membership-loading clusters: the first discovery succeeded (the admin listener's readiness);
+   * absent = nothing to load.
+   */
+  readonly discovered?: boolean;
   /** First membership load (a dynamic cluster's first discovery); resolves even if it failed. */
   start(): Promise<void>;
   /** Stops timers and destroys every upstream connection. */

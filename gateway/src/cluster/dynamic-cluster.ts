@@ -84,6 +84,7 @@ export class DynamicCluster implements Cluster {
   private refreshing: Promise<void> | undefined;
   private closed = false;
   private lastRefreshFailed = false;
+  private discoveredOnce = false;
   /** Vanished but pinned endpoints, in `current.byId` only. */
   private retained: readonly Endpoint[] = [];
   /** When each retained endpoint was first missing from a successful fetch. */
@@ -120,6 +121,10 @@ export class DynamicCluster implements Cluster {
         (id, healthy, failure) => this.healthChanged(id, healthy, failure),
       );
     }
+  }
+
+  get discovered(): boolean {
+    return this.discoveredOnce;
   }
 
   get snapshot(): ClusterSnapshot {
@@ -374,6 +379,7 @@ export class DynamicCluster implements Cluster {
       this.logger.info({ cluster: this.id }, 'discovery recovered');
     }
     this.apply(instances);
+    this.discoveredOnce = true;
   }
 
   private apply(instances: readonly DiscoveredInstance[]): void {

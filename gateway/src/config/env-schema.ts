@@ -115,3 +115,18 @@ export const GatewayLogEnv = Type.Object({
     messages: { invalid: ({ text }) => `ACCESS_LOG must be true|false, got "${text}"` } satisfies Messages,
   }),
 });
+
+/** The admin listener (README "Admin listener and metrics"); read by `main.ts` beside the config. */
+export const GatewayAdminEnv = Type.Object({
+  /** 0 disables the admin listener (and the metrics). */
+  ADMIN_PORT: integer('a port (0-65535, 0 = disabled)', { default: 9901, minimum: 0, maximum: 65_535 }),
+  ADMIN_HOST: Type.String({
+    default: '127.0.0.1',
+    check: (host: string) => (isIP(host) !== 0 || HOST_NAME.test(host) ? undefined : 'not a host'),
+    messages: {
+      check: ({ text }) => `ADMIN_HOST must be an IP address or a host name, got ${JSON.stringify(text)}`,
+    } satisfies Messages,
+  }),
+  /** When set, every admin request needs `Authorization: Bearer <token>`; actions need it always. */
+  ADMIN_TOKEN: Type.Optional(Type.String()),
+});

@@ -92,6 +92,13 @@ export class GrpcListener implements ConnectionHandler {
     return this.connections.size;
   }
 
+  /** Open client streams over every connection. */
+  get activeStreamCount(): number {
+    let streams = 0;
+    for (const connection of this.connections.keys()) streams += connection.activeStreams;
+    return streams;
+  }
+
   /**
    * Graceful close: stop accepting, close every downstream connection gracefully (in-flight calls go
    * on, new streams are refused), wait for them up to `graceMs`, then destroy what is left (their

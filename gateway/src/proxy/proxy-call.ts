@@ -10,6 +10,7 @@ import {
   upstreamRequestFields,
   withoutFields,
 } from '../grpc/headers.js';
+import { MessageCounter } from '../grpc/message-counter.js';
 import { RequestFraming } from '../grpc/request-framing.js';
 import {
   endWithStatus,
@@ -23,6 +24,7 @@ import type { Http2Connection } from '../h2/connection.js';
 import type { HeaderFields, Http2Stream, StreamHandler } from '../h2/stream.js';
 import type { AccessLog } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
+import type { MethodMetrics, UpstreamMetrics } from '../observability/metrics.js';
 import type { Route } from '../routing/route-table.js';
 import type { UpstreamConnection } from '../upstream/upstream-connection.js';
 import { Deadline, type DeadlineOwner } from './deadline.js';
@@ -38,6 +40,8 @@ export interface ProxyTarget {
   readonly retry: RetryPolicy;
   /** Request headers the backend does not get (`strippedRequestHeaders` of the route); undefined: none. */
   readonly strippedRequestHeaders: ReadonlySet<string> | undefined;
+  /** The cluster's upstream series; undefined when metrics are off. */
+  readonly metrics?: UpstreamMetrics | undefined;
 }
 
 /** Gateway-wide settings every call reads. */
@@ -109,6 +113,8 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   private lastEndpoint: Endpoint | undefined;
   /** `fields` without the headers the route strips: what every attempt sends upstream. */
   private readonly forwardedFields: HeaderFields;
+  /** Response messages, counted only when metrics are on. */
+  private readonly responses: MessageCounter | undefined;
 
   constructor(
     private readonly down: Http2Stream,
@@ -119,8 +125,11 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
     private readonly settings: ProxySettings,
     endStream: boolean,
     /** The headers as an object when the pipeline built one already (for its filters). */
-    headers?: IncomingHttpHeaders,
+    headers: IncomingHttpHeaders | undefined,
+    /** The method's series; undefined when metrics are off. */
+    private readonly calls: MethodMetrics | undefined,
   ) {
+    this.responses = calls === undefined ? undefined : new MessageCounter();
     this.headersView = headers;
     const stripped = target.strippedRequestHeaders;
     this.forwardedFields = stripped === undefined ? fields : withoutFields(fields, stripped);
@@ -150,6 +159,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   /** Takes over the downstream stream and opens the first upstream stream. */
   start(): void {
     this.down.handler = this;
+    this.calls?.started();
     const deadline = this.deadline;
     if (deadline !== undefined) {
       if (deadline.expiredOnArrival) {
@@ -200,7 +210,10 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
       (connection) => {
         if (this.phase !== 'finished') this.openAttempt(endpoint, upstream, connection);
       },
-      (err: unknown) => this.attemptFailed(endpoint, err),
+      (err: unknown) => {
+        this.target.metrics?.connectFailure();
+        this.attemptFailed(endpoint, err);
+      },
     );
   }
 
@@ -219,8 +232,10 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
         'upstream attempt failed',
       );
     }
-    if (mayRetryOpening(error, this.attemptsLeft)) this.nextAttempt();
-    else this.finish({ kind: 'status', error: backendUnavailable('retries_exhausted', error) });
+    if (mayRetryOpening(error, this.attemptsLeft)) {
+      this.target.metrics?.retry();
+      this.nextAttempt();
+    } else this.finish({ kind: 'status', error: backendUnavailable('retries_exhausted', error) });
   }
 
   private openAttempt(endpoint: Endpoint, upstream: UpstreamConnection, connection: Http2Connection): void {
@@ -244,6 +259,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
       return;
     }
     this.streamsOpened++;
+    this.target.metrics?.request();
     this.attempt = attempt;
     this.lastEndpoint = endpoint;
     this.phase = 'relaying';
@@ -332,10 +348,17 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   /** The downstream stream is gone: the normal end of a call, or the client cancelled it. */
   onClose(): void {
     if (this.phase !== 'finished') this.finish({ kind: 'client-cancelled' });
+    const elapsedMs = performance.now() - this.startedAt;
+    this.calls?.handled(
+      this.grpcStatus,
+      elapsedMs / 1000,
+      this.framing.messagesStarted,
+      this.responses?.count ?? 0,
+    );
     this.settings.accessLog?.record({
       method: this.path,
       grpcStatus: this.grpcStatus,
-      durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
+      durationMs: Math.round(elapsedMs * 1000) / 1000,
       cluster: this.target.cluster.id,
       endpoint: this.lastEndpoint?.id,
       attempts: this.streamsOpened,
@@ -369,6 +392,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
       this.responseDelivered = true;
       this.replay?.responseStarted(this.framing);
     }
+    this.responses?.push(data);
     const sent = this.down.write(data);
     if (sent > 0) up.credit(sent);
   }
@@ -425,6 +449,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
         'upstream failed mid-call',
       );
     }
+    if (replay !== undefined) this.target.metrics?.transfer(canTransfer ? 'transferred' : 'not_transferable');
     if (!canTransfer) {
       this.finish({
         kind: 'status',

@@ -59,6 +59,8 @@ export function gatewayComponent(options: GatewayComponentOptions): StackCompone
         RETRY_TIMEOUT_MS: String(options.retryTimeoutMs),
         LISTEN_HOST: '127.0.0.1',
         LOG_LEVEL: options.logLevel,
+        // Off unless asked for: stacks run side by side, and the default 9901 is one port for all.
+        ADMIN_PORT: '0',
         ...(typeof options.env === 'function' ? options.env() : options.env),
       },
       ...(options.logFile === undefined ? {} : { logFile: options.logFile }),

@@ -65,6 +65,15 @@ describe('docker-compose.yml (REFERENCE.md 1.3)', () => {
     expect(gateway.image).toBe('stickygw/gateway:dev');
   });
 
+  it("checks each gateway's health with the image's HEALTHCHECK: GET /readyz of the admin listener", () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, 'gateway', 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+    const healthCheck = /^HEALTHCHECK .*?\bCMD node -e "(.*)"$/m.exec(dockerfile)?.[1];
+    expect(healthCheck).toContain("'/readyz'");
+    for (const name of GATEWAYS) {
+      expect(compose.services[name]?.healthcheck?.test, name).toEqual(['CMD', 'node', '-e', healthCheck]);
+    }
+  });
+
   it('names every application image stickygw/<workspace>:dev, the images deploy/kubernetes runs', () => {
     for (const name of APP_SERVICES)
       expect(compose.services[name]?.image, name).toBe(`stickygw/${WORKSPACE_OF[name]}:dev`);

@@ -180,13 +180,18 @@ describe('deploy/kubernetes (kustomize base)', () => {
     }
   });
 
-  it("probes the gateway's readiness with the Dockerfile's HEALTHCHECK (it serves no grpc.health.v1)", () => {
+  it("probes the gateway's readiness with the Dockerfile's HEALTHCHECK (/readyz) and its liveness with /healthz", () => {
     const dockerfile = readFileSync(join(REPO_ROOT, 'gateway', 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
     const healthCheck = /^HEALTHCHECK .*?\bCMD node -e "(.*)"$/m.exec(dockerfile)?.[1];
     expect(healthCheck).toBeDefined();
     const gateway = containerOf(named('Deployment', 'mygateway'));
     expect(gateway.readinessProbe?.exec?.command).toEqual(['node', '-e', healthCheck]);
-    expect(gateway.livenessProbe?.tcpSocket?.port).toBe('grpc');
+    expect(healthCheck).toContain("'/readyz'");
+    expect(gateway.livenessProbe?.exec?.command).toEqual([
+      'node',
+      '-e',
+      healthCheck?.replace("'/readyz'", "'/healthz'"),
+    ]);
   });
 
   it('mounts the generated ConfigMap at CONFIG_PATH, with the Redis session store', () => {

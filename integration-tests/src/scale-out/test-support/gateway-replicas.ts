@@ -78,6 +78,8 @@ export class GatewayReplicas {
         RETRY_TIMEOUT_MS: '2000',
         SESSION_STORE_URL: storeUrl,
         LOG_LEVEL: 'info',
+        // Replicas run side by side: the default admin port 9901 would be one port for all.
+        ADMIN_PORT: '0',
         ACCESS_LOG: 'false',
         ...env,
       },
