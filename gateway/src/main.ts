@@ -49,6 +49,7 @@ const RESTART_DELAY_MS = 500;
  * GATEWAY_WORKERS > 1: this process only forks the workers, which listen on the shared port
  * (node:cluster hands connections round robin) and share bindings through the session store.
  * SIGTERM/SIGINT reach every worker, each drains as a single gateway does, then the primary exits.
+ * SIGHUP is forwarded to every worker: each reloads its own config.
  */
 function superviseWorkers(count: number, logLevel: string): void {
   const logger = createLogger({ level: logLevel });
@@ -77,6 +78,11 @@ function superviseWorkers(count: number, logLevel: string): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    logger.info({ workers: live.size }, 'SIGHUP: reloading every worker');
+    for (const worker of live) worker.process.kill('SIGHUP');
+  });
 }
 
 async function main(): Promise<void> {
@@ -89,6 +95,8 @@ async function main(): Promise<void> {
   const gateway = createGateway(config, {
     logger,
     accessLog: accessLog ? new PinoAccessLog(logLevel) : undefined,
+    // The environment is the one of the start; the YAML file and the certificates are read again.
+    reloadConfig: () => loadGatewayConfig(process.env),
   });
 
   let stopping = false;
@@ -106,6 +114,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Registered before the start: a SIGHUP's default action would kill the process.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    logger.info('SIGHUP: reloading the config');
+    void gateway.reload();
+  });
 
   try {
     await gateway.start();

@@ -100,9 +100,21 @@ function toYamlConfig(yaml: Static<typeof GatewayYaml>, clusterIds: readonly str
 }
 
 function toClusterConfig(id: string, cluster: Static<typeof ClusterYaml>): ClusterConfig {
+  const tls =
+    cluster.tls === undefined
+      ? {}
+      : {
+          tls: {
+            ...(cluster.tls.ca_file === undefined ? {} : { caFile: cluster.tls.ca_file }),
+            ...(cluster.tls.cert_file === undefined ? {} : { certFile: cluster.tls.cert_file }),
+            ...(cluster.tls.key_file === undefined ? {} : { keyFile: cluster.tls.key_file }),
+            ...(cluster.tls.server_name === undefined ? {} : { serverName: cluster.tls.server_name }),
+          },
+        };
   return cluster.type === 'static'
-    ? { type: 'static', id, address: cluster.address }
+    ? { type: 'static', id, address: cluster.address, ...tls }
     : {
+        ...tls,
         type: 'dynamic',
         id,
         discovererUrl: normaliseDiscovererUrl(cluster.discoverer_url),
