@@ -201,7 +201,11 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   };
 
   /** Routes and default of `config` over the clusters now in the manager, reusing unchanged runtimes. */
-  const buildGeneration = (config: GatewayConfig, previous: Generation | undefined): Generation => {
+  const buildGeneration = (
+    config: GatewayConfig,
+    previous: Generation | undefined,
+    clusterOf: (id: string) => Cluster | undefined,
+  ): Generation => {
     let jwtFilter: HeaderFilter | undefined;
     const jwtFilterOf = (): HeaderFilter => {
       jwtFilter ??= new JwtAuthFilter(deps.tokenValidator ?? new Hs256TokenValidator(config.jwtSecret ?? ''));
@@ -209,7 +213,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     };
     const runtimes = new Map<string, RouteRuntime>();
     const runtimeFor = (route: Route): RouteRuntime => {
-      const cluster = clusters.get(route.cluster);
+      const cluster = clusterOf(route.cluster);
       if (cluster === undefined) throw new Error(`route ${route.prefix}: unknown cluster "${route.cluster}"`);
       const key = `${JSON.stringify(route)} ${cluster.id}`;
       const reused = previous?.runtimes.get(key);
@@ -251,7 +255,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     return { config, pipeline, runtimes };
   };
 
-  let current = buildGeneration(initialConfig, undefined);
+  let current = buildGeneration(initialConfig, undefined, (id) => clusters.get(id));
   const listener = new GrpcListener({
     host: initialConfig.host,
     port: initialConfig.port,
@@ -307,7 +311,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     }
     let generation: Generation;
     try {
-      generation = buildGeneration(effective, current);
+      generation = buildGeneration(effective, current, (id) => change.get(id));
     } catch (error) {
       change.discard();
       return { ok: false, problems: [error instanceof Error ? error.message : String(error)] };

@@ -78,6 +78,8 @@ export interface ClusterChange {
   readonly removed: readonly string[];
   /** Unchanged: the very same cluster object (membership, connections, bindings) stays. */
   readonly kept: readonly string[];
+  /** The cluster `id` will be once committed. */
+  get(id: string): Cluster | undefined;
   commit(): Cluster[];
   discard(): void;
 }
@@ -142,6 +144,7 @@ export class ClusterManager {
       changed,
       removed,
       kept,
+      get: (id) => next.get(id)?.cluster,
       commit: () => {
         const retired = [...this.clusters].filter(([id, cluster]) => next.get(id)?.cluster !== cluster);
         this.clusters.clear();
