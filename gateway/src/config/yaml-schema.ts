@@ -125,7 +125,7 @@ const tlsPath =
  * `cert_file` and `key_file` (both or neither) are the gateway's client certificate for mutual TLS;
  * `server_name` is sent as SNI and checked against the certificate instead of the instance's host.
  */
-export const UpstreamTlsYaml = Type.Object(
+const UpstreamTlsYaml = Type.Object(
   {
     ca_file: Type.Optional(Type.String({ minLength: 1, messages: { invalid: tlsPath('ca_file') } })),
     cert_file: Type.Optional(Type.String({ minLength: 1, messages: { invalid: tlsPath('cert_file') } })),
