@@ -197,6 +197,7 @@ describe('TLS downstream and upstream', () => {
     cleanups.push(() => client.close());
     const outcome = await unary(client, {});
     expect(outcome.status.code).toBe(status.UNAVAILABLE);
+    expect(outcome.status.details).toBe('backend service unavailable');
     expect(backend.calls).toHaveLength(0);
     expect(JSON.stringify(lines)).toMatch(/certificate has expired/);
   });
