@@ -111,7 +111,13 @@ export class GrpcListener implements ConnectionHandler {
       this.accepted(socket);
     });
     server.on('tlsClientError', (err, socket) => {
-      this.handshakeFailed(socket.remoteAddress, describeTlsError(err));
+      // A client certificate that does not verify is refused by node itself, which destroys the
+      // socket without an error: the reason is only in `authorizationError`.
+      const refused: unknown = socket.authorizationError;
+      this.handshakeFailed(
+        socket.remoteAddress,
+        refused ? `client certificate refused: ${String(refused)}` : describeTlsError(err),
+      );
     });
     this.tcp = server;
   }
@@ -332,9 +338,10 @@ export class GrpcListener implements ConnectionHandler {
   }
 }
 
-/** OpenSSL's reason (`tlsv1 alert unknown ca`, `peer did not return a certificate`) and code. */
+/** OpenSSL's reason (`peer did not return a certificate`, `tlsv1 alert unknown ca`) and code. */
 function describeTlsError(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
-  const message = err.message.replace(/^[^:]*:error:[0-9A-F]+:[^:]*:[^:]*:/, '').trim() || err.message;
-  return code === undefined || message.includes(code) ? message : `${message} (${code})`;
+  // `error:0A0000C7:SSL routines:<function>:<reason>:<source file>:<line>:`
+  const reason = /error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(err.message)?.[1]?.trim() ?? err.message;
+  return code === undefined || reason.includes(code) ? reason : `${reason} (${code})`;
 }

@@ -156,10 +156,17 @@ describe('TLS downstream and upstream', () => {
     });
     expect(stranger.status.code).toBe(status.UNAVAILABLE);
     expect(backend.calls).toHaveLength(1);
+    await waitFor(() => lines.filter((line) => line.msg.startsWith('TLS handshake failed')).length >= 2, {
+      description: 'both mTLS refusals logged',
+    });
     const reasons = lines
       .filter((line) => line.msg.startsWith('TLS handshake failed'))
-      .map((line) => line.reason);
-    expect(reasons.join('\n')).toMatch(/certificate/i);
+      .map((line) => String(line.reason))
+      .join('\n');
+    expect(reasons).toContain(
+      'peer did not return a certificate (ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE)',
+    );
+    expect(reasons).toContain('client certificate refused: UNABLE_TO_VERIFY_LEAF_SIGNATURE');
   });
 
   it('bounds the log of failed handshakes: a burst gives a few lines and one count', async () => {
