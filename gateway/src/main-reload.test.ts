@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { credentials } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import {
+  FakeDiscoverer,
   GatewayYaml,
   generateTestCertificates,
   getFreePort,
@@ -21,7 +22,7 @@ import { unary } from './test-support/test-gateway.js';
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 /** The gateway process: SIGHUP reloads the YAML file and the certificates (README, Live reload). */
-describe('main: SIGHUP and TLS (the gateway process)', () => {
+describe('main: SIGHUP and TLS (the gateway process)', { timeout: 60_000 }, () => {
   let alpha: ProbeBackend;
   let beta: ProbeBackend;
   let certs: TestCertificates;
@@ -177,5 +178,48 @@ describe('main: SIGHUP and TLS (the gateway process)', () => {
       renewed.certFile,
     ]);
     expect(served.stdout.trim()).toBe(expected.stdout.trim());
+  });
+
+  it('keeps sticky bindings in a Redis reached over TLS (rediss://)', async () => {
+    const redis = await startRedis({
+      tls: { certFile: certs.server.certFile, keyFile: certs.server.keyFile, caFile: certs.ca.certFile },
+    });
+    const discoverer = await FakeDiscoverer.start({
+      instances: [{ instance_id: 'alpha', ipv4: '127.0.0.1', port: alpha.port }],
+    });
+    try {
+      expect(redis.url).toMatch(/^rediss:\/\//);
+      const yaml = new GatewayYaml()
+        .route('/probe.v1.Probe/', 'pool', { stickyHeader: 'session-id' })
+        .dynamicCluster('pool', discoverer.url, 60_000)
+        .sessionStore({ type: 'redis' });
+      // The test CA is private: node trusts it through NODE_EXTRA_CA_CERTS, as an operator's would be.
+      const { gateway, port } = await start('gateway-rediss', yaml.toString(), {
+        SESSION_STORE_URL: redis.url,
+        NODE_EXTRA_CA_CERTS: certs.ca.certFile,
+      });
+      const client = probeClient(`127.0.0.1:${port}`);
+      clients.push(client);
+      const metadata = new Metadata();
+      metadata.set('session-id', 'over-tls');
+      const outcome = await unary(client, {}, metadata);
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.reply?.backend).toBe('alpha');
+      expect(gateway.stdout()).not.toContain('session store not reachable');
+      const keys = await promisify(execFile)('redis-cli', [
+        '--tls',
+        '--cacert',
+        certs.ca.certFile,
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(redis.port),
+        '--scan',
+      ]);
+      expect(keys.stdout).toContain('stickygw:{pool}:bindings');
+    } finally {
+      await discoverer.stop();
+      await redis.stop();
+    }
   });
 });
