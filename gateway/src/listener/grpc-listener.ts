@@ -91,6 +91,8 @@ export class GrpcListener implements ConnectionHandler {
   private handshakeSummaryTimer: NodeJS.Timeout | undefined;
   private readonly connections = new Map<Http2Connection, Tracked>();
   private readonly pending = new Set<Socket>();
+  /** TLS connections still in their handshake, by peer `address:port` (the TLS socket is not yet ours). */
+  private readonly handshaking = new Map<string, Socket>();
   private closing = false;
   private onConnectionsGone: (() => void) | undefined;
   private boundPort = 0;
@@ -102,6 +104,7 @@ export class GrpcListener implements ConnectionHandler {
       return;
     }
     const server = createTlsServer(tlsServerOptions(options.tls, options.handshakeTimeoutMs), (socket) => {
+      this.handshaking.delete(peerKey(socket));
       if (socket.alpnProtocol !== 'h2') {
         this.handshakeFailed(socket.remoteAddress, 'the client offered no ALPN protocol (h2 required)');
         socket.destroy();
@@ -109,6 +112,14 @@ export class GrpcListener implements ConnectionHandler {
       }
       socket.setNoDelay(true);
       this.accepted(socket);
+    });
+    // So that close() need not wait for a stalled handshake's timeout before the server closes.
+    server.on('connection', (raw: Socket) => {
+      const key = peerKey(raw);
+      this.handshaking.set(key, raw);
+      raw.once('close', () => {
+        if (this.handshaking.get(key) === raw) this.handshaking.delete(key);
+      });
     });
     server.on('tlsClientError', (err, socket) => {
       // A client certificate that does not verify is refused by node itself, which destroys the
@@ -206,6 +217,8 @@ export class GrpcListener implements ConnectionHandler {
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     for (const socket of this.pending) socket.destroy();
     this.pending.clear();
+    for (const socket of this.handshaking.values()) socket.destroy();
+    this.handshaking.clear();
     for (const connection of this.connections.keys()) connection.close();
     if (this.connections.size > 0) {
       await new Promise<void>((resolve) => {
@@ -336,6 +349,10 @@ export class GrpcListener implements ConnectionHandler {
     // GOAWAY (NO_ERROR): a well-behaved client reconnects when it has a call to make.
     connection.close();
   }
+}
+
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
 }
 
 /** OpenSSL's reason (`peer did not return a certificate`, `tlsv1 alert unknown ca`) and code. */

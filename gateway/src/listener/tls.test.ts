@@ -1,3 +1,4 @@
+import { connect as connectTcp } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { credentials, ServerCredentials, status } from '@grpc/grpc-js';
 import { generateTestCertificates, type TestCertificates, waitFor } from '@stickygw/testkit';
@@ -195,6 +196,22 @@ describe('TLS downstream and upstream', () => {
     const summary = lines.find((line) => typeof line.suppressed === 'number');
     expect(oneByOne).toHaveLength(10);
     expect((summary?.suppressed as number) + oneByOne.length).toBe(attempts);
+  });
+
+  it('closes at once although a client stalls in its TLS handshake', async () => {
+    const backend = await ProbeBackend.start('plain');
+    cleanups.push(() => backend.stop());
+    const { gw } = await gatewayTo(backend.address, { tls: downstreamTls(false) });
+    const stalled = connectTcp({ host: '127.0.0.1', port: gw.port });
+    cleanups.push(() => stalled.destroy());
+    await new Promise((resolve) => stalled.once('connect', resolve));
+    await waitFor(() => gw.gateway.stats().downstreamConnections === 0, {
+      description: 'the gateway saw it',
+    });
+    const closing = performance.now();
+    // HANDSHAKE_TIMEOUT_MS is 10 s here: close must not wait for it.
+    await gw.close(0);
+    expect(performance.now() - closing).toBeLessThan(3_000);
   });
 
   it('refuses an expired upstream certificate: UNAVAILABLE, and the reason in the log', async () => {
