@@ -9,6 +9,8 @@ command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 # gRPC C-core through Debian's python3 (always /usr/bin/python3: another python3 may come first on PATH).
 command -v h2load >/dev/null 2>&1 || packages+=(nghttp2-client)
 command -v curl >/dev/null 2>&1 || packages+=(curl)
+# The TLS tests make their certificates with the openssl CLI (testkit generateTestCertificates).
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 # The Kubernetes manifests test renders deploy/kubernetes with `kubectl kustomize`, offline. Any kubectl
 # does: Debian's kubernetes-client (1.20, kustomize v2.0.3) renders the base the same as a current one.
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)

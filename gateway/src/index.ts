@@ -53,6 +53,7 @@ export {
   type Gateway,
   type GatewayDeps,
   type GatewayStats,
+  type ReloadOutcome,
 } from './gateway.js';
 export { GatewayError, type GatewayErrorReason } from './grpc/gateway-error.js';
 export { firstMetadataValue } from './grpc/metadata.js';

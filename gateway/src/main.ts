@@ -7,7 +7,7 @@ import { answerPrimary, WorkersAdminView } from './admin/worker-admin.js';
 import { GatewayAdminEnv, GatewayLogEnv } from './config/env-schema.js';
 import { loadGatewayConfig } from './config/load-config.js';
 import type { GatewayConfig } from './config/types.js';
-import { createGateway } from './gateway.js';
+import { createGateway, type Gateway } from './gateway.js';
 import { PinoAccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -69,6 +69,7 @@ const RESTART_DELAY_MS = 500;
  * GATEWAY_WORKERS > 1: this process only forks the workers, which listen on the shared port
  * (node:cluster hands connections round robin) and share bindings through the session store.
  * SIGTERM/SIGINT reach every worker, each drains as a single gateway does, then the primary exits.
+ * SIGHUP is forwarded to every worker: each reloads its own config.
  */
 async function superviseWorkers(count: number, logLevel: string, admin: AdminSettings): Promise<void> {
   const logger = createLogger({ level: logLevel });
@@ -85,6 +86,7 @@ async function superviseWorkers(count: number, logLevel: string, admin: AdminSet
       actions: {
         release: (clusterId, session) => view.release(clusterId, session),
         drain: (clusterId, instance) => view.drain(clusterId, instance),
+        reload: () => view.reload(),
       },
       logger,
     });
@@ -115,6 +117,11 @@ async function superviseWorkers(count: number, logLevel: string, admin: AdminSet
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    logger.info({ workers: live.size }, 'SIGHUP: reloading every worker');
+    for (const worker of live) worker.process.kill('SIGHUP');
+  });
 }
 
 /** Binds the admin listener or refuses to start, naming the variables. */
@@ -142,6 +149,8 @@ async function main(): Promise<void> {
     logger,
     accessLog: accessLog ? new PinoAccessLog(logLevel) : undefined,
     ...(metrics === undefined ? {} : { metrics }),
+    // The environment is the one of the start; the YAML file and the certificates are read again.
+    reloadConfig: () => loadGatewayConfig(process.env),
   });
   const adminServer =
     metrics === undefined || cluster.isWorker
@@ -155,6 +164,10 @@ async function main(): Promise<void> {
           actions: {
             release: (cluster, session) => gateway.releaseSession(cluster, session),
             drain: (cluster, instance) => drainResult(gateway.drainInstance(cluster, instance)),
+            reload: async () => {
+              const problems = await reloadProblems(gateway);
+              if (problems.length > 0) throw new Error(problems.join('; '));
+            },
           },
           logger,
         });
@@ -166,6 +179,7 @@ async function main(): Promise<void> {
     answerPrimary(gateway.view, {
       release: (clusterId, session) => gateway.releaseSession(clusterId, session),
       drain: (clusterId, instance) => drainResult(gateway.drainInstance(clusterId, instance)),
+      reload: () => reloadProblems(gateway),
     });
   }
 
@@ -187,6 +201,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Registered before the start: a SIGHUP's default action would kill the process.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    logger.info('SIGHUP: reloading the config');
+    void gateway.reload();
+  });
 
   // Up before the gateway listens, so /readyz answers 503 while the first discovery runs.
   if (adminServer !== undefined) await listenAdmin(adminServer, admin, logger);
@@ -205,4 +225,10 @@ await main();
 
 function drainResult(found: boolean): ActionResult {
   return found ? 'done' : 'not_found';
+}
+
+/** Reloads the gateway's config: no problems when it was swapped in, else why it was refused. */
+async function reloadProblems(gateway: Gateway): Promise<readonly string[]> {
+  const outcome = await gateway.reload();
+  return outcome.ok ? [] : outcome.problems;
 }

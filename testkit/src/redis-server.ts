@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { getFreePort } from './free-port.js';
 import { ManagedProcess, type ProcessSpec } from './managed-process.js';
 import { waitFor } from './wait-for.js';
@@ -16,6 +17,11 @@ export interface RedisServerOptions {
    * ACL file; the `default` user is written before them (with `password`, or none).
    */
   readonly acl?: string;
+  /**
+   * TLS only (`--tls-port`, the plaintext port off): the server's PEM certificate and key; clients
+   * are not asked for certificates; the certificate must name 127.0.0.1. `url` is then `rediss://`.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
 }
 
 /** A real redis-server process on a free loopback port, without persistence. */
@@ -42,16 +48,17 @@ function hasRedisServer(): boolean {
 }
 
 /** Up, whether or not it wants a password first. */
-async function ping(port: number): Promise<boolean> {
+async function ping(port: number, ca: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket =
+      ca === undefined ? connect({ host: '127.0.0.1', port }) : connectTls({ host: '127.0.0.1', port, ca });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(ca === undefined ? 'connect' : 'secureConnect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
 }
@@ -65,8 +72,22 @@ export function redisServerSpec(port: number, options: RedisServerOptions = {}):
     name: 'redis-server',
     command: redisServerBinary(),
     args: [
-      '--port',
-      String(port),
+      ...(options.tls === undefined
+        ? ['--port', String(port)]
+        : [
+            '--port',
+            '0',
+            '--tls-port',
+            String(port),
+            '--tls-cert-file',
+            options.tls.certFile,
+            '--tls-key-file',
+            options.tls.keyFile,
+            '--tls-ca-cert-file',
+            options.tls.caFile,
+            '--tls-auth-clients',
+            'no',
+          ]),
       '--bind',
       '127.0.0.1',
       '--save',
@@ -103,17 +124,20 @@ const STOP_GRACE_MS = 2_000;
 export async function startRedis(options: RedisServerOptions = {}): Promise<StartedRedis> {
   const port = await getFreePort();
   let child = spawnRedis(port, options);
+  const ca = options.tls === undefined ? undefined : readFileSync(options.tls.caFile, 'utf8');
+  const scheme = options.tls === undefined ? 'redis' : 'rediss';
+  const host = '127.0.0.1';
   const awaitReady = () =>
-    waitFor(() => ping(port), { description: `redis-server on 127.0.0.1:${port}`, timeoutMs: 10_000 });
+    waitFor(() => ping(port, ca), { description: `redis-server on 127.0.0.1:${port}`, timeoutMs: 10_000 });
   await awaitReady();
   return {
     port,
     url:
       options.password === undefined
-        ? `redis://127.0.0.1:${port}`
-        : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`,
+        ? `${scheme}://${host}:${port}`
+        : `${scheme}://:${encodeURIComponent(options.password)}@${host}:${port}`,
     urlFor: (user, password) =>
-      `redis://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}`,
+      `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}`,
     stop: async () => {
       await child.stop(STOP_GRACE_MS);
     },

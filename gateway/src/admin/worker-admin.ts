@@ -19,7 +19,7 @@ const ANSWER = 'stickygw:admin-answer';
 /** A worker that does not answer within this counts as not ready and shows nothing. */
 const ANSWER_TIMEOUT_MS = 2_000;
 
-type Operation = 'routes' | 'clusters' | 'sessions' | 'stats' | 'readiness' | 'release' | 'drain';
+type Operation = 'routes' | 'clusters' | 'sessions' | 'stats' | 'readiness' | 'release' | 'drain' | 'reload';
 
 interface AdminRequest {
   readonly type: typeof REQUEST;
@@ -40,6 +40,8 @@ export function answerPrimary(
   actions: {
     readonly release: (cluster: string, session: string) => ActionResult;
     readonly drain: (cluster: string, instance: string) => ActionResult;
+    /** Reloads this worker's config; resolves with the problems of a refused one (none: reloaded). */
+    readonly reload: () => Promise<readonly string[]>;
   },
 ): void {
   process.on('message', (message: Partial<AdminRequest>) => {
@@ -52,6 +54,8 @@ export function answerPrimary(
           return actions.release(args[0] ?? '', args[1] ?? '');
         case 'drain':
           return actions.drain(args[0] ?? '', args[1] ?? '');
+        case 'reload':
+          return actions.reload();
         case 'routes':
         case 'clusters':
         case 'sessions':
@@ -148,6 +152,14 @@ export class WorkersAdminView implements AdminView {
   async drain(clusterId: string, instance: string): Promise<ActionResult> {
     const results = (await this.ask('drain', [clusterId, instance])) as ActionResult[];
     return results.includes('done') ? 'done' : 'not_found';
+  }
+
+  /** Every worker reloads its config; refused when any worker refused it (each keeps its running one). */
+  async reload(): Promise<void> {
+    const answers = (await this.ask('reload')) as (readonly string[])[];
+    const problems = [...new Set(answers.flat())];
+    if (problems.length > 0) throw new Error(problems.join('; '));
+    if (answers.length < this.expected) throw new Error('not every worker answered the reload');
   }
 
   /** Every live worker's answer; a worker that does not answer in time is left out. */

@@ -89,6 +89,12 @@ export const GatewayEnv = Type.Object({
       } satisfies Messages,
     }),
   ),
+  /** PEM certificate chain of the gRPC listener; with TLS_KEY_FILE it serves TLS (ALPN h2) instead of h2c. */
+  TLS_CERT_FILE: Type.Optional(Type.String()),
+  /** PEM private key of TLS_CERT_FILE. */
+  TLS_KEY_FILE: Type.Optional(Type.String()),
+  /** PEM CA certificates: clients must present a certificate they issued (mutual TLS). */
+  TLS_CLIENT_CA_FILE: Type.Optional(Type.String()),
   /** Gateway processes sharing the port (node:cluster); `auto` = one per core. */
   GATEWAY_WORKERS: Type.String({
     default: '1',

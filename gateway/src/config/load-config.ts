@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import {
   ConfigError,
   type ConfigProblem,
@@ -13,7 +14,7 @@ import {
 } from '@stickygw/servicekit';
 import { parseDocument } from 'yaml';
 import { GatewayEnv } from './env-schema.js';
-import type { ClusterConfig, GatewayConfig } from './types.js';
+import type { ClusterConfig, DownstreamTlsConfig, GatewayConfig, UpstreamTlsConfig } from './types.js';
 import { type GatewayYamlConfig, type GatewayYamlOutcome, readGatewayYaml } from './yaml-config.js';
 import type { ClusterTypeSchema } from './yaml-schema.js';
 
@@ -87,13 +88,13 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     });
   }
 
-  const clusters = resolveDiscovererTokens(
-    yaml?.config?.clusters ?? [],
-    env,
-    dirname(configPath),
-    options.readFile ?? ((path) => readFileSync(path, 'utf8')),
-  );
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const clusters = resolveDiscovererTokens(yaml?.config?.clusters ?? [], env, dirname(configPath), readFile);
   problems.push(...clusters.problems);
+  const upstreamTls = readUpstreamTls(clusters.resolved, dirname(configPath), readFile);
+  problems.push(...upstreamTls.problems);
+  const downstreamTls = readDownstreamTls(env, options.cwd ?? process.cwd(), readFile);
+  problems.push(...downstreamTls.problems);
 
   const store = yaml?.config?.sessionStore;
   const storeUrl = env.SESSION_STORE_URL?.trim() || (store?.type === 'redis' ? store.url : undefined);
@@ -127,7 +128,8 @@ export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): Ga
     retryCount: variables.RETRY_COUNT,
     retryTimeoutMs: variables.RETRY_TIMEOUT_MS,
     ...yaml.config,
-    clusters: clusters.resolved,
+    clusters: upstreamTls.resolved,
+    ...(downstreamTls.tls === undefined ? {} : { tls: downstreamTls.tls }),
     sessionStore:
       yaml.config.sessionStore.type === 'redis' && storeUrl !== undefined
         ? { type: 'redis', url: storeUrl }
@@ -181,6 +183,166 @@ function resolveDiscovererTokens(
     token = env[variable as string]?.trim() ?? '';
     if (token === '') problem('discoverer_token_env', `discoverer_token_env: ${variable} is not set`);
     return { ...cluster, discovererToken: token };
+  });
+  return { resolved, problems };
+}
+
+/** A file's text, or the problem naming `where` and why it could not be read. */
+function readPem(
+  path: string,
+  readFile: (path: string) => string,
+  where: readonly string[],
+  label: string,
+  problems: ConfigProblem[],
+): string | undefined {
+  try {
+    const text = readFile(path);
+    if (text.trim() === '') {
+      problems.push({ path: [...where], message: `${label}: ${path} is empty` });
+      return undefined;
+    }
+    return text;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    problems.push({ path: [...where], message: `${label}: cannot read ${path}: ${reason}` });
+    return undefined;
+  }
+}
+
+/** Why node's TLS refuses these PEM contents (a key that does not match, not PEM at all), if it does. */
+function secureContextProblem(options: { cert?: string; key?: string; ca?: string }): string | undefined {
+  try {
+    createSecureContext(options);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * TLS_CERT_FILE and TLS_KEY_FILE (both or neither, relative to the working directory) and the
+ * optional TLS_CLIENT_CA_FILE, read and checked by node's TLS so that a bad file refuses the start
+ * (or the reload) instead of every handshake.
+ */
+function readDownstreamTls(
+  env: Env,
+  cwd: string,
+  readFile: (path: string) => string,
+): { tls: DownstreamTlsConfig | undefined; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const certSetting = env.TLS_CERT_FILE?.trim() ?? '';
+  const keySetting = env.TLS_KEY_FILE?.trim() ?? '';
+  const caSetting = env.TLS_CLIENT_CA_FILE?.trim() ?? '';
+  if (certSetting === '' && keySetting === '') {
+    if (caSetting !== '') {
+      problems.push({
+        path: ['TLS_CLIENT_CA_FILE'],
+        message: 'TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (mutual TLS is TLS)',
+      });
+    }
+    return { tls: undefined, problems };
+  }
+  if (certSetting === '' || keySetting === '') {
+    const missing = certSetting === '' ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE';
+    const given = certSetting === '' ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE';
+    problems.push({ path: [missing], message: `${missing} is required when ${given} is set` });
+    return { tls: undefined, problems };
+  }
+  const certFile = resolve(cwd, certSetting);
+  const keyFile = resolve(cwd, keySetting);
+  const cert = readPem(certFile, readFile, ['TLS_CERT_FILE'], 'TLS_CERT_FILE', problems);
+  const key = readPem(keyFile, readFile, ['TLS_KEY_FILE'], 'TLS_KEY_FILE', problems);
+  const clientCaFile = caSetting === '' ? undefined : resolve(cwd, caSetting);
+  const clientCa =
+    clientCaFile === undefined
+      ? undefined
+      : readPem(clientCaFile, readFile, ['TLS_CLIENT_CA_FILE'], 'TLS_CLIENT_CA_FILE', problems);
+  if (cert === undefined || key === undefined || (clientCaFile !== undefined && clientCa === undefined)) {
+    return { tls: undefined, problems };
+  }
+  const refused = secureContextProblem({ cert, key });
+  if (refused !== undefined) {
+    problems.push({
+      path: ['TLS_KEY_FILE'],
+      message: `TLS_CERT_FILE ${certFile} and TLS_KEY_FILE ${keyFile} are not a usable certificate and key: ${refused}`,
+    });
+  }
+  const caRefused = clientCa === undefined ? undefined : secureContextProblem({ ca: clientCa });
+  if (caRefused !== undefined) {
+    problems.push({
+      path: ['TLS_CLIENT_CA_FILE'],
+      message: `TLS_CLIENT_CA_FILE ${clientCaFile}: not usable CA certificates: ${caRefused}`,
+    });
+  }
+  if (problems.length > 0) return { tls: undefined, problems };
+  return {
+    tls: {
+      certFile,
+      cert,
+      keyFile,
+      key,
+      ...(clientCaFile === undefined || clientCa === undefined ? {} : { clientCaFile, clientCa }),
+    },
+    problems,
+  };
+}
+
+/** Each cluster's `tls` files, resolved against the YAML file's directory and read; problems name the field. */
+function readUpstreamTls(
+  clusters: readonly ClusterConfig[],
+  configDir: string,
+  readFile: (path: string) => string,
+): { resolved: ClusterConfig[]; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const resolved = clusters.map((cluster): ClusterConfig => {
+    if (cluster.type === 'extension' || cluster.tls === undefined) return cluster;
+    const where = ['CONFIG_PATH', 'clusters', cluster.id, 'tls'];
+    const { caFile, certFile, keyFile, serverName } = cluster.tls;
+    const before = problems.length;
+    if ((certFile === undefined) !== (keyFile === undefined)) {
+      const missing = certFile === undefined ? 'cert_file' : 'key_file';
+      const given = certFile === undefined ? 'key_file' : 'cert_file';
+      problems.push({
+        path: [...where, missing],
+        message: `cluster ${cluster.id}: tls.${missing} is required when tls.${given} is set`,
+      });
+    }
+    const read = (file: string | undefined, field: string) => {
+      if (file === undefined) return undefined;
+      const path = resolve(configDir, file);
+      const text = readPem(
+        path,
+        readFile,
+        [...where, field],
+        `cluster ${cluster.id}: tls.${field}`,
+        problems,
+      );
+      return { path, text };
+    };
+    const ca = read(caFile, 'ca_file');
+    const cert = read(certFile, 'cert_file');
+    const key = read(keyFile, 'key_file');
+    if (problems.length === before) {
+      const refused = secureContextProblem({
+        ...(ca?.text === undefined ? {} : { ca: ca.text }),
+        ...(cert?.text === undefined ? {} : { cert: cert.text }),
+        ...(key?.text === undefined ? {} : { key: key.text }),
+      });
+      if (refused !== undefined) {
+        problems.push({
+          path: [...where],
+          message: `cluster ${cluster.id}: tls files are not usable certificates and key: ${refused}`,
+        });
+      }
+    }
+    if (problems.length > before) return cluster;
+    const tls: UpstreamTlsConfig = {
+      ...(ca?.text === undefined ? {} : { caFile: ca.path, ca: ca.text }),
+      ...(cert?.text === undefined ? {} : { certFile: cert.path, cert: cert.text }),
+      ...(key?.text === undefined ? {} : { keyFile: key.path, key: key.text }),
+      ...(serverName === undefined ? {} : { serverName }),
+    };
+    return { ...cluster, tls };
   });
   return { resolved, problems };
 }

@@ -26,7 +26,24 @@ export type RouteConfig = Readonly<
   }
 >;
 
-export type StaticClusterConfig = Readonly<Static<typeof StaticClusterYaml> & { id: string }>;
+/**
+ * TLS towards a cluster's instances: the PEM contents read from the YAML's `tls` files (the paths,
+ * resolved against the YAML file, are kept for messages). No `ca` = the system CAs.
+ */
+export interface UpstreamTlsConfig {
+  readonly caFile?: string;
+  readonly ca?: string;
+  readonly certFile?: string;
+  readonly cert?: string;
+  readonly keyFile?: string;
+  readonly key?: string;
+  /** SNI and the name the certificate must carry; default the instance's host (when not an IP). */
+  readonly serverName?: string;
+}
+
+export type StaticClusterConfig = Readonly<
+  Omit<Static<typeof StaticClusterYaml>, 'tls'> & { id: string; tls?: UpstreamTlsConfig }
+>;
 
 export interface DynamicClusterConfig {
   readonly type: 'dynamic';
@@ -42,6 +59,7 @@ export interface DynamicClusterConfig {
   readonly healthCheck?: HealthCheckConfig | undefined;
   /** YAML `outlier_detection`; undefined = no ejection beyond the reference's. */
   readonly outlierDetection?: OutlierDetectionConfig | undefined;
+  readonly tls?: UpstreamTlsConfig;
 }
 
 export interface HealthCheckConfig {
@@ -89,6 +107,20 @@ interface GatewayLimits {
   readonly idleTimeoutMs: number;
 }
 
+/**
+ * TLS of the gRPC listener (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE): the PEM contents,
+ * read when the config is loaded (start-up and every reload).
+ */
+export interface DownstreamTlsConfig {
+  readonly certFile: string;
+  readonly cert: string;
+  readonly keyFile: string;
+  readonly key: string;
+  /** Mutual TLS: clients must present a certificate issued by this CA. */
+  readonly clientCaFile?: string;
+  readonly clientCa?: string;
+}
+
 /** Where sticky bindings live (YAML `session_store`, SESSION_STORE_URL overriding its url). */
 type SessionStoreConfig = { readonly type: 'memory' } | { readonly type: 'redis'; readonly url: string };
 
@@ -112,6 +144,8 @@ export interface GatewayConfig {
   readonly clusters: readonly ClusterConfig[];
   readonly limits: GatewayLimits;
   readonly sessionStore: SessionStoreConfig;
+  /** TLS_CERT_FILE and friends; undefined = cleartext HTTP/2 (h2c). */
+  readonly tls?: DownstreamTlsConfig;
   /** GATEWAY_WORKERS: processes sharing the port (1 = no node:cluster). */
   readonly workers: number;
 }

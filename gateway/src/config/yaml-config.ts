@@ -134,9 +134,21 @@ function toClusterConfig(id: string, cluster: Static<typeof ClusterYaml>): Clust
   if (type !== 'static' && type !== 'dynamic') {
     return { type: 'extension', id, extensionType: type, settings: cluster as Record<string, unknown> };
   }
+  const tls =
+    cluster.tls === undefined
+      ? {}
+      : {
+          tls: {
+            ...(cluster.tls.ca_file === undefined ? {} : { caFile: cluster.tls.ca_file }),
+            ...(cluster.tls.cert_file === undefined ? {} : { certFile: cluster.tls.cert_file }),
+            ...(cluster.tls.key_file === undefined ? {} : { keyFile: cluster.tls.key_file }),
+            ...(cluster.tls.server_name === undefined ? {} : { serverName: cluster.tls.server_name }),
+          },
+        };
   return cluster.type === 'static'
-    ? { type: 'static', id, address: cluster.address }
+    ? { type: 'static', id, address: cluster.address, ...tls }
     : {
+        ...tls,
         type: 'dynamic',
         id,
         discovererUrl: normaliseDiscovererUrl(cluster.discoverer_url),

@@ -149,6 +149,31 @@ const DefaultYaml = taggedUnion(
   },
 );
 
+const tlsPath =
+  (field: string): Message =>
+  ({ path, value }) =>
+    `cluster ${path[1]}: tls.${field} must be a non-empty string, got ${describeValue(value)}`;
+
+/**
+ * TLS towards a cluster's instances (ALPN h2). Paths are relative to the YAML file; the files are
+ * read by the loader (at start-up and on every reload). Without `ca_file` the system CAs are trusted;
+ * `cert_file` and `key_file` (both or neither) are the gateway's client certificate for mutual TLS;
+ * `server_name` is sent as SNI and checked against the certificate instead of the instance's host.
+ */
+const UpstreamTlsYaml = Type.Object(
+  {
+    ca_file: Type.Optional(Type.String({ minLength: 1, messages: { invalid: tlsPath('ca_file') } })),
+    cert_file: Type.Optional(Type.String({ minLength: 1, messages: { invalid: tlsPath('cert_file') } })),
+    key_file: Type.Optional(Type.String({ minLength: 1, messages: { invalid: tlsPath('key_file') } })),
+    server_name: Type.Optional(Type.String({ minLength: 1, messages: { invalid: tlsPath('server_name') } })),
+  },
+  {
+    messages: {
+      type: ({ path, value }) => `cluster ${path[1]}: tls must be a mapping, got ${describeValue(value)}`,
+    } satisfies Messages,
+  },
+);
+
 export const StaticClusterYaml = Type.Object({
   type: Type.Literal('static'),
   /** `host:port` */
@@ -160,6 +185,7 @@ export const StaticClusterYaml = Type.Object({
         `cluster ${path[1]}: address must be host:port with a port 1-65535, got ${JSON.stringify(value)}`,
     } satisfies Messages,
   }),
+  tls: Type.Optional(UpstreamTlsYaml),
 });
 
 const mustBePositive = clusterProblem('discoverer_interval_ms must be positive');
@@ -246,6 +272,7 @@ export const DynamicClusterYaml = Type.Object({
   ),
   health_check: Type.Optional(HealthCheckYaml),
   outlier_detection: Type.Optional(OutlierDetectionYaml),
+  tls: Type.Optional(UpstreamTlsYaml),
 });
 
 /** The fields of an embedder's cluster type besides `type` (`LoadConfigOptions.clusterTypes`). */

@@ -1,4 +1,6 @@
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type TlsOptions } from 'node:tls';
+import type { DownstreamTlsConfig } from '../config/types.js';
 import { MAX_REQUEST_HEADER_BYTES } from '../grpc/headers.js';
 import { type ConnectionHandler, Http2Connection } from '../h2/connection.js';
 import { CLIENT_PREFACE } from '../h2/constants.js';
@@ -14,6 +16,10 @@ export interface GrpcListenerOptions {
   /** A connection without an open stream for this long gets GOAWAY; 0 = never. */
   readonly idleTimeoutMs: number;
   readonly logger: Logger;
+  /** TLS with ALPN h2 (and mutual TLS with a client CA) instead of h2c. */
+  readonly tls?: DownstreamTlsConfig | undefined;
+  /** Failed TLS handshakes logged per window at most; the rest are counted in the window's summary. */
+  readonly handshakeFailureLogLimit?: { readonly count: number; readonly windowMs: number };
   /** Receives every request stream (the pipeline); must set `stream.handler` or answer it. */
   readonly onStream: (stream: Http2Stream, fields: HeaderFields, endStream: boolean) => void;
   /** A request whose header list is over MAX_REQUEST_HEADER_BYTES: answer it (the headers are not given). */
@@ -50,6 +56,26 @@ interface Tracked {
 
 function ignoreError(): void {}
 
+const DEFAULT_HANDSHAKE_FAILURE_LOG_LIMIT = { count: 10, windowMs: 60_000 } as const;
+
+function secureContextOptions(tls: DownstreamTlsConfig): SecureContextOptions {
+  return { cert: tls.cert, key: tls.key, ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }) };
+}
+
+/**
+ * ALPN h2 only: a client that offers other protocols gets the `no_application_protocol` alert from
+ * the callback; one that offers none at all is closed right after the handshake (`accepted`).
+ * With a client CA, a client without a certificate it issued fails the handshake.
+ */
+function tlsServerOptions(tls: DownstreamTlsConfig, handshakeTimeoutMs: number): TlsOptions {
+  return {
+    ...secureContextOptions(tls),
+    ALPNCallback: ({ protocols }) => (protocols.includes('h2') ? 'h2' : undefined),
+    handshakeTimeout: handshakeTimeoutMs,
+    ...(tls.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
+  };
+}
+
 /**
  * The downstream side (listener/): a TCP server that checks the first bytes of each connection for
  * the HTTP/2 preface, so that HTTP/1 clients get a readable 505 instead of a binary GOAWAY, then runs
@@ -59,14 +85,101 @@ function ignoreError(): void {}
  */
 export class GrpcListener implements ConnectionHandler {
   private readonly tcp: Server;
+  private readonly tlsMode: boolean;
+  /** Handshake failures in the current log window, and when it started. */
+  private handshakeFailures = { logged: 0, suppressed: 0, windowStart: 0 };
+  private handshakeSummaryTimer: NodeJS.Timeout | undefined;
   private readonly connections = new Map<Http2Connection, Tracked>();
   private readonly pending = new Set<Socket>();
+  /** TLS connections still in their handshake, by peer `address:port` (the TLS socket is not yet ours). */
+  private readonly handshaking = new Map<string, Socket>();
   private closing = false;
   private onConnectionsGone: (() => void) | undefined;
   private boundPort = 0;
 
   constructor(private readonly options: GrpcListenerOptions) {
-    this.tcp = createTcpServer({ noDelay: true }, (socket) => this.accepted(socket));
+    this.tlsMode = options.tls !== undefined;
+    if (options.tls === undefined) {
+      this.tcp = createTcpServer({ noDelay: true }, (socket) => this.accepted(socket));
+      return;
+    }
+    const server = createTlsServer(tlsServerOptions(options.tls, options.handshakeTimeoutMs), (socket) => {
+      this.handshaking.delete(peerKey(socket));
+      if (socket.alpnProtocol !== 'h2') {
+        this.handshakeFailed(socket.remoteAddress, 'the client offered no ALPN protocol (h2 required)');
+        socket.destroy();
+        return;
+      }
+      socket.setNoDelay(true);
+      this.accepted(socket);
+    });
+    // So that close() need not wait for a stalled handshake's timeout before the server closes.
+    server.on('connection', (raw: Socket) => {
+      const key = peerKey(raw);
+      this.handshaking.set(key, raw);
+      raw.once('close', () => {
+        if (this.handshaking.get(key) === raw) this.handshaking.delete(key);
+      });
+    });
+    server.on('tlsClientError', (err, socket) => {
+      // A client certificate that does not verify is refused by node itself, which destroys the
+      // socket without an error: the reason is only in `authorizationError`.
+      const refused: unknown = socket.authorizationError;
+      this.handshakeFailed(
+        socket.remoteAddress,
+        refused ? `client certificate refused: ${String(refused)}` : describeTlsError(err),
+      );
+    });
+    this.tcp = server;
+  }
+
+  /**
+   * New certificates (a reload): handshakes from now on use them; open connections keep theirs and
+   * are not dropped. Only a listener started with TLS can take them.
+   */
+  setTls(tls: DownstreamTlsConfig): void {
+    if (!this.tlsMode) return;
+    (this.tcp as ReturnType<typeof createTlsServer>).setSecureContext(secureContextOptions(tls));
+  }
+
+  /**
+   * Logs one failed handshake with its reason and peer, at most `count` per window (a scanner or a
+   * misconfigured client retrying in a loop must not flood the log); the window's rest is one summary.
+   */
+  private handshakeFailed(peer: string | undefined, reason: string): void {
+    const limit = this.options.handshakeFailureLogLimit ?? DEFAULT_HANDSHAKE_FAILURE_LOG_LIMIT;
+    const now = performance.now();
+    const failures = this.handshakeFailures;
+    if (now - failures.windowStart >= limit.windowMs) {
+      this.flushHandshakeSummary();
+      failures.windowStart = now;
+      failures.logged = 0;
+    }
+    if (failures.logged < limit.count) {
+      failures.logged++;
+      this.options.logger.warn({ peer, reason }, `TLS handshake failed: ${reason}`);
+      return;
+    }
+    failures.suppressed++;
+    if (this.handshakeSummaryTimer === undefined) {
+      this.handshakeSummaryTimer = setTimeout(
+        () => this.flushHandshakeSummary(),
+        limit.windowMs - (now - failures.windowStart),
+      );
+      this.handshakeSummaryTimer.unref();
+    }
+  }
+
+  private flushHandshakeSummary(): void {
+    clearTimeout(this.handshakeSummaryTimer);
+    this.handshakeSummaryTimer = undefined;
+    const suppressed = this.handshakeFailures.suppressed;
+    if (suppressed === 0) return;
+    this.handshakeFailures.suppressed = 0;
+    this.options.logger.warn(
+      { suppressed },
+      `TLS handshake failed ${suppressed} more time(s) (not logged one by one)`,
+    );
   }
 
   /** Resolves with the bound port once listening; rejects e.g. with EADDRINUSE. */
@@ -107,9 +220,12 @@ export class GrpcListener implements ConnectionHandler {
   async close(graceMs: number): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.flushHandshakeSummary();
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     for (const socket of this.pending) socket.destroy();
     this.pending.clear();
+    for (const socket of this.handshaking.values()) socket.destroy();
+    this.handshaking.clear();
     for (const connection of this.connections.keys()) connection.close();
     if (this.connections.size > 0) {
       await new Promise<void>((resolve) => {
@@ -240,4 +356,16 @@ export class GrpcListener implements ConnectionHandler {
     // GOAWAY (NO_ERROR): a well-behaved client reconnects when it has a call to make.
     connection.close();
   }
+}
+
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+/** OpenSSL's reason (`peer did not return a certificate`, `tlsv1 alert unknown ca`) and code. */
+function describeTlsError(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  // `error:0A0000C7:SSL routines:<function>:<reason>:<source file>:<line>:`
+  const reason = /error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(err.message)?.[1]?.trim() ?? err.message;
+  return code === undefined || reason.includes(code) ? reason : `${reason} (${code})`;
 }

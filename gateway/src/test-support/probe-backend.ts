@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import {
+  type ChannelCredentials,
   type Client,
   credentials,
   loadPackageDefinition,
@@ -61,8 +62,12 @@ export const PROBE_UNARY = (ProbeClientConstructor.service as ServiceDefinition)
 export type ProbeClient = Client & Record<string, (...args: unknown[]) => unknown>;
 
 /** A grpc-js client of the probe service at `address` (one channel, one HTTP/2 connection). */
-export function probeClient(address: string, options: Record<string, unknown> = {}): ProbeClient {
-  return new ProbeClientConstructor(address, credentials.createInsecure(), {
+export function probeClient(
+  address: string,
+  options: Record<string, unknown> = {},
+  channelCredentials: ChannelCredentials = credentials.createInsecure(),
+): ProbeClient {
+  return new ProbeClientConstructor(address, channelCredentials, {
     // Each client gets its own connection (grpc-js otherwise shares subchannels between clients).
     'grpc.use_local_subchannel_pool': 1,
     ...options,
@@ -111,11 +116,16 @@ export class ProbeBackend {
 
   private constructor(readonly name: string) {}
 
-  static async start(name: string, port = 0): Promise<ProbeBackend> {
+  /** `serverCredentials`: TLS for the upstream TLS tests (default plaintext h2c). */
+  static async start(
+    name: string,
+    port = 0,
+    serverCredentials: ServerCredentials = ServerCredentials.createInsecure(),
+  ): Promise<ProbeBackend> {
     const backend = new ProbeBackend(name);
     backend.server.addService(ProbeClientConstructor.service as ServiceDefinition, backend.handlers());
     backend.port = await new Promise<number>((resolve, reject) =>
-      backend.server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, bound) =>
+      backend.server.bindAsync(`127.0.0.1:${port}`, serverCredentials, (err, bound) =>
         err ? reject(err) : resolve(bound),
       ),
     );

@@ -5,7 +5,7 @@ import {
   type ServiceError,
   type StatusObject,
 } from '@grpc/grpc-js';
-import type { ClusterConfig, GatewayConfig, RouteConfig } from '../config/types.js';
+import type { ClusterConfig, DownstreamTlsConfig, GatewayConfig, RouteConfig } from '../config/types.js';
 import { createGateway, type Gateway, type GatewayDeps } from '../gateway.js';
 import { createLogger } from '../observability/logger.js';
 import { PROBE_UNARY, type ProbeClient, type ProbeReply, type ProbeRequest } from './probe-backend.js';
@@ -46,6 +46,7 @@ export interface TestGatewayOptions {
   readonly idleTimeoutMs?: number;
   readonly jwtSecret?: string;
   readonly sessionStore?: GatewayConfig['sessionStore'];
+  readonly tls?: DownstreamTlsConfig;
   readonly deps?: GatewayDeps;
 }
 
@@ -56,9 +57,9 @@ export interface StartedGateway {
   close(graceMs?: number): Promise<void>;
 }
 
-/** A gateway on 127.0.0.1, port 0, built from a config object (the env/YAML loader is tested apart). */
-export async function startTestGateway(options: TestGatewayOptions): Promise<StartedGateway> {
-  const config: GatewayConfig = Object.freeze({
+/** The config `startTestGateway` runs (also what a test's `reloadConfig` returns for new routes). */
+export function testGatewayConfig(options: TestGatewayOptions): GatewayConfig {
+  return Object.freeze({
     port: 0,
     host: '127.0.0.1',
     configPath: '<test>',
@@ -76,8 +77,14 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Sta
       idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
     },
     sessionStore: options.sessionStore ?? ({ type: 'memory' } as const),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
     workers: 1,
   });
+}
+
+/** A gateway on 127.0.0.1, port 0, built from a config object (the env/YAML loader is tested apart). */
+export async function startTestGateway(options: TestGatewayOptions): Promise<StartedGateway> {
+  const config = testGatewayConfig(options);
   const gateway = createGateway(config, {
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...options.deps,

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { GatewayError } from '../grpc/gateway-error.js';
 import { Status } from '../grpc/status.js';
 import { connectH2 } from '../h2/client.js';
@@ -15,6 +17,19 @@ export interface UpstreamConnectionOptions {
   readonly keepaliveTimeoutMs: number;
   /** Where the HTTP/2 layer reports protocol errors and abuse by the upstream. */
   readonly log?: ConnectionLog;
+  /** TLS (ALPN h2) instead of cleartext HTTP/2; undefined = h2c. */
+  readonly tls?: UpstreamTls;
+}
+
+/** PEM contents (a cluster's YAML `tls`). */
+export interface UpstreamTls {
+  /** Trusted CAs; undefined = node's bundled roots. */
+  readonly ca?: string;
+  /** Client certificate and key, for upstreams that require mutual TLS. */
+  readonly cert?: string;
+  readonly key?: string;
+  /** SNI and the name checked in the certificate; default the endpoint's host (when not an IP). */
+  readonly serverName?: string;
 }
 
 export const DEFAULT_UPSTREAM_CONNECTION_OPTIONS: UpstreamConnectionOptions = Object.freeze({
@@ -40,6 +55,8 @@ const QUIET_PING_INTERVAL_MS = 5 * 60 * 1000;
  * connection per request). Small calls keep sharing one connection, which batches best.
  */
 const MAX_CONNECTIONS_PER_ENDPOINT = 8;
+
+const TLS_FAILURE_LOG_INTERVAL_MS = 30_000;
 
 /**
  * - `idle`: no usable HTTP/2 connection; the next call connects (also where dropped or GOAWAY'd
@@ -81,6 +98,8 @@ export class UpstreamConnection implements ConnectionHandler {
   private activeStreams = 0;
   /** HTTP/2 connections created so far (tests use it to see hidden reconnects). */
   connectionsCreated = 0;
+  /** The last TLS failure logged: the same one is logged again only after TLS_FAILURE_LOG_INTERVAL_MS. */
+  private lastTlsFailure: { reason: string; at: number } | undefined;
 
   constructor(
     /** `host:port` of the endpoint. */
@@ -201,12 +220,14 @@ export class UpstreamConnection implements ConnectionHandler {
           settings: UPSTREAM_SETTINGS,
           limits: UPSTREAM_LIMITS,
           log: this.options.log,
+          ...(this.options.tls === undefined ? {} : { socket: this.tlsSocket(this.options.tls) }),
         },
         this,
       );
     } catch (err) {
       if (this.stateValue === 'connecting') this.stateValue = 'idle';
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = describeConnectError(err, this.options.tls !== undefined);
+      if (this.options.tls !== undefined) this.logTlsFailure(reason);
       throw connectFailed(
         this.authority,
         reason.includes('timed out') ? `connect timed out after ${this.options.connectTimeoutMs} ms` : reason,
@@ -220,6 +241,48 @@ export class UpstreamConnection implements ConnectionHandler {
     this.open.push(connection);
     this.stateValue = 'open';
     return connection;
+  }
+
+  /**
+   * A TLS connection that verifies the certificate (chain and name: `serverName`, else the host) and
+   * insists on ALPN h2: an upstream that negotiates nothing or HTTP/1.1 is refused before the preface.
+   */
+  private tlsSocket(tls: UpstreamTls): TLSSocket {
+    const serverName = tls.serverName ?? (isIP(this.host) === 0 ? this.host : undefined);
+    const socket = connectTls({
+      host: this.host,
+      port: this.port,
+      ALPNProtocols: ['h2'],
+      ...(serverName === undefined ? {} : { servername: serverName }),
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+      ...(tls.key === undefined ? {} : { key: tls.key }),
+    });
+    socket.setNoDelay(true);
+    socket.once('secureConnect', () => {
+      if (socket.alpnProtocol !== 'h2') {
+        socket.destroy(
+          new Error(`TLS: the upstream did not negotiate ALPN h2 (got ${socket.alpnProtocol || 'none'})`),
+        );
+      }
+    });
+    return socket;
+  }
+
+  /**
+   * A refused certificate is a configuration problem an operator must see (the client only gets
+   * UNAVAILABLE), but every call retries the connect: each distinct reason is logged, a repeated one
+   * at most once per interval.
+   */
+  private logTlsFailure(reason: string): void {
+    const now = performance.now();
+    const last = this.lastTlsFailure;
+    if (last !== undefined && last.reason === reason && now - last.at < TLS_FAILURE_LOG_INTERVAL_MS) return;
+    this.lastTlsFailure = { reason, at: now };
+    this.options.log?.warn(
+      { upstream: this.authority, reason },
+      `TLS connection to ${this.authority} failed: ${reason}`,
+    );
   }
 
   private startKeepalive(): void {
@@ -283,6 +346,14 @@ export class UpstreamConnection implements ConnectionHandler {
       ping.outstanding = false;
     }
   }
+}
+
+/** TLS failures carry OpenSSL's code (CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID): named in the log. */
+function describeConnectError(err: unknown, tls: boolean): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown }).code;
+  if (!tls || typeof code !== 'string' || message.includes(code)) return message;
+  return `TLS: ${message} (${code})`;
 }
 
 function connectFailed(authority: string, reason: string, cause?: unknown): GatewayError {
