@@ -84,6 +84,8 @@ export class DemoStack {
           RETRY_COUNT: '3',
           RETRY_TIMEOUT_MS: '1000',
           ACCESS_LOG: 'false',
+          // The stock gateway's admin listener would claim 9901 in every demo at once.
+          ADMIN_PORT: '0',
           ...env,
         },
       }),

@@ -58,6 +58,8 @@ describe('main: SIGHUP and TLS (the gateway process)', { timeout: 60_000 }, () =
         RETRY_COUNT: '3',
         RETRY_TIMEOUT_MS: '500',
         ACCESS_LOG: 'false',
+        // Several of these run at once: the default admin port 9901 would be taken.
+        ADMIN_PORT: '0',
         ...extra,
       },
     });

@@ -147,6 +147,7 @@ async function upLocal(reason: string, gateways: number, secrets: StackSecrets):
         discoverer: LOCAL_STACK.discovererPort,
         auth: LOCAL_STACK.authPort,
         redis: LOCAL_STACK.redisPort,
+        admin: LOCAL_STACK.adminPort,
       })
       .withWorkers(LOCAL_STACK.workers)
       .withGateways(gateways)
@@ -167,6 +168,8 @@ async function upLocal(reason: string, gateways: number, secrets: StackSecrets):
   const addresses = stack.gatewayAddresses;
   const ready = addresses.length === 1 ? `gateway ${addresses[0]}` : `gateways ${addresses.join(', ')}`;
   console.log(`stack ready: ${ready} (Ctrl-C or \`make down\` stops it)`);
+  const admins = addresses.map((_, i) => `http://127.0.0.1:${LOCAL_STACK.adminPort + i}/`);
+  console.log(`admin page and /metrics: ${admins.join(', ')}`);
 
   // A worker exits after MyServiceShutdown (expected); any other service exiting ends the stack.
   for (const child of stack.processes()) {

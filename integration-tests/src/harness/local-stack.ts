@@ -11,6 +11,8 @@ export const LOCAL_STACK = {
   discovererPort: 8_080,
   authPort: 5_001,
   redisPort: 6_380,
+  /** The first gateway's admin page and /metrics; replica N's is 9900 + N. */
+  adminPort: 9_901,
   workers: 3,
   jwtSecret: 'dev-secret-change-in-prod',
   /** The reference's values (compose file and REFERENCE.md 5.5). */

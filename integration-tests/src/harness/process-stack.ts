@@ -14,6 +14,8 @@ interface FixedPorts {
   readonly discoverer?: number;
   readonly auth?: number;
   readonly redis?: number;
+  /** The first gateway's admin listener (ADMIN_PORT), the next replicas' after it; unset: admin off. */
+  readonly admin?: number;
 }
 
 /**

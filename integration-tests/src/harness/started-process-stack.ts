@@ -130,6 +130,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
                 DISCOVERER_TOKEN: settings.secrets.discovererToken,
                 ...(settings.gatewayCount > 1 ? { SESSION_STORE_URL: this.#serviceRedisUrl('gateway') } : {}),
               }),
+          ...(ports.admin === undefined ? {} : { ADMIN_PORT: String(ports.admin + i) }),
           ...settings.gatewayEnv,
         }),
         ...(ports.gateway === undefined ? {} : { fixedPort: ports.gateway + i }),
