@@ -23,6 +23,7 @@ td.state-retained { color: #8a6100; } td.state-ejected, td.state-draining { colo
 <h1>gateway admin</h1>
 <p id="status">loading…</p>
 <p><label>Admin token (actions): <input id="token" type="password" autocomplete="off"></label></p>
+<p><button id="reload">reload the config</button> <span id="action"></span></p>
 <h2>Counters</h2><table id="stats"></table>
 <h2>Routes</h2><table id="routes"></table>
 <h2>Clusters</h2><div id="clusters"></div>
@@ -64,18 +65,28 @@ function table(element, columns, rows) {
   }
   element.replaceChildren(...body);
 }
-function releaseButton(cluster, session) {
+function actionButton(label, path) {
   const td = document.createElement('td');
   const button = document.createElement('button');
-  button.textContent = 'release';
+  button.textContent = label;
   button.addEventListener('click', async () => {
-    const path = '/api/clusters/' + encodeURIComponent(cluster) + '/sessions/' + encodeURIComponent(session) + '/release';
     const answer = await fetch(path, { method: 'POST', headers: headers() });
-    document.getElementById('status').textContent = 'release: HTTP ' + answer.status;
+    const body = await answer.json().catch(() => ({}));
+    // Apart from #status, which every refresh overwrites.
+    document.getElementById('action').textContent =
+      label + ': HTTP ' + answer.status + (body.error ? ' (' + body.error + ')' : '');
     refresh();
   });
   td.appendChild(button);
   return td;
+}
+function releaseButton(cluster, session) {
+  return actionButton('release',
+    '/api/clusters/' + encodeURIComponent(cluster) + '/sessions/' + encodeURIComponent(session) + '/release');
+}
+function drainButton(cluster, instance) {
+  return actionButton('drain',
+    '/api/clusters/' + encodeURIComponent(cluster) + '/instances/' + encodeURIComponent(instance) + '/drain');
 }
 async function get(path) {
   const answer = await fetch(path, { headers: headers(), cache: 'no-store' });
@@ -97,9 +108,11 @@ async function refresh() {
         (cluster.discovered === false ? ', not discovered yet' : '') + ', ' + cluster.instances.length + ' instances)';
       const instances = document.createElement('table');
       instances.className = 'instances';
-      table(instances, ['instance', 'address', 'state', 'session'], cluster.instances.map((instance) => [
-        instance.id, instance.address, { text: instance.state, className: 'state-' + instance.state },
+      table(instances, ['instance', 'address', 'state', 'session', ''], cluster.instances.map((instance) => [
+        instance.id, instance.address,
+        { text: instance.state + (instance.ejectedBy ? ' (' + instance.ejectedBy + ')' : ''), className: 'state-' + instance.state },
         instance.session === undefined ? '' : { text: shorten(instance.session), title: instance.session },
+        instance.state === 'draining' || instance.state === 'retained' ? '' : drainButton(cluster.id, instance.id),
       ]));
       sections.push(title, instances);
     }
@@ -113,6 +126,13 @@ async function refresh() {
     document.getElementById('status').textContent = 'refresh failed: ' + err.message;
   }
 }
+document.getElementById('reload').addEventListener('click', async () => {
+  const answer = await fetch('/api/reload', { method: 'POST', headers: headers() });
+  const body = await answer.json().catch(() => ({}));
+  document.getElementById('action').textContent =
+    'reload: HTTP ' + answer.status + (body.error ? ' (' + body.error + ')' : '');
+  refresh();
+});
 refresh();
 setInterval(refresh, 1500);
 </script>

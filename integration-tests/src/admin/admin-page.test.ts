@@ -129,6 +129,33 @@ describe.skipIf(!hasChromium)('admin page (headless Chromium)', () => {
     }
   }, 90_000);
 
+  it('drains an instance and reloads the config from the page, with the token', async () => {
+    if (stack === undefined || browser === undefined)
+      throw new Error('the stack or the browser did not start');
+    const free = (await api<AdminCluster[]>('/api/clusters'))
+      .find((cluster) => cluster.id === 'my_service')
+      ?.instances.find((instance) => instance.state === 'free');
+    if (free === undefined) throw new Error('no free worker to drain');
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${adminUrl}/`);
+      await page.locator('#token').fill(ADMIN_TOKEN);
+      const row = page.locator('table.instances tr', { hasText: free.id }).first();
+      await row.getByRole('button', { name: 'drain' }).click({ timeout: PAGE_TIMEOUT_MS });
+      await page.locator('#action', { hasText: 'drain: HTTP 200' }).waitFor({ timeout: PAGE_TIMEOUT_MS });
+      await row.getByText('draining').waitFor({ timeout: PAGE_TIMEOUT_MS });
+      const drained = (await api<AdminCluster[]>('/api/clusters'))
+        .flatMap((cluster) => cluster.instances)
+        .find((instance) => instance.id === free.id);
+      expect(drained?.state).toBe('draining');
+
+      await page.getByRole('button', { name: 'reload the config' }).click();
+      await page.locator('#action', { hasText: 'reload: HTTP 200' }).waitFor({ timeout: PAGE_TIMEOUT_MS });
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
+
   it('shows a hostile session id as text, never as markup', async () => {
     if (stack === undefined || browser === undefined)
       throw new Error('the stack or the browser did not start');
