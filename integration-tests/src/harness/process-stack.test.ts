@@ -38,10 +38,16 @@ function runHealthCheck(workspace: string, env: Record<string, string>): number 
 
 describe('ProcessStack', () => {
   let stack: StartedProcessStack;
+  let adminPort: number;
   const progress: string[] = [];
 
   beforeAll(async () => {
-    stack = await new ProcessStack().withProgress((line) => progress.push(line)).start();
+    // The gateway's HEALTHCHECK asks its admin listener's /readyz.
+    adminPort = await getFreePort();
+    stack = await new ProcessStack()
+      .withFixedPorts({ admin: adminPort })
+      .withProgress((line) => progress.push(line))
+      .start();
   });
 
   afterAll(async () => {
@@ -77,13 +83,13 @@ describe('ProcessStack', () => {
     expect(runHealthCheck('auth', { SERVICE_PORT_GRPC: port(stack.authAddress) })).toBe(0);
     expect(runHealthCheck('service', { SERVICE_PORT_GRPC: String(stack.workerPort('worker-1')) })).toBe(0);
     expect(runHealthCheck('discoverer', { SERVICE_PORT_HTTP: new URL(stack.discovererUrl).port })).toBe(0);
-    expect(runHealthCheck('gateway', { SERVICE_PORT_GRPC: port(stack.gatewayAddress) })).toBe(0);
+    expect(runHealthCheck('gateway', { ADMIN_PORT: String(adminPort) })).toBe(0);
   });
 
   it('fails a HEALTHCHECK when nothing serves the port', async () => {
     const unused = String(await getFreePort());
     expect(runHealthCheck('auth', { SERVICE_PORT_GRPC: unused })).toBe(1);
-    expect(runHealthCheck('gateway', { SERVICE_PORT_GRPC: unused })).toBe(1);
+    expect(runHealthCheck('gateway', { ADMIN_PORT: unused })).toBe(1);
   });
 
   it('kills one worker with SIGKILL and starts it again with the same id and port', async () => {
@@ -266,7 +272,7 @@ describe('ProcessStack with two gateways on a fixed config file', () => {
       await stack.stop();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
 
 describe('ProcessStack start-up failure', () => {

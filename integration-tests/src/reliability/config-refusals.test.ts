@@ -108,7 +108,7 @@ async function runGateway(env: Record<string, string>): Promise<Refusal> {
     args: [serverEntry('gateway')],
     env,
   });
-  const timer = setTimeout(() => gateway.signal('SIGKILL'), 10_000);
+  const timer = setTimeout(() => gateway.signal('SIGKILL'), 20_000);
   const { code } = await gateway.exited;
   clearTimeout(timer);
   return { code, stdout: gateway.stdout(), stderr: gateway.stderr(), ms: performance.now() - started };
@@ -127,7 +127,8 @@ async function baseEnv(configPath: string): Promise<Record<string, string>> {
 
 function expectRefused(result: Refusal, names: readonly string[]): void {
   expect(result.code, result.stderr).toBe(1);
-  expect(result.ms).toBeLessThan(8_000);
+  // Promptly, not after a connection attempt: a refusal is ~0.7 s alone, far more on a loaded CI.
+  expect(result.ms).toBeLessThan(15_000);
   expect(result.stdout).not.toContain('"msg":"listening"');
   const [first, ...problems] = result.stderr.trimEnd().split('\n');
   expect(first).toBe('failed to load configuration');
@@ -175,7 +176,7 @@ describe('hostile configuration', () => {
         throw new Error(`document:\n${document}\n${(error as Error).message}`);
       }
     }
-  });
+  }, 90_000);
 
   it('a file that is not YAML, or missing, is refused naming the file', async () => {
     const broken = join(dir, 'broken.yaml');
@@ -203,5 +204,5 @@ describe('hostile configuration', () => {
       IDLE_TIMEOUT_MS: 'x',
     });
     expectRefused(several, ['RETRY_COUNT', 'MAX_MESSAGE_BYTES', 'IDLE_TIMEOUT_MS']);
-  });
+  }, 90_000);
 });

@@ -254,6 +254,17 @@ describe('floods on one connection', () => {
     const client = myServiceClient(stack.gatewayAddress);
     const raw = rawClient(stack.gatewayAddress);
     try {
+      // Connected first: this process is about to spend a while creating 3,000 calls, and a client
+      // whose preface waits behind that burst longer than the stack's 1 s HANDSHAKE_TIMEOUT_MS is
+      // rightly cut by the gateway.
+      await Promise.all(
+        [client, raw].map(
+          (each) =>
+            new Promise<void>((resolve, reject) =>
+              each.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
+            ),
+        ),
+      );
       const session = hostile;
       const echoes = Array.from({ length: 1_500 }, (_, i) => echo(client, session, 30_000, `n${i}`));
       const unrouted = Array.from(
