@@ -17,3 +17,19 @@ export async function getFreePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Whether 127.0.0.1:`port` can be bound right now. Only EADDRINUSE means taken; any other error
+ * (a privileged port, say) is thrown, since the caller would misreport it as a busy port.
+ */
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') resolve(false);
+      else reject(error);
+    });
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}

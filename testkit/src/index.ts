@@ -1,7 +1,7 @@
 export { buildWorkspace } from './build-workspace.js';
 export { type DiscoveredInstance, listInstances, parseInstances } from './discovered-instance.js';
 export { FakeDiscoverer } from './fake-discoverer.js';
-export { getFreePort } from './free-port.js';
+export { getFreePort, isPortFree } from './free-port.js';
 export { type DynamicClusterExtras, GatewayYaml, referenceGatewayYaml } from './gateway-yaml.js';
 export { type Http2Exchange, http2Exchange } from './http2-exchange.js';
 export { describeExit, type ExitStatus, ManagedProcess, type ProcessSpec, tail } from './managed-process.js';

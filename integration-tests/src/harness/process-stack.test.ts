@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,11 @@ import { checkGrpcHealth, probeUnary } from './grpc-probe.js';
 import { localStackState } from './local-stack-state.js';
 import { ProcessStack } from './process-stack.js';
 import { REPO_ROOT } from './repo-paths.js';
+import { StackComponent } from './stack-component.js';
 import { isAlive, signalGroup } from './stack-state.js';
 import type { StartedProcessStack } from './started-process-stack.js';
 import { liveChildrenOf } from './test-support/child-processes.js';
+import { Wait } from './wait-strategies.js';
 
 /** The shell command of a Dockerfile's HEALTHCHECK. */
 function healthCheckOf(workspace: string): string {
@@ -295,15 +297,35 @@ describe('ProcessStack start-up failure', () => {
     await new Promise((resolve) => blocker.close(resolve));
   });
 
-  it('names the busy fixed port and stops everything it had started', async () => {
+  it('names the busy fixed port before starting anything', async () => {
     const logDir = mkdtempSync(join(tmpdir(), 'stickygw-fail-'));
     try {
       await expect(
         new ProcessStack().withFixedPorts({ gateway: port }).withLogDir(logDir).start(),
       ).rejects.toThrow(`gateway: port ${port} is already in use`);
+      // No component wrote a log: redis, the discoverer, auth and the workers were never started.
+      expect(readdirSync(logDir).filter((file) => file.endsWith('.log'))).toEqual([]);
       expect(liveChildrenOf(process.pid)).toEqual([]);
     } finally {
       rmSync(logDir, { recursive: true, force: true });
     }
+  });
+
+  it('names a fixed port taken after that check, once the component fails to bind it', async () => {
+    // The component binds the way the servers do; the port is taken between check and bind.
+    const component = new StackComponent({
+      name: 'listener',
+      fixedPort: port,
+      spec: (chosen) => ({
+        name: 'listener',
+        command: process.execPath,
+        args: ['-e', `require('node:net').createServer().listen(${chosen}, '127.0.0.1')`],
+      }),
+      ready: (chosen) => Wait.forHttp(`http://127.0.0.1:${chosen}/`),
+      startupTimeoutMs: 10_000,
+      onProgress: () => {},
+    });
+    await expect(component.start()).rejects.toThrow(`listener: port ${port} is already in use`);
+    expect(liveChildrenOf(process.pid)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   FakeDiscoverer,
   getFreePort,
+  isPortFree,
   listInstances,
   type ManagedProcess,
   type ProcessSpec,
@@ -147,6 +148,7 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
   async startAll(): Promise<void> {
     const { settings } = this;
     const progress = settings.onProgress;
+    await this.#checkFixedPortsFree();
     progress('starting redis-server');
     await this.redis.start();
     // Never the URL with its password: progress lines end up in terminals and CI logs.
@@ -181,6 +183,26 @@ export class StartedProcessStack implements StackDriver, AsyncDisposable {
       progress(
         `  ${gateway.name.padEnd(11)} 127.0.0.1:${gateway.port} (${seen} ${this.pods('workers').join(', ')})`,
       );
+    }
+  }
+
+  /**
+   * Refuses before anything starts when a fixed port is taken (a second `make up`, a stale
+   * process), rather than after redis, the discoverer, auth and the workers have come up. The
+   * component's own check at bind time stays: a port can be taken after this one.
+   */
+  async #checkFixedPortsFree(): Promise<void> {
+    const admin = this.settings.ports.admin;
+    const fixed: [string, number][] = [this.redis, this.discoverer, this.auth, ...this.gateways]
+      .filter((component) => component.port !== 0)
+      .map((component) => [component.name, component.port]);
+    if (admin !== undefined) {
+      for (const [i, gateway] of this.gateways.entries()) fixed.push([`${gateway.name} admin`, admin + i]);
+    }
+    const free = await Promise.all(fixed.map(([, port]) => isPortFree(port)));
+    const busy = fixed.filter((_, i) => !free[i]);
+    if (busy.length > 0) {
+      throw new Error(busy.map(([name, port]) => `${name}: port ${port} is already in use`).join('; '));
     }
   }
 
