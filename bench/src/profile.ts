@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeDiscoverer } from '@stickygw/testkit';
+import { FakeDiscoverer, getFreePort } from '@stickygw/testkit';
 import { benchInstances } from './bench-instances.js';
 import { type CpuProfile, type CpuProfileSummary, summarizeCpuProfile } from './cpu-profile-summary.js';
 import { benchPayload, grpcFrame } from './grpc-frame.js';
@@ -18,7 +18,8 @@ import type { Target } from './targets/target.js';
 /**
  * `node bench/dist/profile.js [target...]`: runs h2load (20 B or BENCH_PROFILE_BYTES, c=8 m=32, BENCH_PROFILE_SECONDS,
  * default 8) through one proxy process started with `--cpu-prof`, stops it so V8 writes the
- * profile, and prints the top self-time functions. Targets: gateway (default), gateway-auth-sticky,
+ * profile, and prints the top self-time functions. Targets: gateway (default), gateway-metrics (the
+ * static route with the admin listener on, so every call is counted), gateway-auth-sticky,
  * naive, and gateway-sessions (the own client cycling 1,000 sessions on the auth + sticky route, then
  * the round_robin and static routes, in one profile). Writes bench/results/profile-latest.md; the raw
  * .cpuprofile files stay in bench/results/tmp/.
@@ -31,7 +32,7 @@ function messageBytes(): number {
   return bytes;
 }
 
-const PROFILABLE = ['gateway', 'gateway-auth-sticky', 'gateway-sessions', 'naive'];
+const PROFILABLE = ['gateway', 'gateway-metrics', 'gateway-auth-sticky', 'gateway-sessions', 'naive'];
 
 async function readProfile(id: string, profileDir: string) {
   const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'));
@@ -84,10 +85,12 @@ async function profileOne(id: string, seconds: number, profileDir: string) {
         backendPort: backend.port,
         discovererUrl: discoverer.url,
         nodeArgs,
+        // The admin listener on: every call is counted (issue 12's metrics cost).
+        ...(id === 'gateway-metrics' ? { env: { ADMIN_PORT: String(await getFreePort()) } } : {}),
       });
       stopProxy = gateway.stop;
       const [plain, sticky] = await gatewayTargets(gateway, body);
-      target = id === 'gateway' ? plain : sticky;
+      target = id === 'gateway-auth-sticky' ? sticky : plain;
     }
     const pid = target.proxyPid as number;
     const cpuBefore = readCpuMicros(pid);
