@@ -2,20 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
+import { thrownBy } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import { describeRedisUrl, loadConfig } from './config.js';
 
 const valid = { REDIS_ADDR: 'redis://redis:6379', SERVICE_PORT_HTTP: '8080' };
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (env: Record<string, string>): readonly string[] =>
+  thrownBy(ConfigError, () => loadConfig(env)).problems;
 
 describe('loadConfig', () => {
   it('reads the reference variables, with LISTEN_HOST 127.0.0.1 and LOG_LEVEL info by default', () => {

@@ -12,4 +12,5 @@ export {
   generateTestCertificates,
   type TestCertificates,
 } from './test-certificates.js';
+export { thrownBy } from './thrown-by.js';
 export { waitFor } from './wait-for.js';

@@ -1,19 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Env } from '@stickygw/servicekit';
+import { ConfigError, type Env } from '@stickygw/servicekit';
+import { thrownBy } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './load-config.js';
 
 const base: Env = { JWT_SECRET: 'secret' };
 
 function refusal(env: Env): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('loadConfig accepted the environment');
+  return thrownBy(ConfigError, () => loadConfig(env)).message;
 }
 
 describe('loadConfig', () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, Type } from '@stickygw/servicekit';
+import { thrownBy } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import { type LoadConfigOptions, loadGatewayConfig, parseGatewayYaml } from './load-config.js';
 
@@ -49,17 +50,7 @@ function load(env: Record<string, string | undefined>, yaml = COMPOSE_YAML) {
   return loadGatewayConfig(env, { cwd: CWD, readFile: () => yaml });
 }
 
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      return error.problems;
-    }
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (run: () => unknown): readonly string[] => thrownBy(ConfigError, run).problems;
 
 const envProblems = (env: Record<string, string | undefined>, yaml?: string) =>
   problemsOf(() => load(env, yaml));

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
+import { thrownBy } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import type { NetworkInterfaces } from './detect-ipv4.js';
 import { loadConfig } from './load-config.js';
@@ -50,13 +51,7 @@ function load(overrides: NodeJS.ProcessEnv, interfaces: NetworkInterfaces = ETH0
 }
 
 function failure(overrides: NodeJS.ProcessEnv, interfaces: NetworkInterfaces = ETH0): ConfigError {
-  try {
-    load(overrides, interfaces);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
+  return thrownBy(ConfigError, () => load(overrides, interfaces));
 }
 
 describe('loadConfig', () => {
