@@ -1,8 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
-import { thrownBy } from '@stickygw/testkit';
+import { thrownBy, writeTempFiles } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import { describeRedisUrl, loadConfig } from './config.js';
 
@@ -73,9 +71,10 @@ describe('loadConfig', () => {
   });
 
   describe('tokens', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'discoverer-config-'));
-    const tokenFile = join(dir, 'token');
-    writeFileSync(tokenFile, 'file-token\n');
+    const {
+      dir,
+      paths: { token: tokenFile, empty },
+    } = writeTempFiles('discoverer-config-', { token: 'file-token\n', empty: '\n' });
 
     it('reads DISCOVERER_TOKEN and DISCOVERER_READ_TOKEN inline or from files, several separated by commas', () => {
       expect(
@@ -85,8 +84,6 @@ describe('loadConfig', () => {
     });
 
     it('refuses both forms at once, unreadable or empty files and a read token alone, naming the variables', () => {
-      const empty = join(dir, 'empty');
-      writeFileSync(empty, '\n');
       expect(
         problemsOf({
           ...valid,

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, Type } from '@stickygw/servicekit';
-import { thrownBy } from '@stickygw/testkit';
+import { thrownBy, writeTempFiles } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import { type LoadConfigOptions, loadGatewayConfig, parseGatewayYaml } from './load-config.js';
 
@@ -160,9 +160,8 @@ describe('loadGatewayConfig', () => {
   });
 
   it('reads a real file, relative CONFIG_PATH resolved against cwd', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    const { dir } = writeTempFiles('gw-config-', { 'gateway.yaml': COMPOSE_YAML });
     try {
-      writeFileSync(join(dir, 'gateway.yaml'), COMPOSE_YAML);
       const config = loadGatewayConfig({ ...VALID_ENV, CONFIG_PATH: ' ./gateway.yaml ' }, { cwd: dir });
       expect(config.configPath).toBe(join(dir, 'gateway.yaml'));
       expect(config.routes).toHaveLength(2);
@@ -970,11 +969,10 @@ describe('request header hygiene of routes', () => {
 });
 
 describe('JWT secrets from files and the previous secret', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gateway-jwt-'));
-  const secretFile = join(dir, 'jwt');
-  writeFileSync(secretFile, 'file-secret-value\n');
-  const emptyFile = join(dir, 'empty');
-  writeFileSync(emptyFile, '\n');
+  const {
+    dir,
+    paths: { jwt: secretFile, empty: emptyFile },
+  } = writeTempFiles('gateway-jwt-', { jwt: 'file-secret-value\n', empty: '\n' });
   const { JWT_SECRET: _inline, ...withoutSecret } = VALID_ENV;
   const loadReal = (env: Record<string, string | undefined>) =>
     loadGatewayConfig(env, {
