@@ -1,21 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
+import { thrownBy, writeTempFiles } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import { describeRedisUrl, loadConfig } from './config.js';
 
 const valid = { REDIS_ADDR: 'redis://redis:6379', SERVICE_PORT_HTTP: '8080' };
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (env: Record<string, string>): readonly string[] =>
+  thrownBy(ConfigError, () => loadConfig(env)).problems;
 
 describe('loadConfig', () => {
   it('reads the reference variables, with LISTEN_HOST 127.0.0.1 and LOG_LEVEL info by default', () => {
@@ -79,9 +71,10 @@ describe('loadConfig', () => {
   });
 
   describe('tokens', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'discoverer-config-'));
-    const tokenFile = join(dir, 'token');
-    writeFileSync(tokenFile, 'file-token\n');
+    const {
+      dir,
+      paths: { token: tokenFile, empty },
+    } = writeTempFiles('discoverer-config-', { token: 'file-token\n', empty: '\n' });
 
     it('reads DISCOVERER_TOKEN and DISCOVERER_READ_TOKEN inline or from files, several separated by commas', () => {
       expect(
@@ -91,8 +84,6 @@ describe('loadConfig', () => {
     });
 
     it('refuses both forms at once, unreadable or empty files and a read token alone, naming the variables', () => {
-      const empty = join(dir, 'empty');
-      writeFileSync(empty, '\n');
       expect(
         problemsOf({
           ...valid,

@@ -1,13 +1,8 @@
 import {
-  ConfigError,
-  type ConfigProblem,
-  checkEnv,
-  deepFreeze,
   type Env,
-  inDeclarationOrder,
   LOG_LEVELS,
+  loadEnvConfigWith,
   type Messages,
-  readSecretSetting,
   stringEnum,
   Type,
 } from '@stickygw/servicekit';
@@ -88,33 +83,27 @@ const DiscovererEnv = Type.Object({
  * ConfigError listing every problem at once.
  */
 export function loadConfig(env: Env): DiscovererConfig {
-  const result = checkEnv(DiscovererEnv, env);
-  const problems: ConfigProblem[] = result.ok ? [] : [...result.problems];
-  const tokens = (name: string): string[] => {
-    const setting = readSecretSetting(env, name);
-    if (!setting.ok) {
-      problems.push(setting.problem);
-      return [];
-    }
-    return splitTokens(setting.value);
-  };
-  const writeTokens = tokens('DISCOVERER_TOKEN');
-  const readTokens = tokens('DISCOVERER_READ_TOKEN');
-  if (readTokens.length > 0 && writeTokens.length === 0) {
-    problems.push({
-      path: ['DISCOVERER_READ_TOKEN'],
-      message: 'DISCOVERER_READ_TOKEN is set without DISCOVERER_TOKEN: anyone could register but not list',
-    });
-  }
-  if (!result.ok || problems.length > 0) throw ConfigError.of(inDeclarationOrder(DiscovererEnv, problems));
-  const settings = result.value;
-  return deepFreeze({
-    redisUrl: withScheme(settings.REDIS_ADDR),
-    port: settings.SERVICE_PORT_HTTP,
-    listenHost: settings.LISTEN_HOST,
-    logLevel: settings.LOG_LEVEL,
-    writeTokens,
-    readTokens,
+  return loadEnvConfigWith(DiscovererEnv, env, {
+    extras: (read) => {
+      const writeTokens = splitTokens(read.secret('DISCOVERER_TOKEN'));
+      const readTokens = splitTokens(read.secret('DISCOVERER_READ_TOKEN'));
+      if (readTokens.length > 0 && writeTokens.length === 0) {
+        read.report({
+          path: ['DISCOVERER_READ_TOKEN'],
+          message:
+            'DISCOVERER_READ_TOKEN is set without DISCOVERER_TOKEN: anyone could register but not list',
+        });
+      }
+      return { writeTokens, readTokens };
+    },
+    build: (settings, { writeTokens, readTokens }) => ({
+      redisUrl: withScheme(settings.REDIS_ADDR),
+      port: settings.SERVICE_PORT_HTTP,
+      listenHost: settings.LISTEN_HOST,
+      logLevel: settings.LOG_LEVEL,
+      writeTokens,
+      readTokens,
+    }),
   });
 }
 

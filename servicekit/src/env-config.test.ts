@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { checkEnv, inDeclarationOrder } from './env-config.js';
+import { checkEnv, inDeclarationOrder, loadEnvConfigWith } from './env-config.js';
 import type { Messages } from './schema-check.js';
 import { stringEnum } from './schema-types.js';
 
@@ -71,5 +71,45 @@ describe('checkEnv', () => {
       { path: ['PORT'], message: 'p' },
     ]);
     expect(sorted.map((problem) => problem.message)).toEqual(['p', 'u', 'e']);
+  });
+});
+
+describe('loadEnvConfigWith', () => {
+  // The secrets are read beside the schema and declared in it for the order of the problems.
+  const WithSecrets = Type.Object({
+    PORT: Env.properties.PORT,
+    PREVIOUS: Type.Optional(Type.String()),
+    PREVIOUS_FILE: Type.Optional(Type.String()),
+    TOKEN: Type.Optional(Type.String()),
+    TOKEN_FILE: Type.Optional(Type.String()),
+  });
+  const load = (env: Record<string, string | undefined>) =>
+    loadEnvConfigWith(WithSecrets, env, {
+      extras: (read) => {
+        const token = read.requiredSecret('TOKEN', 'TOKEN is required');
+        const previous = read.secret('PREVIOUS');
+        if (previous !== undefined && previous === token)
+          read.report({ path: ['PREVIOUS'], message: 'same' });
+        return token === undefined ? undefined : { token, previous };
+      },
+      build: (settings, extras) => ({ port: settings.PORT, ...extras }),
+    });
+
+  const refusal = (env: Record<string, string | undefined>, problems: readonly string[]) =>
+    expect(() => load(env)).toThrow(expect.objectContaining({ name: 'ConfigError', problems }));
+
+  it('builds the config from the settings and the extras, deep-frozen', () => {
+    const config = load({ PORT: '80', TOKEN: ' t ' });
+    expect(config).toEqual({ port: 80, token: 't', previous: undefined });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("reads the extras even when the schema fails, and lists every problem in the schema's order", () => {
+    refusal({ PREVIOUS: 'x', PREVIOUS_FILE: '/nowhere' }, [
+      'PORT is required',
+      'PREVIOUS and PREVIOUS_FILE are both set: set only one of them',
+      'TOKEN is required',
+    ]);
+    refusal({ PORT: '80', TOKEN: 'same', PREVIOUS: 'same' }, ['same']);
   });
 });

@@ -3,6 +3,7 @@ import { ConfigError } from './config-error.js';
 import type { ConfigProblem } from './config-problem.js';
 import { deepFreeze } from './deep-freeze.js';
 import { type CheckResult, checkSchema } from './schema-check.js';
+import { readSecretSetting } from './secret-setting.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -66,7 +67,63 @@ export function loadEnvConfig<S extends TObject, T>(
   env: Env,
   build: (settings: Static<S>) => T,
 ): T {
+  return loadEnvConfigWith(schema, env, { extras: () => ({}), build: (settings) => build(settings) });
+}
+
+/** What a service reads from its environment beside its schema, its problems reported to the load. */
+export interface EnvExtras {
+  /** A problem the schema cannot see; it is listed among the schema's, by the variable it names. */
+  report(problem: ConfigProblem): void;
+  /**
+   * The secret `name`, inline or from `<name>_FILE` (see readSecretSetting): `undefined` when unset,
+   * or when it is wrong, its problem then reported.
+   */
+  secret(name: string): string | undefined;
+  /** The same, and unset is the problem `message`. */
+  requiredSecret(name: string, message: string): string | undefined;
+}
+
+/** The two steps of {@link loadEnvConfigWith}. */
+export interface EnvConfigSteps<S extends TObject, X, T> {
+  /**
+   * Reads and checks what the schema cannot (secrets, values taken from several variables). It runs
+   * even when the schema's check failed, so every problem is reported at once. `undefined`: a value
+   * the config needs is missing, its problem reported.
+   */
+  readonly extras: (read: EnvExtras) => X | undefined;
+  /** The service's config from the typed settings and the extras; called only when nothing is wrong. */
+  readonly build: (settings: Static<S>, extras: X) => T;
+}
+
+/**
+ * The load of a service whose config takes more than its schema: {@link checkEnv}, then
+ * `steps.extras` reads the rest; any problem of either, and a ConfigError lists them all in the
+ * order `schema` declares its variables; else `steps.build` gives the config, deep-frozen.
+ */
+export function loadEnvConfigWith<S extends TObject, X, T>(
+  schema: S,
+  env: Env,
+  steps: EnvConfigSteps<S, X, T>,
+): T {
   const result = checkEnv(schema, env);
-  if (!result.ok) throw ConfigError.of(result.problems);
-  return deepFreeze(build(result.value));
+  const problems: ConfigProblem[] = result.ok ? [] : [...result.problems];
+  const read = (name: string, required?: string): string | undefined => {
+    const setting = readSecretSetting(env, name);
+    if (!setting.ok) problems.push(setting.problem);
+    else if (setting.value === undefined && required !== undefined) {
+      problems.push({ path: [name], message: required });
+    }
+    return setting.ok ? setting.value : undefined;
+  };
+  const extras = steps.extras({
+    report: (problem) => {
+      problems.push(problem);
+    },
+    secret: (name) => read(name),
+    requiredSecret: (name, message) => read(name, message),
+  });
+  if (!result.ok || extras === undefined || problems.length > 0) {
+    throw ConfigError.of(inDeclarationOrder(schema, problems));
+  }
+  return deepFreeze(steps.build(result.value, extras));
 }

@@ -4,7 +4,15 @@ export { ConfigError } from './config-error.js';
 export { type ConfigProblem, isWithin, type PathSegment } from './config-problem.js';
 export { deepFreeze } from './deep-freeze.js';
 export { checkDocument, describeValue } from './document-config.js';
-export { checkEnv, type Env, inDeclarationOrder, loadEnvConfig } from './env-config.js';
+export {
+  checkEnv,
+  type Env,
+  type EnvConfigSteps,
+  type EnvExtras,
+  inDeclarationOrder,
+  loadEnvConfig,
+  loadEnvConfigWith,
+} from './env-config.js';
 export { type ShutdownableServer, shutdownGracefully } from './grpc-shutdown.js';
 export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 export { loadConfigOrExit, refuseToStart } from './refuse-start.js';

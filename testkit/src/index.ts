@@ -7,9 +7,11 @@ export { type Http2Exchange, http2Exchange } from './http2-exchange.js';
 export { describeExit, type ExitStatus, ManagedProcess, type ProcessSpec, tail } from './managed-process.js';
 export { type StartedRedisCluster, startRedisCluster } from './redis-cluster.js';
 export { type RedisServerOptions, redisServerSpec, type StartedRedis, startRedis } from './redis-server.js';
+export { type TempFiles, writeTempFiles } from './temp-files.js';
 export {
   type CertificateFiles,
   generateTestCertificates,
   type TestCertificates,
 } from './test-certificates.js';
+export { thrownBy } from './thrown-by.js';
 export { waitFor } from './wait-for.js';

@@ -1,19 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Env } from '@stickygw/servicekit';
+import { ConfigError, type Env } from '@stickygw/servicekit';
+import { thrownBy, writeTempFiles } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './load-config.js';
 
 const base: Env = { JWT_SECRET: 'secret' };
 
 function refusal(env: Env): string {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('loadConfig accepted the environment');
+  return thrownBy(ConfigError, () => loadConfig(env)).message;
 }
 
 describe('loadConfig', () => {
@@ -105,9 +99,10 @@ describe('loadConfig', () => {
   });
 
   it('reads JWT_SECRET_FILE, and refuses it beside JWT_SECRET or unreadable, naming the variable only', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'auth-jwt-'));
-    const file = join(dir, 'jwt');
-    writeFileSync(file, 'file-secret-value\n');
+    const {
+      dir,
+      paths: { jwt: file },
+    } = writeTempFiles('auth-jwt-', { jwt: 'file-secret-value\n' });
     expect(loadConfig({ JWT_SECRET_FILE: file }).jwtSecret).toBe('file-secret-value');
     const both = refusal({ JWT_SECRET: 'inline-secret-value', JWT_SECRET_FILE: file });
     expect(both).toBe('JWT_SECRET and JWT_SECRET_FILE are both set: set only one of them');

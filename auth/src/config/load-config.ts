@@ -1,14 +1,9 @@
 import {
-  ConfigError,
-  type ConfigProblem,
-  checkEnv,
-  deepFreeze,
   type Env,
-  inDeclarationOrder,
   LOG_LEVELS,
   type LogLevel,
+  loadEnvConfigWith,
   type Messages,
-  readSecretSetting,
   stringEnum,
   Type,
 } from '@stickygw/servicekit';
@@ -97,24 +92,19 @@ const AuthEnv = Type.Object({
  * order, as one ConfigError. Only `main.ts` passes `process.env` here.
  */
 export function loadConfig(env: Env): AuthConfig {
-  const result = checkEnv(AuthEnv, env);
-  const problems: ConfigProblem[] = result.ok ? [] : [...result.problems];
-  const jwtSecret = readSecretSetting(env, 'JWT_SECRET');
-  if (!jwtSecret.ok) problems.push(jwtSecret.problem);
-  else if (jwtSecret.value === undefined) {
-    problems.push({ path: ['JWT_SECRET'], message: 'JWT_SECRET is required and must not be empty' });
-  }
-  if (!result.ok || !jwtSecret.ok || jwtSecret.value === undefined) {
-    throw ConfigError.of(inDeclarationOrder(AuthEnv, problems));
-  }
-  const settings = result.value;
-  return deepFreeze({
-    port: settings.SERVICE_PORT_GRPC,
-    listenHost: settings.LISTEN_HOST,
-    redisUrl: settings.REDIS_ADDR,
-    jwtSecret: jwtSecret.value,
-    tokenExpirationMs: parseGoDuration(settings.TOKEN_EXPIRATION),
-    seedTestUser: settings.AUTH_SEED_TEST_USER,
-    logLevel: settings.LOG_LEVEL,
+  return loadEnvConfigWith(AuthEnv, env, {
+    extras: (read) => {
+      const jwtSecret = read.requiredSecret('JWT_SECRET', 'JWT_SECRET is required and must not be empty');
+      return jwtSecret === undefined ? undefined : { jwtSecret };
+    },
+    build: (settings, { jwtSecret }) => ({
+      port: settings.SERVICE_PORT_GRPC,
+      listenHost: settings.LISTEN_HOST,
+      redisUrl: settings.REDIS_ADDR,
+      jwtSecret,
+      tokenExpirationMs: parseGoDuration(settings.TOKEN_EXPIRATION),
+      seedTestUser: settings.AUTH_SEED_TEST_USER,
+      logLevel: settings.LOG_LEVEL,
+    }),
   });
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
-import { generateTestCertificates, type TestCertificates } from '@stickygw/testkit';
+import { generateTestCertificates, type TestCertificates, thrownBy } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from './load-config.js';
 
@@ -35,15 +35,8 @@ function envWith(extra: Record<string, string>, yaml = YAML('')): Record<string,
 
 const load = (env: Record<string, string>) => loadGatewayConfig(env, { cwd: certs.dir });
 
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    load(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (env: Record<string, string>): readonly string[] =>
+  thrownBy(ConfigError, () => load(env)).problems;
 
 describe('downstream TLS settings', () => {
   it('reads TLS_CERT_FILE, TLS_KEY_FILE and TLS_CLIENT_CA_FILE (relative to the working directory)', () => {

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, Type } from '@stickygw/servicekit';
+import { thrownBy, writeTempFiles } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import { type LoadConfigOptions, loadGatewayConfig, parseGatewayYaml } from './load-config.js';
 
@@ -49,17 +50,7 @@ function load(env: Record<string, string | undefined>, yaml = COMPOSE_YAML) {
   return loadGatewayConfig(env, { cwd: CWD, readFile: () => yaml });
 }
 
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      return error.problems;
-    }
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (run: () => unknown): readonly string[] => thrownBy(ConfigError, run).problems;
 
 const envProblems = (env: Record<string, string | undefined>, yaml?: string) =>
   problemsOf(() => load(env, yaml));
@@ -169,9 +160,8 @@ describe('loadGatewayConfig', () => {
   });
 
   it('reads a real file, relative CONFIG_PATH resolved against cwd', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    const { dir } = writeTempFiles('gw-config-', { 'gateway.yaml': COMPOSE_YAML });
     try {
-      writeFileSync(join(dir, 'gateway.yaml'), COMPOSE_YAML);
       const config = loadGatewayConfig({ ...VALID_ENV, CONFIG_PATH: ' ./gateway.yaml ' }, { cwd: dir });
       expect(config.configPath).toBe(join(dir, 'gateway.yaml'));
       expect(config.routes).toHaveLength(2);
@@ -979,11 +969,10 @@ describe('request header hygiene of routes', () => {
 });
 
 describe('JWT secrets from files and the previous secret', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gateway-jwt-'));
-  const secretFile = join(dir, 'jwt');
-  writeFileSync(secretFile, 'file-secret-value\n');
-  const emptyFile = join(dir, 'empty');
-  writeFileSync(emptyFile, '\n');
+  const {
+    dir,
+    paths: { jwt: secretFile, empty: emptyFile },
+  } = writeTempFiles('gateway-jwt-', { jwt: 'file-secret-value\n', empty: '\n' });
   const { JWT_SECRET: _inline, ...withoutSecret } = VALID_ENV;
   const loadReal = (env: Record<string, string | undefined>) =>
     loadGatewayConfig(env, {

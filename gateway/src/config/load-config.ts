@@ -5,11 +5,10 @@ import { createSecureContext } from 'node:tls';
 import {
   ConfigError,
   type ConfigProblem,
-  checkEnv,
   deepFreeze,
   describeValue,
   type Env,
-  inDeclarationOrder,
+  loadEnvConfigWith,
   readSecretSetting,
 } from '@stickygw/servicekit';
 import { parseDocument } from 'yaml';
@@ -45,102 +44,118 @@ export interface LoadConfigOptions {
  * {@link ConfigError}. The result is deep-frozen.
  */
 export function loadGatewayConfig(env: Env, options: LoadConfigOptions = {}): GatewayConfig {
-  const settings = checkEnv(GatewayEnv, env);
-  const problems: ConfigProblem[] = settings.ok ? [] : [...settings.problems];
+  return loadEnvConfigWith(GatewayEnv, env, {
+    extras: (read) => {
+      // The file is read even when other variables are wrong, so its problems are reported too.
+      const configPathValue = env.CONFIG_PATH?.trim() ?? '';
+      const configPath = configPathValue === '' ? '' : resolve(options.cwd ?? process.cwd(), configPathValue);
+      let yaml: GatewayYamlOutcome | undefined;
+      if (configPath !== '') {
+        const file = readConfigFile(configPath, options.readFile ?? ((path) => readFileSync(path, 'utf8')));
+        // 6.1 steps 3-8 (type problems are the reference's unmarshalling failures of step 3).
+        yaml =
+          typeof file === 'string'
+            ? interpretGatewayYaml(file, configPath, options.clusterTypes)
+            : failedYaml(file.problem);
+        for (const problem of yaml.problems) {
+          read.report({ ...problem, path: ['CONFIG_PATH', ...problem.path] });
+        }
+      }
 
-  // The file is read even when other variables are wrong, so its problems are reported too.
-  const configPathValue = env.CONFIG_PATH?.trim() ?? '';
-  const configPath = configPathValue === '' ? '' : resolve(options.cwd ?? process.cwd(), configPathValue);
-  let yaml: GatewayYamlOutcome | undefined;
-  if (configPath !== '') {
-    const read = readConfigFile(configPath, options.readFile ?? ((path) => readFileSync(path, 'utf8')));
-    // 6.1 steps 3-8 (type problems are the reference's unmarshalling failures of step 3).
-    yaml =
-      typeof read === 'string'
-        ? interpretGatewayYaml(read, configPath, options.clusterTypes)
-        : failedYaml(read.problem);
-    problems.push(
-      ...yaml.problems.map((problem) => ({ ...problem, path: ['CONFIG_PATH', ...problem.path] })),
-    );
-  }
+      const jwtSecret = readSecretSetting(env, 'JWT_SECRET');
+      const jwtPreviousSecret = readSecretSetting(env, 'JWT_SECRET_PREVIOUS');
+      if (!jwtSecret.ok) read.report(jwtSecret.problem);
+      if (!jwtPreviousSecret.ok) read.report(jwtPreviousSecret.problem);
+      // Step 9. Whether a route needs the secret is unknowable if the file could not be read.
+      if (
+        yaml?.requiresJwt &&
+        options.requireJwtSecret !== false &&
+        jwtSecret.ok &&
+        jwtSecret.value === undefined
+      ) {
+        read.report({
+          path: ['JWT_SECRET'],
+          message: 'JWT_SECRET is required when at least one route has authorization=required',
+        });
+      }
+      if (jwtSecret.ok && jwtSecret.value === undefined && jwtPreviousSecret.ok && jwtPreviousSecret.value) {
+        read.report({
+          path: ['JWT_SECRET_PREVIOUS'],
+          message:
+            'JWT_SECRET_PREVIOUS is set without JWT_SECRET: the previous secret only adds to the current one',
+        });
+      }
 
-  const jwtSecret = readSecretSetting(env, 'JWT_SECRET');
-  const jwtPreviousSecret = readSecretSetting(env, 'JWT_SECRET_PREVIOUS');
-  if (!jwtSecret.ok) problems.push(jwtSecret.problem);
-  if (!jwtPreviousSecret.ok) problems.push(jwtPreviousSecret.problem);
-  // Step 9. Whether a route needs the secret is unknowable if the file could not be read.
-  if (
-    yaml?.requiresJwt &&
-    options.requireJwtSecret !== false &&
-    jwtSecret.ok &&
-    jwtSecret.value === undefined
-  ) {
-    problems.push({
-      path: ['JWT_SECRET'],
-      message: 'JWT_SECRET is required when at least one route has authorization=required',
-    });
-  }
-  if (jwtSecret.ok && jwtSecret.value === undefined && jwtPreviousSecret.ok && jwtPreviousSecret.value) {
-    problems.push({
-      path: ['JWT_SECRET_PREVIOUS'],
-      message:
-        'JWT_SECRET_PREVIOUS is set without JWT_SECRET: the previous secret only adds to the current one',
-    });
-  }
+      const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+      const clusters = resolveDiscovererTokens(
+        yaml?.config?.clusters ?? [],
+        env,
+        dirname(configPath),
+        readFile,
+      );
+      const upstreamTls = readUpstreamTls(clusters.resolved, dirname(configPath), readFile);
+      const downstreamTls = readDownstreamTls(env, options.cwd ?? process.cwd(), readFile);
+      for (const problem of [...clusters.problems, ...upstreamTls.problems, ...downstreamTls.problems]) {
+        read.report(problem);
+      }
 
-  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
-  const clusters = resolveDiscovererTokens(yaml?.config?.clusters ?? [], env, dirname(configPath), readFile);
-  problems.push(...clusters.problems);
-  const upstreamTls = readUpstreamTls(clusters.resolved, dirname(configPath), readFile);
-  problems.push(...upstreamTls.problems);
-  const downstreamTls = readDownstreamTls(env, options.cwd ?? process.cwd(), readFile);
-  problems.push(...downstreamTls.problems);
-
-  const store = yaml?.config?.sessionStore;
-  const storeUrl = env.SESSION_STORE_URL?.trim() || (store?.type === 'redis' ? store.url : undefined);
-  if (store?.type === 'redis' && storeUrl === undefined) {
-    problems.push({
-      path: ['SESSION_STORE_URL'],
-      message: 'session_store.url is required for session_store.type=redis (or set SESSION_STORE_URL)',
-    });
-  }
-  const workersText = env.GATEWAY_WORKERS?.trim() || '1';
-  const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
-  if (store?.type === 'memory' && workers > 1) {
-    problems.push({
-      path: ['GATEWAY_WORKERS'],
-      message: `GATEWAY_WORKERS=${workersText} needs session_store.type=redis: with the memory store each process keeps its own bindings and would give one instance to two sessions`,
-    });
-  }
-
-  if (!settings.ok || yaml?.config === undefined || problems.length > 0) {
-    throw ConfigError.of(inDeclarationOrder(GatewayEnv, problems));
-  }
-  const variables = settings.value;
-  return deepFreeze({
-    port: variables.SERVICE_PORT_GRPC,
-    host: variables.LISTEN_HOST,
-    configPath,
-    jwtSecret: jwtSecret.ok ? jwtSecret.value : undefined,
-    ...(jwtPreviousSecret.ok && jwtPreviousSecret.value !== undefined
-      ? { jwtPreviousSecret: jwtPreviousSecret.value }
-      : {}),
-    retryCount: variables.RETRY_COUNT,
-    retryTimeoutMs: variables.RETRY_TIMEOUT_MS,
-    ...yaml.config,
-    clusters: upstreamTls.resolved,
-    ...(downstreamTls.tls === undefined ? {} : { tls: downstreamTls.tls }),
-    sessionStore:
-      yaml.config.sessionStore.type === 'redis' && storeUrl !== undefined
-        ? { type: 'redis', url: storeUrl }
-        : { type: 'memory' },
-    workers,
-    limits: {
-      maxMessageBytes: variables.MAX_MESSAGE_BYTES ?? 0,
-      maxReplayBufferBytes: variables.MAX_REPLAY_BUFFER_BYTES,
-      shutdownGraceMs: variables.SHUTDOWN_GRACE_MS,
-      handshakeTimeoutMs: variables.HANDSHAKE_TIMEOUT_MS,
-      idleTimeoutMs: variables.IDLE_TIMEOUT_MS,
+      const store = yaml?.config?.sessionStore;
+      const storeUrl = env.SESSION_STORE_URL?.trim() || (store?.type === 'redis' ? store.url : undefined);
+      if (store?.type === 'redis' && storeUrl === undefined) {
+        read.report({
+          path: ['SESSION_STORE_URL'],
+          message: 'session_store.url is required for session_store.type=redis (or set SESSION_STORE_URL)',
+        });
+      }
+      const workersText = env.GATEWAY_WORKERS?.trim() || '1';
+      const workers = workersText === 'auto' ? availableParallelism() : Number(workersText);
+      if (store?.type === 'memory' && workers > 1) {
+        read.report({
+          path: ['GATEWAY_WORKERS'],
+          message: `GATEWAY_WORKERS=${workersText} needs session_store.type=redis: with the memory store each process keeps its own bindings and would give one instance to two sessions`,
+        });
+      }
+      const yamlConfig = yaml?.config;
+      if (yamlConfig === undefined) return undefined;
+      return {
+        configPath,
+        jwtSecret,
+        jwtPreviousSecret,
+        yamlConfig,
+        clusters: upstreamTls.resolved,
+        downstreamTls: downstreamTls.tls,
+        storeUrl,
+        workers,
+      };
+    },
+    build: (variables, extras) => {
+      const { jwtSecret, jwtPreviousSecret, yamlConfig, downstreamTls, storeUrl } = extras;
+      return {
+        port: variables.SERVICE_PORT_GRPC,
+        host: variables.LISTEN_HOST,
+        configPath: extras.configPath,
+        jwtSecret: jwtSecret.ok ? jwtSecret.value : undefined,
+        ...(jwtPreviousSecret.ok && jwtPreviousSecret.value !== undefined
+          ? { jwtPreviousSecret: jwtPreviousSecret.value }
+          : {}),
+        retryCount: variables.RETRY_COUNT,
+        retryTimeoutMs: variables.RETRY_TIMEOUT_MS,
+        ...yamlConfig,
+        clusters: extras.clusters,
+        ...(downstreamTls === undefined ? {} : { tls: downstreamTls }),
+        sessionStore:
+          yamlConfig.sessionStore.type === 'redis' && storeUrl !== undefined
+            ? { type: 'redis', url: storeUrl }
+            : { type: 'memory' },
+        workers: extras.workers,
+        limits: {
+          maxMessageBytes: variables.MAX_MESSAGE_BYTES ?? 0,
+          maxReplayBufferBytes: variables.MAX_REPLAY_BUFFER_BYTES,
+          shutdownGraceMs: variables.SHUTDOWN_GRACE_MS,
+          handshakeTimeoutMs: variables.HANDSHAKE_TIMEOUT_MS,
+          idleTimeoutMs: variables.IDLE_TIMEOUT_MS,
+        },
+      };
     },
   });
 }

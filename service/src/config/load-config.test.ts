@@ -1,7 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@stickygw/servicekit';
+import { thrownBy, writeTempFiles } from '@stickygw/testkit';
 import { describe, expect, it } from 'vitest';
 import type { NetworkInterfaces } from './detect-ipv4.js';
 import { loadConfig } from './load-config.js';
@@ -50,13 +49,7 @@ function load(overrides: NodeJS.ProcessEnv, interfaces: NetworkInterfaces = ETH0
 }
 
 function failure(overrides: NodeJS.ProcessEnv, interfaces: NetworkInterfaces = ETH0): ConfigError {
-  try {
-    load(overrides, interfaces);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
+  return thrownBy(ConfigError, () => load(overrides, interfaces));
 }
 
 describe('loadConfig', () => {
@@ -76,9 +69,10 @@ describe('loadConfig', () => {
   });
 
   it('reads DISCOVERER_TOKEN inline or from DISCOVERER_TOKEN_FILE, and refuses both', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'service-config-'));
-    const file = join(dir, 'token');
-    writeFileSync(file, 'from-file\n');
+    const {
+      dir,
+      paths: { token: file },
+    } = writeTempFiles('service-config-', { token: 'from-file\n' });
     expect(load({}).discovererToken).toBeUndefined();
     expect(load({ DISCOVERER_TOKEN: 'inline' }).discovererToken).toBe('inline');
     expect(load({ DISCOVERER_TOKEN_FILE: file }).discovererToken).toBe('from-file');
@@ -92,11 +86,10 @@ describe('loadConfig', () => {
   });
 
   it('reads JWT_SECRET(_FILE) and JWT_SECRET_PREVIOUS(_FILE), and refuses both forms, naming the variable only', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'service-jwt-'));
-    const file = join(dir, 'jwt');
-    writeFileSync(file, 'file-secret-value\n');
-    const empty = join(dir, 'empty');
-    writeFileSync(empty, '');
+    const {
+      dir,
+      paths: { jwt: file, empty },
+    } = writeTempFiles('service-jwt-', { jwt: 'file-secret-value\n', empty: '' });
     expect(load({ JWT_SECRET: undefined, JWT_SECRET_FILE: file }).jwtSecret).toBe('file-secret-value');
     expect(load({ JWT_SECRET_PREVIOUS_FILE: file }).jwtPreviousSecret).toBe('file-secret-value');
     expect(load({ JWT_SECRET_PREVIOUS: ' old ' }).jwtPreviousSecret).toBe('old');

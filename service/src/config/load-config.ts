@@ -1,14 +1,9 @@
 import { isIPv4 } from 'node:net';
 import {
-  ConfigError,
-  type ConfigProblem,
-  checkEnv,
-  deepFreeze,
   type Env,
-  inDeclarationOrder,
   LOG_LEVELS,
+  loadEnvConfigWith,
   type Messages,
-  readSecretSetting,
   stringEnum,
   Type,
 } from '@stickygw/servicekit';
@@ -91,57 +86,41 @@ const ServiceEnv = Type.Object({
  * set`, with a hint naming `INSTANCE_ID`), and an unset `DISCOVERABLE_HOST` is auto-detected.
  */
 export function loadConfig(env: Env, interfaces: () => NetworkInterfaces): ServiceConfig {
-  const result = checkEnv(ServiceEnv, env);
-  const problems: ConfigProblem[] = result.ok ? [] : [...result.problems];
-
-  const instanceId = nonBlank(env.INSTANCE_ID) ?? nonBlank(env.HOSTNAME);
-  if (instanceId === undefined) {
-    problems.push({
-      path: ['HOSTNAME'],
-      message: 'HOSTNAME is required but not set',
-      hint: 'Set INSTANCE_ID (preferred) or HOSTNAME to the id this instance registers under.',
-    });
-  }
-  const advertisedIpv4 = nonBlank(env.DISCOVERABLE_HOST) ?? detectIpv4(interfaces());
-  if (advertisedIpv4 === undefined) {
-    problems.push({ path: ['DISCOVERABLE_HOST'], message: 'Could not auto-detect primary IPv4 address' });
-  }
-
-  const jwtSecret = readSecretSetting(env, 'JWT_SECRET');
-  if (!jwtSecret.ok) problems.push(jwtSecret.problem);
-  else if (jwtSecret.value === undefined) {
-    problems.push({ path: ['JWT_SECRET'], message: 'JWT_SECRET is required but not set' });
-  }
-  const jwtPreviousSecret = readSecretSetting(env, 'JWT_SECRET_PREVIOUS');
-  if (!jwtPreviousSecret.ok) problems.push(jwtPreviousSecret.problem);
-  const discovererToken = readSecretSetting(env, 'DISCOVERER_TOKEN');
-  if (!discovererToken.ok) problems.push(discovererToken.problem);
-
-  if (
-    !result.ok ||
-    instanceId === undefined ||
-    advertisedIpv4 === undefined ||
-    !jwtSecret.ok ||
-    jwtSecret.value === undefined ||
-    !jwtPreviousSecret.ok ||
-    !discovererToken.ok
-  ) {
-    throw ConfigError.of(inDeclarationOrder(ServiceEnv, problems));
-  }
-  const settings = result.value;
-  return deepFreeze({
-    port: settings.SERVICE_PORT_GRPC,
-    listenHost: settings.LISTEN_HOST,
-    discovererUrl: settings.MY_DISCOVERER_URL.replace(/\/+$/, ''),
-    instanceId,
-    advertisedIpv4,
-    registrationTtlMs: settings.REGISTRATION_TTL_MS,
-    heartbeatIntervalMs: settings.REGISTRATION_HEARTBEAT_INTERVAL_MS,
-    jwtSecret: jwtSecret.value,
-    ...(jwtPreviousSecret.value === undefined ? {} : { jwtPreviousSecret: jwtPreviousSecret.value }),
-    subscribeIntervalMs: settings.SUBSCRIBE_INTERVAL_MS,
-    logLevel: settings.LOG_LEVEL,
-    ...(discovererToken.value === undefined ? {} : { discovererToken: discovererToken.value }),
+  return loadEnvConfigWith(ServiceEnv, env, {
+    extras: (read) => {
+      const instanceId = nonBlank(env.INSTANCE_ID) ?? nonBlank(env.HOSTNAME);
+      if (instanceId === undefined) {
+        read.report({
+          path: ['HOSTNAME'],
+          message: 'HOSTNAME is required but not set',
+          hint: 'Set INSTANCE_ID (preferred) or HOSTNAME to the id this instance registers under.',
+        });
+      }
+      const advertisedIpv4 = nonBlank(env.DISCOVERABLE_HOST) ?? detectIpv4(interfaces());
+      if (advertisedIpv4 === undefined) {
+        read.report({ path: ['DISCOVERABLE_HOST'], message: 'Could not auto-detect primary IPv4 address' });
+      }
+      const jwtSecret = read.requiredSecret('JWT_SECRET', 'JWT_SECRET is required but not set');
+      const jwtPreviousSecret = read.secret('JWT_SECRET_PREVIOUS');
+      const discovererToken = read.secret('DISCOVERER_TOKEN');
+      if (instanceId === undefined || advertisedIpv4 === undefined || jwtSecret === undefined)
+        return undefined;
+      return { instanceId, advertisedIpv4, jwtSecret, jwtPreviousSecret, discovererToken };
+    },
+    build: (settings, { instanceId, advertisedIpv4, jwtSecret, jwtPreviousSecret, discovererToken }) => ({
+      port: settings.SERVICE_PORT_GRPC,
+      listenHost: settings.LISTEN_HOST,
+      discovererUrl: settings.MY_DISCOVERER_URL.replace(/\/+$/, ''),
+      instanceId,
+      advertisedIpv4,
+      registrationTtlMs: settings.REGISTRATION_TTL_MS,
+      heartbeatIntervalMs: settings.REGISTRATION_HEARTBEAT_INTERVAL_MS,
+      jwtSecret,
+      ...(jwtPreviousSecret === undefined ? {} : { jwtPreviousSecret }),
+      subscribeIntervalMs: settings.SUBSCRIBE_INTERVAL_MS,
+      logLevel: settings.LOG_LEVEL,
+      ...(discovererToken === undefined ? {} : { discovererToken }),
+    }),
   });
 }
 
