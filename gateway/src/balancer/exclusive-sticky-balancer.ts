@@ -16,7 +16,8 @@ import type { SessionStore } from './session-store.js';
  * Free endpoints are searched from a rotating start index, so new sessions spread over the cluster
  * instead of piling onto the first instance (REFERENCE.md 8.5). Lookups of a bound key are O(1) and
  * synchronous with every store; binding a new key scans at most the snapshot once, and with a
- * shared store costs one round trip (the pick is then `queue`d).
+ * shared store costs one round trip, two when other processes hold the first candidates (the pick
+ * is then `queue`d).
  */
 export class ExclusiveStickyBalancer implements Balancer {
   private cursor = 0;

@@ -25,6 +25,14 @@ async function gatewayStore(cluster = 'svc'): Promise<RedisSessionStore> {
   return store;
 }
 
+/** Scripts Redis ran since the last `CONFIG RESETSTAT`: one per claim round trip. */
+async function scriptCalls(): Promise<number> {
+  const stats = await admin.info('commandstats');
+  let calls = 0;
+  for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
+}
+
 beforeAll(async () => {
   redis = await startRedis();
   admin = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
@@ -74,6 +82,24 @@ describe('RedisSessionStore', () => {
     expect(bound).toHaveLength(10);
     expect(new Set(bound).size).toBe(10);
     expect(await admin.hlen('stickygw:{svc}:bindings')).toBe(10);
+  });
+
+  it('sends the first 32 candidates, and the rest only when another gateway leases all 32', async () => {
+    const many = Array.from({ length: 100 }, (_, i) => makeEndpoint(`m${i}`, '127.0.0.1', 6000 + i));
+    const a = await gatewayStore();
+    const b = await gatewayStore();
+    // b leases m0..m31, which a still believes free.
+    for (let i = 0; i < 32; i++) await b.claim(`b${i}`, many, i);
+    await admin.config('RESETSTAT');
+    await expect(a.claim('a1', many, 0)).resolves.toBe('m32');
+    expect(await scriptCalls()).toBe(2);
+    // A batch with a free candidate is one trip.
+    await admin.config('RESETSTAT');
+    await expect(a.claim('a2', many, 40)).resolves.toBe('m40');
+    expect(await scriptCalls()).toBe(1);
+    // Every instance leased: none free.
+    for (let i = 0; i < 100; i++) await b.claim(`fill${i}`, many, i);
+    await expect(a.claim('a3', many, 0)).resolves.toBeUndefined();
   });
 
   it('clusters are apart: one instance id may be bound once in each', async () => {

@@ -209,6 +209,15 @@ export class RedisSessionStores {
   }
 }
 
+/**
+ * Candidates sent with a claim's first round trip. Every argument costs Redis and ioredis work: with
+ * all 1,100 free instances of the bench in one claim, a new session's first call took 0.9 ms at p50
+ * and 4.9 ms at p99 in the claim alone, against 0.06 / 0.26 ms with 64. The candidates are those
+ * this process believes free, so a batch fails only when every one of them is leased by another
+ * process; the remaining candidates then go in a second round trip.
+ */
+const CLAIM_BATCH = 32;
+
 /** How long a binding may point at an endpoint this process does not list before it releases it for all. */
 export const UNLISTED_RELEASE_MS = 10 * 60_000;
 
@@ -248,25 +257,37 @@ export class RedisSessionStore implements SessionStore {
   }
 
   claim(key: string, endpoints: readonly Endpoint[], start: number): Promise<string | undefined> {
-    const args = [...this.keys, key];
+    const candidates: string[] = [];
     const count = endpoints.length;
     for (let offset = 0; offset < count; offset++) {
       const id = (endpoints[(start + offset) % count] as Endpoint).id;
       // Known here as another key's: certainly not free (Redis decides for the others).
-      if (this.cache.keyOf(id) === undefined) args.push(id);
+      if (this.cache.keyOf(id) === undefined) candidates.push(id);
     }
-    return this.client.stickyClaim(...args).then(
-      (bound) => {
-        if (bound === null) return undefined;
-        this.cache.unbindEndpoint(bound);
-        this.cache.bind(key, bound);
-        return bound;
-      },
-      (err: unknown) => {
-        this.logger.debug({ err: String(err) }, 'session store claim failed');
-        throw this.unavailable;
-      },
-    );
+    const first = candidates.slice(0, CLAIM_BATCH);
+    return this.runClaim(key, first)
+      .then((bound) =>
+        // Every one of the first batch is leased by another process: the rest, in one more trip.
+        bound === null && candidates.length > first.length
+          ? this.runClaim(key, candidates.slice(CLAIM_BATCH))
+          : bound,
+      )
+      .then(
+        (bound) => {
+          if (bound === null) return undefined;
+          this.cache.unbindEndpoint(bound);
+          this.cache.bind(key, bound);
+          return bound;
+        },
+        (err: unknown) => {
+          this.logger.debug({ err: String(err) }, 'session store claim failed');
+          throw this.unavailable;
+        },
+      );
+  }
+
+  private runClaim(key: string, candidates: readonly string[]): Promise<string | null> {
+    return this.client.stickyClaim(...this.keys, key, ...candidates);
   }
 
   /**
