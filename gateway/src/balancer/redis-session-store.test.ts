@@ -17,8 +17,8 @@ let admin: Redis;
 let opened: RedisSessionStores[] = [];
 
 /** One gateway process's view: its own connections and local copy. */
-async function gatewayStore(cluster = 'svc'): Promise<RedisSessionStore> {
-  const stores = new RedisSessionStores(redis.url, logger);
+async function gatewayStore(cluster = 'svc', recoveryWindowMs = 100): Promise<RedisSessionStore> {
+  const stores = new RedisSessionStores(redis.url, logger, recoveryWindowMs);
   opened.push(stores);
   const store = stores.storeFor(cluster);
   await stores.start();
@@ -180,6 +180,29 @@ describe('RedisSessionStore', () => {
     expect(await admin.hgetall('stickygw:{svc}:bindings')).toEqual({ s1: 'w0', s3: 'w1' });
     expect(b.endpointOf('s2')).toBeUndefined();
     expect(a.endpointOf('s1')).toBe('w0');
+  });
+
+  it('Redis found without its data: new sessions wait until the bindings are re-asserted', async () => {
+    const a = await gatewayStore('svc', 1_000);
+    const b = await gatewayStore('svc', 1_000);
+    await a.claim('s1', endpoints, 0);
+    await admin.flushall();
+    // b has never seen s1: without the window it would hand w0, which a still holds, to s2.
+    const started = performance.now();
+    const s2 = b.claim('s2', endpoints, 0);
+    await waitFor(async () => (await admin.pttl('stickygw:{svc}:recovering')) > 0, {
+      description: 'recovery window open',
+    });
+    // a reconnects and re-asserts within the window; a bound session is answered meanwhile.
+    await a.reassert();
+    await expect(b.claim('s1', endpoints, 3)).resolves.toBe('w0');
+    await expect(s2).resolves.toBe('w1');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(await admin.hgetall('stickygw:{svc}:bindings')).toEqual({ s1: 'w0', s2: 'w1' });
+    // The window opens once per data set: the next new session does not wait.
+    const next = performance.now();
+    await expect(b.claim('s3', endpoints, 0)).resolves.toBe('w2');
+    expect(performance.now() - next).toBeLessThan(500);
   });
 
   it('releases bindings unused for the idle timeout, whichever gateway used them', async () => {

@@ -11,16 +11,40 @@ import type { SessionStore } from './session-store.js';
 /**
  * The scripts run atomically on the Redis node owning the cluster's hash tag. KEYS: 1 bindings
  * (HASH key → instance), 2 leases (HASH instance → key), 3 last use (ZSET key → ms), 4 the release
- * channel (named like the keys; only the other three are keys).
+ * channel (named like the keys, but not a key), 5 the data marker (written once, never expires),
+ * 6 the recovery window (a key with a TTL).
  */
 
-/** ARGV: key, candidates in the balancer's order. Returns the instance `key` is bound to, or nil. */
-const CLAIM = `
-local bound = redis.call('HGET', KEYS[1], ARGV[1])
+/**
+ * Redis without its data (restarted without persistence, flushed): the bindings every process
+ * holds in its local copy are missing until each has re-asserted them after reconnecting. A script
+ * that finds the data marker missing writes it and opens the recovery window, ARGV[1] ms; until
+ * it closes, new sessions wait, so none takes an instance whose binding is not re-asserted yet.
+ */
+const RECOVERY = `
+local function recovering()
+  if redis.call('EXISTS', KEYS[5]) == 0 then
+    redis.call('SET', KEYS[5], '1')
+    redis.call('SET', KEYS[6], '1', 'PX', ARGV[1])
+  end
+  return redis.call('PTTL', KEYS[6])
+end
+`;
+
+/**
+ * ARGV: recovery window (ms), key, candidates in the balancer's order. Returns the instance `key`
+ * is bound to, nil when no candidate is free, or the ms left of the recovery window (a bound key
+ * is answered during it: only new bindings wait).
+ */
+const CLAIM = `${RECOVERY}
+local key = ARGV[2]
+local bound = redis.call('HGET', KEYS[1], key)
 if bound then return bound end
-for i = 2, #ARGV do
-  if redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[1]) == 1 then
-    redis.call('HSET', KEYS[1], ARGV[1], ARGV[i])
+local wait = recovering()
+if wait > 0 then return wait end
+for i = 3, #ARGV do
+  if redis.call('HSETNX', KEYS[2], ARGV[i], key) == 1 then
+    redis.call('HSET', KEYS[1], key, ARGV[i])
     return ARGV[i]
   end
 end
@@ -42,13 +66,15 @@ redis.call('PUBLISH', KEYS[4], ARGV[1] .. '\\n' .. key)
 return 1`;
 
 /**
- * ARGV: key, instance, key, instance... held by one process. First writer wins: a pair whose two
- * halves are absent or already its own is (re)written; one that collides with another binding is
- * returned as lost.
+ * ARGV: recovery window (ms), then key, instance, key, instance... held by one process. First
+ * writer wins: a pair whose two halves are absent or already its own is (re)written; one that
+ * collides with another binding is returned as lost. Found without its data, Redis gets its
+ * recovery window opened here too, before any process's claim can take a re-asserted instance.
  */
-const REASSERT = `
+const REASSERT = `${RECOVERY}
+recovering()
 local lost = {}
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   local key, instance = ARGV[i], ARGV[i + 1]
   local bound = redis.call('HGET', KEYS[1], key)
   local lease = redis.call('HGET', KEYS[2], instance)
@@ -80,7 +106,7 @@ end
 return #idle`;
 
 interface ScriptCommands {
-  stickyClaim(...args: string[]): Promise<string | null>;
+  stickyClaim(...args: string[]): Promise<string | number | null>;
   stickyRelease(...args: string[]): Promise<number>;
   stickyReassert(...args: string[]): Promise<string[]>;
   stickySweepIdle(...args: string[]): Promise<number>;
@@ -88,6 +114,15 @@ interface ScriptCommands {
 
 type Client = (Redis | RedisCluster) & ScriptCommands;
 
+/** KEYS of every script (see the scripts' header). */
+const STORE_KEYS = 6;
+/**
+ * How long new sessions wait after Redis is found without its data. Longer than a process takes to
+ * reconnect and re-assert (its reconnection attempts are at most 1 s apart).
+ */
+const RECOVERY_WINDOW_MS = 1_500;
+/** Claims of one new session that may meet an open recovery window before it is refused. */
+const RECOVERY_WAITS = 3;
 /** A command that did not answer within this fails, so a new session is refused instead of hanging. */
 const COMMAND_TIMEOUT_MS = 1_000;
 /** How long `start` waits for the first connection; the store keeps trying afterwards. */
@@ -109,6 +144,8 @@ export class RedisSessionStores {
   constructor(
     url: string,
     private readonly logger: Logger,
+    /** How long new sessions wait once Redis is found without its data (tests shorten it). */
+    private readonly recoveryWindowMs = RECOVERY_WINDOW_MS,
   ) {
     const address = parseSessionStoreUrl(url);
     if (address === undefined) throw new Error(`not a session store URL: ${redactedStoreUrl(url)}`);
@@ -138,10 +175,10 @@ export class RedisSessionStores {
           clusterRetryStrategy: options.retryStrategy,
         })
       : new Redis({ ...options, ...first });
-    client.defineCommand('stickyClaim', { numberOfKeys: 4, lua: CLAIM });
-    client.defineCommand('stickyRelease', { numberOfKeys: 4, lua: RELEASE });
-    client.defineCommand('stickyReassert', { numberOfKeys: 4, lua: REASSERT });
-    client.defineCommand('stickySweepIdle', { numberOfKeys: 4, lua: SWEEP_IDLE });
+    client.defineCommand('stickyClaim', { numberOfKeys: STORE_KEYS, lua: CLAIM });
+    client.defineCommand('stickyRelease', { numberOfKeys: STORE_KEYS, lua: RELEASE });
+    client.defineCommand('stickyReassert', { numberOfKeys: STORE_KEYS, lua: REASSERT });
+    client.defineCommand('stickySweepIdle', { numberOfKeys: STORE_KEYS, lua: SWEEP_IDLE });
     this.client = client as Client;
     // Subscriptions wait for the connection and are renewed after each reconnection.
     this.subscriber = address.cluster
@@ -160,7 +197,13 @@ export class RedisSessionStores {
 
   /** The store of one cluster (its keys carry the cluster id as a Redis Cluster hash tag). */
   storeFor(clusterId: string): RedisSessionStore {
-    const store = new RedisSessionStore(this.client, clusterId, this.unavailable, this.logger);
+    const store = new RedisSessionStore(
+      this.client,
+      clusterId,
+      this.unavailable,
+      this.logger,
+      this.recoveryWindowMs,
+    );
     this.stores.set(store.channel, store);
     void this.subscriber.subscribe(store.channel).catch((err: unknown) => {
       this.logger.warn({ err: String(err) }, 'session store subscription failed');
@@ -242,10 +285,18 @@ export class RedisSessionStore implements SessionStore {
     clusterId: string,
     private readonly unavailable: GatewayError,
     private readonly logger: Logger,
+    private readonly recoveryWindowMs: number,
   ) {
     const prefix = `stickygw:{${clusterId}}`;
     this.channel = `${prefix}:released`;
-    this.keys = [`${prefix}:bindings`, `${prefix}:leases`, `${prefix}:used`, this.channel];
+    this.keys = [
+      `${prefix}:bindings`,
+      `${prefix}:leases`,
+      `${prefix}:used`,
+      this.channel,
+      `${prefix}:data`,
+      `${prefix}:recovering`,
+    ];
   }
 
   endpointOf(key: string): string | undefined {
@@ -264,30 +315,40 @@ export class RedisSessionStore implements SessionStore {
       // Known here as another key's: certainly not free (Redis decides for the others).
       if (this.cache.keyOf(id) === undefined) candidates.push(id);
     }
-    const first = candidates.slice(0, CLAIM_BATCH);
-    return this.runClaim(key, first)
-      .then((bound) =>
-        // Every one of the first batch is leased by another process: the rest, in one more trip.
-        bound === null && candidates.length > first.length
-          ? this.runClaim(key, candidates.slice(CLAIM_BATCH))
-          : bound,
-      )
-      .then(
-        (bound) => {
-          if (bound === null) return undefined;
-          this.cache.unbindEndpoint(bound);
-          this.cache.bind(key, bound);
-          return bound;
-        },
-        (err: unknown) => {
-          this.logger.debug({ err: String(err) }, 'session store claim failed');
-          throw this.unavailable;
-        },
-      );
+    return this.claimFrom(key, candidates, RECOVERY_WAITS).then(
+      (bound) => {
+        if (bound === null) return undefined;
+        this.cache.unbindEndpoint(bound);
+        this.cache.bind(key, bound);
+        return bound;
+      },
+      (err: unknown) => {
+        this.logger.debug({ err: String(err) }, 'session store claim failed');
+        throw this.unavailable;
+      },
+    );
   }
 
-  private runClaim(key: string, candidates: readonly string[]): Promise<string | null> {
-    return this.client.stickyClaim(...this.keys, key, ...candidates);
+  /** The bound instance, or null when none of `candidates` is free. */
+  private async claimFrom(key: string, candidates: readonly string[], waits: number): Promise<string | null> {
+    const first = candidates.slice(0, CLAIM_BATCH);
+    let answer = await this.runClaim(key, first);
+    // Every one of the first batch is leased by another process: the rest, in one more trip.
+    if (answer === null && candidates.length > first.length)
+      answer = await this.runClaim(key, candidates.slice(CLAIM_BATCH));
+    if (typeof answer !== 'number') return answer;
+    if (waits === 0) throw new Error('session store recovering');
+    // Re-asserted meanwhile, the local copy knows which candidates are taken now.
+    await new Promise((resolve) => setTimeout(resolve, answer));
+    return this.claimFrom(
+      key,
+      candidates.filter((id) => this.cache.keyOf(id) === undefined),
+      waits - 1,
+    );
+  }
+
+  private runClaim(key: string, candidates: readonly string[]): Promise<string | number | null> {
+    return this.client.stickyClaim(...this.keys, String(this.recoveryWindowMs), key, ...candidates);
   }
 
   /**
@@ -340,9 +401,9 @@ export class RedisSessionStore implements SessionStore {
     const unsent = this.unsentReleases;
     this.unsentReleases = [];
     for (const [endpointId, key] of unsent) this.release(endpointId, key);
-    const args = [...this.keys];
+    const args = [...this.keys, String(this.recoveryWindowMs)];
     for (const [key, endpointId] of this.cache.entries()) args.push(key, endpointId);
-    if (args.length === this.keys.length) return;
+    if (args.length === this.keys.length + 1) return;
     try {
       const lost = await this.client.stickyReassert(...args);
       for (const key of lost) {

@@ -96,7 +96,7 @@ export function redisAclUsers(secrets: StackSecrets): string {
   return [
     `user ${REDIS_USERS.auth} on >${secrets.redisAuthPassword} resetkeys ~external_user:* resetchannels -@all ${CONNECT} +get +set`,
     `user ${REDIS_USERS.discoverer} on >${secrets.redisDiscovererPassword} resetkeys ~instance:* resetchannels -@all ${CONNECT} +get +set +del +scan +mget +evalsha +eval`,
-    `user ${REDIS_USERS.gateway} on >${secrets.redisGatewayPassword} resetkeys ~stickygw:* resetchannels &stickygw:* -@all ${CONNECT} +evalsha +eval +publish +subscribe +unsubscribe +hget +hset +hsetnx +hdel +zadd +zrem +zrangebyscore`,
+    `user ${REDIS_USERS.gateway} on >${secrets.redisGatewayPassword} resetkeys ~stickygw:* resetchannels &stickygw:* -@all ${CONNECT} +evalsha +eval +publish +subscribe +unsubscribe +hget +hset +hsetnx +hdel +zadd +zrem +zrangebyscore +exists +set +pttl`,
   ].join('\n');
 }
 
