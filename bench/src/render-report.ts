@@ -27,7 +27,7 @@ export function renderReport(results: BenchResults): string {
       `to a node:http2 echo backend on loopback, load from h2load (request = 5-byte gRPC prefix + payload, ` +
       `\`content-type: application/grpc\`, \`te: trailers\`). Targets run interleaved in the same run, ` +
       `${settings.repetitions} repetitions each (target order rotated per repetition); figures are medians. ` +
-      `c=8 m=32 runs last ${settings.throughputSeconds} s, c=1 m=1 runs ${settings.latencySeconds} s after a 1 s warm-up.`,
+      `c=8 m=32 runs last ${settings.throughputSeconds} s, c=1 m=1 runs ${settings.latencySeconds} s per target per repetition, in 3 slices the targets take turns in, each after a 0.5 s warm-up.`,
     '',
   );
   out.push('## Machine', '');

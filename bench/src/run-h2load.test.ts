@@ -15,7 +15,7 @@ describe('h2loadArgs', () => {
       logFile: '/tmp/log',
     });
     expect(args.join(' ')).toBe(
-      '-c 8 -m 32 -t 1 -D 5 --warm-up-time=1 -d /tmp/body-20.bin -H content-type: application/grpc ' +
+      '-c 8 -m 32 -t 1 -D 5000ms --warm-up-time=1000ms -d /tmp/body-20.bin -H content-type: application/grpc ' +
         '-H te: trailers -H session-id: s1 --log-file=/tmp/log http://127.0.0.1:4000/bench.Echo/Sticky',
     );
   });

@@ -10,6 +10,7 @@ export interface H2loadOptions {
   readonly bodyFile: string;
   readonly clients: number;
   readonly streams: number;
+  /** Seconds, whole or not (h2load is given milliseconds). */
   readonly durationSeconds: number;
   /** h2load leaves these seconds out of its figures (timing-based mode only). */
   readonly warmupSeconds?: number;
@@ -23,6 +24,11 @@ export interface H2loadResult {
   readonly latenciesMicros: number[] | undefined;
 }
 
+/** h2load's DURATION is a whole number with a unit. */
+function milliseconds(seconds: number): string {
+  return `${Math.round(seconds * 1000)}ms`;
+}
+
 /** The h2load command line for one run (exported for the test and for the report). */
 export function h2loadArgs(options: H2loadOptions): string[] {
   const args = [
@@ -33,9 +39,9 @@ export function h2loadArgs(options: H2loadOptions): string[] {
     '-t',
     '1',
     '-D',
-    String(options.durationSeconds),
+    milliseconds(options.durationSeconds),
   ];
-  if (options.warmupSeconds !== undefined) args.push(`--warm-up-time=${options.warmupSeconds}`);
+  if (options.warmupSeconds !== undefined) args.push(`--warm-up-time=${milliseconds(options.warmupSeconds)}`);
   args.push('-d', options.bodyFile, '-H', 'content-type: application/grpc', '-H', 'te: trailers');
   for (const [name, value] of Object.entries(options.headers)) args.push('-H', `${name}: ${value}`);
   if (options.logFile !== undefined) args.push(`--log-file=${options.logFile}`);
