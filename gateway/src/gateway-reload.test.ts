@@ -1,4 +1,4 @@
-import { type ClientDuplexStream, credentials, Metadata, status } from '@grpc/grpc-js';
+import { type ClientDuplexStream, credentials, status } from '@grpc/grpc-js';
 import { ConfigError } from '@stickygw/servicekit';
 import { generateTestCertificates, waitFor } from '@stickygw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   PROBE_PREFIX,
   route,
   type StartedGateway,
+  sessionMetadata,
   startTestGateway,
   staticCluster,
   type TestGatewayOptions,
@@ -211,19 +212,14 @@ describe('live reload (Gateway.reload)', () => {
         }),
       },
     });
-    const session = (id: string) => {
-      const metadata = new Metadata();
-      metadata.set('session-id', id);
-      return metadata;
-    };
-    const first = await unary(h.client, {}, session('s1'));
+    const first = await unary(h.client, {}, sessionMetadata('s1'));
     expect(first.error).toBeUndefined();
     const bindings = h.gw.gateway.stats().stickyBindings;
     expect(bindings).toBe(1);
     h.next({ routes: [...sticky, route('/other.v1.Other/', 'pool')], clusters: [pool] });
     expect(await h.gw.gateway.reload()).toMatchObject({ ok: true, kept: ['pool'] });
     expect(h.gw.gateway.stats().stickyBindings).toBe(1);
-    const again = await unary(h.client, {}, session('s1'));
+    const again = await unary(h.client, {}, sessionMetadata('s1'));
     expect(again.reply?.backend).toBe(first.reply?.backend);
   });
 

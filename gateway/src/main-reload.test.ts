@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import {
   FakeDiscoverer,
   GatewayYaml,
@@ -17,7 +17,7 @@ import {
 } from '@stickygw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbeBackend, type ProbeClient, probeClient } from './test-support/probe-backend.js';
-import { unary } from './test-support/test-gateway.js';
+import { sessionMetadata, unary } from './test-support/test-gateway.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -202,9 +202,7 @@ describe('main: SIGHUP and TLS (the gateway process)', { timeout: 60_000 }, () =
       });
       const client = probeClient(`127.0.0.1:${port}`);
       clients.push(client);
-      const metadata = new Metadata();
-      metadata.set('session-id', 'over-tls');
-      const outcome = await unary(client, {}, metadata);
+      const outcome = await unary(client, {}, sessionMetadata('over-tls'));
       expect(outcome.error).toBeUndefined();
       expect(outcome.reply?.backend).toBe('alpha');
       expect(gateway.stdout()).not.toContain('session store not reachable');

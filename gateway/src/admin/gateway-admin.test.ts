@@ -8,6 +8,7 @@ import {
   dynamicCluster,
   PROBE_PREFIX,
   type StartedGateway,
+  sessionMetadata,
   startTestGateway,
   unary,
 } from '../test-support/test-gateway.js';
@@ -84,8 +85,7 @@ describe('the gateway behind its admin listener', () => {
   });
 
   it('shows a sticky binding a call made, counts it, and releases it', async () => {
-    const metadata = new Metadata();
-    metadata.set('session-id', SESSION);
+    const metadata = sessionMetadata(SESSION);
     const first = await unary(client, { text: 'hello' }, metadata);
     expect(first.status.code).toBe(0);
     const instance = `inst-${first.reply?.backend}`;
@@ -148,8 +148,7 @@ describe('the gateway behind its admin listener', () => {
     expect(await get('/metrics')).toContain(
       'gateway_cluster_instances{cluster="workers",state="draining"} 1',
     );
-    const metadata = new Metadata();
-    metadata.set('session-id', 'admin-test-new-session');
+    const metadata = sessionMetadata('admin-test-new-session');
     const refused = await unary(client, { text: 'new' }, metadata);
     expect(refused.status.code).toBe(8);
     expect(gw.gateway.undrainInstance('workers', free?.id ?? '')).toBe(true);

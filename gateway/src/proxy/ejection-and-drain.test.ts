@@ -1,4 +1,3 @@
-import { Metadata } from '@grpc/grpc-js';
 import { FakeDiscoverer, waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HealthCheckConfig, OutlierDetectionConfig } from '../config/types.js';
@@ -7,15 +6,10 @@ import {
   PROBE_PREFIX,
   route,
   type StartedGateway,
+  sessionMetadata,
   startTestGateway,
   unary,
 } from '../test-support/test-gateway.js';
-
-function session(id: string): Metadata {
-  const metadata = new Metadata();
-  metadata.set('session-id', id);
-  return metadata;
-}
 
 /**
  * Outlier detection, active health checks and drain through a running gateway, with real backends
@@ -116,7 +110,7 @@ describe('ejection and drain of a dynamic cluster', () => {
 
   it('drain: the bound session keeps its instance, new sessions go elsewhere, undrain ends it', async () => {
     await startGateway({ sticky: true });
-    const first = await unary(client, {}, session('s1'));
+    const first = await unary(client, {}, sessionMetadata('s1'));
     const pod = first.reply?.backend as string;
     const other = pod === 'a' ? 'b' : 'a';
     expect(gw.gateway.drainInstance('workers', pod)).toBe(true);
@@ -136,10 +130,11 @@ describe('ejection and drain of a dynamic cluster', () => {
         ]),
       },
     ]);
-    for (let i = 0; i < 3; i++) expect((await unary(client, {}, session('s1'))).reply?.backend).toBe(pod);
-    expect((await unary(client, {}, session('s2'))).reply?.backend).toBe(other);
+    for (let i = 0; i < 3; i++)
+      expect((await unary(client, {}, sessionMetadata('s1'))).reply?.backend).toBe(pod);
+    expect((await unary(client, {}, sessionMetadata('s2'))).reply?.backend).toBe(other);
     expect(states()[other]).toBe('bound');
-    expect((await unary(client, {}, session('s3'))).error?.details).toBe('all instances are busy');
+    expect((await unary(client, {}, sessionMetadata('s3'))).error?.details).toBe('all instances are busy');
     expect(gw.gateway.undrainInstance('workers', pod)).toBe(true);
     expect(states()[pod]).toBe('bound');
   });

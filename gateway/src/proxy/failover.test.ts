@@ -1,5 +1,4 @@
 import type { ClientDuplexStream, ClientReadableStream } from '@grpc/grpc-js';
-import { Metadata } from '@grpc/grpc-js';
 import { FakeDiscoverer, waitFor } from '@stickygw/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -15,15 +14,10 @@ import {
   PROBE_PREFIX,
   route,
   type StartedGateway,
+  sessionMetadata,
   startTestGateway,
   unary,
 } from '../test-support/test-gateway.js';
-
-function session(id: string): Metadata {
-  const metadata = new Metadata();
-  metadata.set('session-id', id);
-  return metadata;
-}
 
 /**
  * Dynamic cluster behaviour with real backends and a real HTTP discoverer: exclusive sticky
@@ -67,14 +61,16 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     await startGateway();
     const pods = [];
     for (const id of ['s1', 's2', 's3']) {
-      const first = await unary(client, { text: id }, session(id));
+      const first = await unary(client, { text: id }, sessionMetadata(id));
       for (let i = 0; i < 3; i++) {
-        expect((await unary(client, { text: id }, session(id))).reply?.backend).toBe(first.reply?.backend);
+        expect((await unary(client, { text: id }, sessionMetadata(id))).reply?.backend).toBe(
+          first.reply?.backend,
+        );
       }
       pods.push(first.reply?.backend);
     }
     expect(new Set(pods).size).toBe(3);
-    const fourth = await unary(client, {}, session('s4'));
+    const fourth = await unary(client, {}, sessionMetadata('s4'));
     expect(fourth.error?.code).toBe(8);
     expect(fourth.error?.details).toBe('all instances are busy');
     const missing = await unary(client, {});
@@ -85,18 +81,18 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
 
   it('relays an upstream status as an answer: no unbinding, no retry, no unregister (REFERENCE.md 8.6)', async () => {
     await startGateway();
-    const first = await unary(client, {}, session('s1'));
+    const first = await unary(client, {}, sessionMetadata('s1'));
     const denied = await unary(
       client,
       { fail_code: 7, fail_message: 'Server session is not set' },
-      session('s1'),
+      sessionMetadata('s1'),
     );
     expect(denied.error?.code).toBe(7);
     expect(denied.error?.details).toBe('Server session is not set');
-    const again = await unary(client, {}, session('s1'));
+    const again = await unary(client, {}, sessionMetadata('s1'));
     expect(again.reply?.backend).toBe(first.reply?.backend);
     expect(discoverer.unregistered).toEqual([]);
-    const unavailable = await unary(client, { fail_code: 14, fail_message: 'mine' }, session('s1'));
+    const unavailable = await unary(client, { fail_code: 14, fail_message: 'mine' }, sessionMetadata('s1'));
     expect(unavailable.error?.details).toBe('mine');
     expect(backendNamed(first.reply?.backend as string).calls.length).toBe(4);
   });
@@ -112,9 +108,9 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
 
   it('transfers a unary call whose instance dies mid-call, and ejects and unregisters it', async () => {
     await startGateway();
-    const bound = (await unary(client, {}, session('s1'))).reply?.backend as string;
+    const bound = (await unary(client, {}, sessionMetadata('s1'))).reply?.backend as string;
     const connectionsBefore = gw.gateway.stats().upstreamConnectionsCreated;
-    const pending = unary(client, { text: 'slow', delay_ms: 400 }, session('s1'));
+    const pending = unary(client, { text: 'slow', delay_ms: 400 }, sessionMetadata('s1'));
     const victim = backendNamed(bound);
     await waitFor(() => victim.calls.length === 2, { description: 'the slow call to reach its instance' });
     victim.kill();
@@ -125,7 +121,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     await waitFor(() => discoverer.unregistered.includes(bound), { description: 'the unregister POST' });
     // One new upstream connection to the instance that took over, none to the dead one.
     expect(gw.gateway.stats().upstreamConnectionsCreated).toBe(connectionsBefore + 1);
-    const next = await unary(client, {}, session('s1'));
+    const next = await unary(client, {}, sessionMetadata('s1'));
     expect(next.reply?.backend).toBe(outcome.reply?.backend);
   });
 
@@ -133,7 +129,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     await startGateway();
     const call = client.ServerStream?.(
       { text: 'sub', count: 0, interval_ms: 30 },
-      session('s1'),
+      sessionMetadata('s1'),
     ) as ClientReadableStream<ProbeReply>;
     let victim: string | undefined;
     let killedAt = -1;
@@ -160,7 +156,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
 
   it('transfers a bidi call that has no response yet, replaying every message sent so far', async () => {
     await startGateway();
-    const call = client.Bidi?.(session('s1')) as ClientDuplexStream<ProbeRequest, ProbeReply>;
+    const call = client.Bidi?.(sessionMetadata('s1')) as ClientDuplexStream<ProbeRequest, ProbeReply>;
     const replies: ProbeReply[] = [];
     const done = collect(call, (message) => replies.push(message));
     call.write({ text: 'm1', hold: true });
@@ -181,7 +177,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
 
   it('fails a bidi call with UNAVAILABLE once responses reached the client', async () => {
     await startGateway();
-    const call = client.Bidi?.(session('s1')) as ClientDuplexStream<ProbeRequest, ProbeReply>;
+    const call = client.Bidi?.(sessionMetadata('s1')) as ClientDuplexStream<ProbeRequest, ProbeReply>;
     const replies: ProbeReply[] = [];
     const done = collect(call, (message) => replies.push(message));
     call.write({ text: 'm1' });
@@ -198,7 +194,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
 
   it('fails a client stream over MAX_REPLAY_BUFFER_BYTES instead of replaying a partial request', async () => {
     await startGateway({ maxReplay: 1000 });
-    const call = client.Bidi?.(session('s1')) as ClientDuplexStream<ProbeRequest, ProbeReply>;
+    const call = client.Bidi?.(sessionMetadata('s1')) as ClientDuplexStream<ProbeRequest, ProbeReply>;
     const done = collect(call);
     for (let i = 0; i < 3; i++) call.write({ text: `m${i}`, payload: Buffer.alloc(600), hold: true });
     const first = await waitFor(() => backends.find((b) => b.calls.some((c) => c.method === 'Bidi')), {
@@ -214,7 +210,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
   it('answers UNAVAILABLE after RETRY_COUNT dead instances, unregistering each', async () => {
     await startGateway();
     for (const backend of backends) backend.kill();
-    const outcome = await unary(client, {}, session('s1'));
+    const outcome = await unary(client, {}, sessionMetadata('s1'));
     expect(outcome.error?.code).toBe(14);
     expect(outcome.error?.details).toBe('backend service unavailable');
     await waitFor(() => discoverer.unregistered.length === 3, { description: 'three unregister POSTs' });
@@ -226,10 +222,10 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     backendNamed('a').kill();
     backendNamed('b').kill();
     // c is busy with another session; a and b are dead: the call fails on both, then finds no free instance.
-    await waitFor(async () => (await unary(client, {}, session('owner'))).reply?.backend === 'c', {
+    await waitFor(async () => (await unary(client, {}, sessionMetadata('owner'))).reply?.backend === 'c', {
       description: 'c to be bound to another session',
     });
-    const outcome = await unary(client, {}, session('s1'));
+    const outcome = await unary(client, {}, sessionMetadata('s1'));
     expect(outcome.error?.code).toBe(14);
     expect(outcome.error?.details).toBe('backend service unavailable');
   });
@@ -237,30 +233,33 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
   it('answers RESOURCE_EXHAUSTED for an empty instance list (200 [] or 404)', async () => {
     discoverer.instances = [];
     await startGateway();
-    const empty = await unary(client, {}, session('s1'));
+    const empty = await unary(client, {}, sessionMetadata('s1'));
     expect(empty.error?.code).toBe(8);
     expect(empty.error?.details).toBe('all instances are busy');
   });
 
   it('keeps the last good list while the discoverer fails, and follows it again after', async () => {
     await startGateway({ intervalMs: 50 });
-    expect((await unary(client, {}, session('s1'))).error).toBeUndefined();
+    expect((await unary(client, {}, sessionMetadata('s1'))).error).toBeUndefined();
     discoverer.failWith = 500;
     const seen = discoverer.listRequests;
     await waitFor(() => discoverer.listRequests >= seen + 3, { description: 'failed refreshes' });
-    expect((await unary(client, {}, session('s2'))).error).toBeUndefined();
+    expect((await unary(client, {}, sessionMetadata('s2'))).error).toBeUndefined();
     discoverer.rawBody = '{"not":"instances"}';
     discoverer.failWith = undefined;
     const seen2 = discoverer.listRequests;
     await waitFor(() => discoverer.listRequests >= seen2 + 2, { description: 'malformed refreshes' });
-    expect((await unary(client, {}, session('s3'))).error).toBeUndefined();
+    expect((await unary(client, {}, sessionMetadata('s3'))).error).toBeUndefined();
     // Recovery: the list shrinks to one new instance. s1-s3 keep their (vanished, bound) instances,
     // and z is free for a new session.
     discoverer.rawBody = undefined;
     discoverer.list({ name: 'z', port: backendNamed('a').port });
-    await waitFor(async () => (await unary(client, {}, session('s9'))).reply !== undefined || undefined, {
-      description: 'the new list to apply',
-    });
+    await waitFor(
+      async () => (await unary(client, {}, sessionMetadata('s9'))).reply !== undefined || undefined,
+      {
+        description: 'the new list to apply',
+      },
+    );
     expect(gw.gateway.stats().stickyBindings).toBe(4);
   });
 
@@ -269,45 +268,45 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     // its session: the instance still holds the session, and any other instance may hold another
     // one (a worker answers it INTERNAL "Session conflict" for good).
     await startGateway({ intervalMs: 50 });
-    const bound = (await unary(client, {}, session('s1'))).reply?.backend as string;
+    const bound = (await unary(client, {}, sessionMetadata('s1'))).reply?.backend as string;
     const others = backends.filter((b) => b.name !== bound);
     discoverer.list();
     const seen = discoverer.listRequests;
     await waitFor(() => discoverer.listRequests >= seen + 2, { description: 'the empty list to apply' });
-    expect((await unary(client, {}, session('s1'))).reply?.backend).toBe(bound);
-    expect((await unary(client, {}, session('s2'))).error?.details).toBe('all instances are busy');
+    expect((await unary(client, {}, sessionMetadata('s1'))).reply?.backend).toBe(bound);
+    expect((await unary(client, {}, sessionMetadata('s2'))).error?.details).toBe('all instances are busy');
 
     discoverer.list(...others.map((b) => ({ name: b.name, port: b.port })));
     const seen2 = discoverer.listRequests;
     await waitFor(() => discoverer.listRequests >= seen2 + 2, { description: 'the partial list to apply' });
-    expect((await unary(client, {}, session('s1'))).reply?.backend).toBe(bound);
+    expect((await unary(client, {}, sessionMetadata('s1'))).reply?.backend).toBe(bound);
     // New sessions only get listed instances.
-    const s2 = (await unary(client, {}, session('s2'))).reply?.backend;
-    const s3 = (await unary(client, {}, session('s3'))).reply?.backend;
+    const s2 = (await unary(client, {}, sessionMetadata('s2'))).reply?.backend;
+    const s3 = (await unary(client, {}, sessionMetadata('s3'))).reply?.backend;
     expect(new Set([s2, s3])).toEqual(new Set(others.map((b) => b.name)));
-    expect((await unary(client, {}, session('s4'))).error?.details).toBe('all instances are busy');
+    expect((await unary(client, {}, sessionMetadata('s4'))).error?.details).toBe('all instances are busy');
 
     discoverer.list(...backends.map((b) => ({ name: b.name, port: b.port })));
     const seen3 = discoverer.listRequests;
     await waitFor(() => discoverer.listRequests >= seen3 + 2, { description: 'the full list to apply' });
-    expect((await unary(client, {}, session('s1'))).reply?.backend).toBe(bound);
+    expect((await unary(client, {}, sessionMetadata('s1'))).reply?.backend).toBe(bound);
     expect(discoverer.unregistered).toEqual([]);
   });
 
   it('moves a session off a vanished instance once that instance fails, and drops unbound vanished ones', async () => {
     await startGateway({ intervalMs: 50 });
-    const bound = (await unary(client, {}, session('s1'))).reply?.backend as string;
+    const bound = (await unary(client, {}, sessionMetadata('s1'))).reply?.backend as string;
     const [kept, dropped] = backends.filter((b) => b.name !== bound);
     discoverer.list({ name: (kept as ProbeBackend).name, port: (kept as ProbeBackend).port });
     const seen = discoverer.listRequests;
     await waitFor(() => discoverer.listRequests >= seen + 2, { description: 'the shorter list to apply' });
     // The unbound vanished instance is gone: only the listed one is free.
-    expect((await unary(client, {}, session('s2'))).reply?.backend).toBe(kept?.name);
-    expect((await unary(client, {}, session('s3'))).error?.details).toBe('all instances are busy');
+    expect((await unary(client, {}, sessionMetadata('s2'))).reply?.backend).toBe(kept?.name);
+    expect((await unary(client, {}, sessionMetadata('s3'))).error?.details).toBe('all instances are busy');
     expect(dropped).toBeDefined();
 
     backendNamed(bound).kill();
-    const moved = await unary(client, {}, session('s1'));
+    const moved = await unary(client, {}, sessionMetadata('s1'));
     // Its only other candidate is taken by s2: the transport failure then answers UNAVAILABLE.
     expect(moved.error?.code).toBe(14);
     // The unregister follows a check of the registry, in the background.
@@ -318,14 +317,14 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
 
   it('does not eject an instance whose idle connection merely closed (restart on the same port)', async () => {
     await startGateway();
-    const bound = (await unary(client, {}, session('s1'))).reply?.backend as string;
+    const bound = (await unary(client, {}, sessionMetadata('s1'))).reply?.backend as string;
     const old = backendNamed(bound);
     old.kill();
     const restarted = await ProbeBackend.start(bound, old.port);
     backends[backends.indexOf(old)] = restarted;
     // The pooled connection dropped while idle; the next call reconnects to the same instance.
     await waitFor(
-      async () => (await unary(client, {}, session('s1'))).reply?.backend === bound || undefined,
+      async () => (await unary(client, {}, sessionMetadata('s1'))).reply?.backend === bound || undefined,
       { description: 'the call to reach the restarted instance' },
     );
     expect(discoverer.unregistered).toEqual([]);
@@ -335,7 +334,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     await startGateway();
     const call = client.ServerStream?.(
       { count: 0, interval_ms: 20 },
-      session('s1'),
+      sessionMetadata('s1'),
     ) as ClientReadableStream<ProbeReply>;
     const first = await new Promise<ProbeReply>((resolve) => call.once('data', resolve));
     call.on('error', () => undefined);
@@ -343,7 +342,7 @@ describe('dynamic cluster: sticky sessions, failures, retries and transfer', () 
     await waitFor(() => backendNamed(first.backend).cancellations === 1, {
       description: 'the cancel upstream',
     });
-    const next = await unary(client, {}, session('s1'));
+    const next = await unary(client, {}, sessionMetadata('s1'));
     expect(next.reply?.backend).toBe(first.backend);
     expect(discoverer.unregistered).toEqual([]);
   });

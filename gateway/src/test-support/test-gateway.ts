@@ -100,6 +100,13 @@ export interface UnaryOutcome {
   readonly status: StatusObject;
 }
 
+/** Call metadata naming the sticky session `id` (the routes' `session-id` header). */
+export function sessionMetadata(id: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set('session-id', id);
+  return metadata;
+}
+
 /**
  * A unary call that never rejects: the outcome says what happened. `path` calls the probe's Unary
  * under another `:path` (to reach another route with the same messages).
