@@ -370,3 +370,80 @@ describe('both roles together', () => {
     });
   });
 });
+
+describe('when output is written', () => {
+  /**
+   * A server whose handler sends response headers inside the read that carried the request and notes, for
+   * each socket write, whether it came before a setImmediate queued in that read: before it means
+   * the write happened within the read's own callback.
+   */
+  type Phase = 'in read' | 'end of turn' | 'timer';
+  async function startAnsweringServer(): Promise<{ port: number; writes: Phase[] }> {
+    const writes: Phase[] = [];
+    let phase: Phase = 'timer';
+    const spied = new WeakSet<Http2Connection>();
+    const server = new H2Server({
+      onStream(stream) {
+        const socket = stream.connection.socket;
+        if (!spied.has(stream.connection)) {
+          spied.add(stream.connection);
+          const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+          socket.write = ((chunk: Buffer) => {
+            writes.push(phase);
+            return write(chunk);
+          }) as typeof socket.write;
+        }
+        phase = 'in read';
+        setImmediate(() => {
+          phase = 'end of turn';
+        });
+        // The answer's end comes later: the stream stays open past the read, as a proxied call's does.
+        stream.respond([':status', '200'], false);
+        setTimeout(() => {
+          phase = 'timer';
+          stream.end();
+        }, 5);
+      },
+    });
+    const port = await server.listen(0);
+    cleanups.push(() => server.close(100));
+    return { port, writes };
+  }
+
+  function requestsInOneWrite(port: number, count: number): Promise<Collector[]> {
+    return connectH2({ host: '127.0.0.1', port }).then(async (connection) => {
+      cleanups.push(() => connection.destroy());
+      // Settle the SETTINGS exchange first, so the requests are all that the next read carries.
+      await new Promise<void>((resolve, reject) =>
+        connection.ping((err) => (err === undefined ? resolve() : reject(err))),
+      );
+      const collectors = Array.from({ length: count }, () => {
+        const collector = new Collector();
+        connection.request(
+          [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'x'],
+          true,
+          collector,
+        );
+        return collector;
+      });
+      await Promise.all(collectors.map((c) => c.done));
+      return collectors;
+    });
+  }
+
+  it('a connection carrying one stream is written within the read that produced its output', async () => {
+    const { port, writes } = await startAnsweringServer();
+    const [collector] = await requestsInOneWrite(port, 1);
+    expect(field(collector?.headers ?? [], ':status')).toBe('200');
+    expect(writes.filter((phase) => phase !== 'timer')).toEqual(['in read']);
+  });
+
+  it('a connection carrying several streams is written once, at the end of the turn', async () => {
+    const { port, writes } = await startAnsweringServer();
+    const before = writes.length;
+    const collectors = await requestsInOneWrite(port, 8);
+    expect(collectors.every((c) => field(c.headers ?? [], ':status') === '200')).toBe(true);
+    // The 8 streams' headers leave in one write, after the read's callbacks.
+    expect(writes.slice(before).filter((phase) => phase !== 'timer')).toEqual(['end of turn']);
+  });
+});

@@ -168,7 +168,12 @@ interface PendingPing {
   readonly sentAt: number;
 }
 
-/** Connections with output queued, flushed together after the current I/O callbacks. */
+/**
+ * Connections with output queued. Those carrying several streams are flushed together once the
+ * event loop has run every I/O callback of its turn (setImmediate), so the requests that many
+ * client connections send to one upstream connection in a turn leave in one write; the others are
+ * written as soon as the read that produced their output is parsed (`flushSingleStream`).
+ */
 const dirty: Http2Connection[] = [];
 let flushScheduled = false;
 function flushDirty(): void {
@@ -178,11 +183,43 @@ function flushDirty(): void {
   for (const connection of batch) connection.flush();
 }
 
+/**
+ * After a socket read, writes at once the connections that carry at most one stream: no other
+ * read of this turn can add to their output but their own stream's, so waiting for the end of the
+ * turn would only add the event loop's check phase to every hop (unary calls at c=1, 30 slices
+ * paired with the previous build: p50 0.92×, p99 0.94×). A connection carrying more streams waits
+ * for the turn's end, where writes from every read are merged (flushing those at once too cost 15%
+ * more CPU per call with 64 clients making one call each).
+ */
+function scheduleFlush(): void {
+  if (flushScheduled || dirty.length === 0) return;
+  flushScheduled = true;
+  setImmediate(flushDirty);
+}
+
+function flushSingleStream(): void {
+  const batch = dirty.splice(0, dirty.length);
+  for (const connection of batch) {
+    if (connection.activeStreams > 1) dirty.push(connection);
+    else connection.flush();
+  }
+}
+
 const EMPTY = Buffer.alloc(0);
 const GRACEFUL_PING = 0x6772616365n; // "grace"
 
+/** Socket reads being parsed (a write to an in-memory duplex can deliver a read inside another). */
+let readDepth = 0;
 function onSocketData(this: Duplex & { h2?: Http2Connection }, chunk: Buffer): void {
-  this.h2?.receive(chunk);
+  readDepth++;
+  try {
+    this.h2?.receive(chunk);
+  } finally {
+    readDepth--;
+  }
+  if (readDepth > 0 || dirty.length === 0) return;
+  flushSingleStream();
+  scheduleFlush();
 }
 function onSocketDrain(this: Duplex & { h2?: Http2Connection }): void {
   this.h2?.socketDrained();
@@ -1549,10 +1586,8 @@ export class Http2Connection {
     if (this.queued) return;
     this.queued = true;
     dirty.push(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushDirty);
-    }
+    // Output queued while a read is parsed is flushed, or scheduled, when the read is done.
+    if (readDepth === 0) scheduleFlush();
   }
 
   /** @internal Hands queued output to the socket (one writev). */
