@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { type Client, type ClientReadableStream, status } from '@grpc/grpc-js';
 import type { MyServiceAPIClient } from '@stickygw/proto';
 import { waitFor } from '@stickygw/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,7 @@ const HANDSHAKE_TIMEOUT_MS = 1_000;
 const IDLE_TIMEOUT_MS = 1_500;
 const ECHO_PATH = '/my_service.MyServiceAPI/MyServiceEcho';
 const LOGIN_PATH = '/my_service.MyServiceAPI/Login';
+const SUBSCRIBE_PATH = '/my_service.MyServiceAPI/MyServiceSubscribe';
 
 const fixture = useFaultStack({
   workers: 3,
@@ -249,23 +250,34 @@ describe('grpc-timeout at the edges', () => {
   });
 });
 
+/** A MyServiceSubscribe stream on `client`'s connection, once its first message is back. */
+function openSubscription(client: Client, session: Session): Promise<ClientReadableStream<Buffer>> {
+  const call = client.makeServerStreamRequest(
+    SUBSCRIBE_PATH,
+    (b: Buffer) => b,
+    (b: Buffer) => b,
+    echoRequest('keeper'),
+    sessionMetadata(session),
+  );
+  return new Promise((resolve, reject) => {
+    call.once('data', () => resolve(call));
+    call.once('error', reject);
+  });
+}
+
 describe('floods on one connection', () => {
   it('thousands of concurrent streams on one connection are all answered', async () => {
     const client = myServiceClient(stack.gatewayAddress);
     const raw = rawClient(stack.gatewayAddress);
+    let keepers: ClientReadableStream<Buffer>[] | undefined;
     try {
-      // Connected first: this process is about to spend a while creating 3,000 calls, and a client
-      // whose preface waits behind that burst longer than the stack's 1 s HANDSHAKE_TIMEOUT_MS is
-      // rightly cut by the gateway.
-      await Promise.all(
-        [client, raw].map(
-          (each) =>
-            new Promise<void>((resolve, reject) =>
-              each.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
-            ),
-        ),
-      );
+      // Connected, and kept busy by an open stream, first: this process is about to spend a while
+      // creating 3,000 calls. A client whose preface waits behind that burst longer than the
+      // stack's 1 s HANDSHAKE_TIMEOUT_MS is rightly cut by the gateway, and so is a connection left
+      // without a stream for the stack's 1.5 s IDLE_TIMEOUT_MS (on a loaded CI machine the burst
+      // took that long: the calls then went to a new connection that missed the handshake timeout).
       const session = hostile;
+      keepers = await Promise.all([client, raw].map((each) => openSubscription(each, session)));
       const echoes = Array.from({ length: 1_500 }, (_, i) => echo(client, session, 30_000, `n${i}`));
       const unrouted = Array.from(
         { length: 1_500 },
@@ -286,6 +298,7 @@ describe('floods on one connection', () => {
       expect(new Set(failures.map((o) => `${o.code} ${o.details}`))).toEqual(new Set());
       expect((await Promise.all(unrouted)).filter((code) => code !== status.UNIMPLEMENTED)).toEqual([]);
     } finally {
+      for (const keeper of keepers ?? []) keeper.cancel();
       client.close();
       raw.close();
     }
