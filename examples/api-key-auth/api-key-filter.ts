@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http2';
 import {
   type CallContext,
   CONTINUE,
   type FilterDecision,
   firstMetadataValue,
   type HeaderFilter,
+  type RequestHeaders,
   Status,
 } from '@stickygw/gateway';
 
@@ -50,7 +50,7 @@ export class ApiKeyFilter implements HeaderFilter {
     this.#prefixes = new Set(prefixes);
   }
 
-  apply(headers: IncomingHttpHeaders, ctx: CallContext): FilterDecision {
+  apply(headers: RequestHeaders, ctx: CallContext): FilterDecision {
     if (!this.#prefixes.has(ctx.route.prefix)) return CONTINUE;
     const key = firstMetadataValue(headers, 'x-api-key');
     if (key === undefined) return MISSING_KEY;

@@ -47,7 +47,7 @@ describe('createGateway wiring', () => {
       name: 'block_secret_methods',
       apply: (headers, ctx) => {
         filterCalls.push(ctx.path);
-        return headers['x-block'] === 'yes'
+        return headers.get('x-block') === 'yes'
           ? { action: 'reject', code: Status.PERMISSION_DENIED, message: 'blocked by policy' }
           : CONTINUE;
       },

@@ -57,6 +57,7 @@ export {
 } from './gateway.js';
 export { GatewayError, type GatewayErrorReason } from './grpc/gateway-error.js';
 export { firstMetadataValue } from './grpc/metadata.js';
+export { RequestHeaders } from './grpc/request-headers.js';
 export { GatewayMessage, Status, type StatusCode } from './grpc/status.js';
 export { type AccessLog, type AccessLogEntry, PinoAccessLog } from './observability/access-log.js';
 export { createLogger, type Logger } from './observability/logger.js';

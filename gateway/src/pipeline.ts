@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http2';
 import type { CallContext, HeaderFilter } from './filters/header-filter.js';
 import type { GatewayErrorReason } from './grpc/gateway-error.js';
-import { isGrpcContentType, MAX_REQUEST_HEADER_BYTES, toIncomingHeaders } from './grpc/headers.js';
+import { isGrpcContentType, MAX_REQUEST_HEADER_BYTES } from './grpc/headers.js';
+import { RequestHeaders } from './grpc/request-headers.js';
 import { endWithHttpError, endWithStatus } from './grpc/respond.js';
 import { GatewayMessage, Status, type StatusCode } from './grpc/status.js';
 import type { HeaderFields, Http2Stream } from './h2/stream.js';
@@ -67,10 +67,10 @@ export class Pipeline {
     }
     const calls = this.metrics?.method(path);
     const filters = runtime.filters;
-    let headers: IncomingHttpHeaders | undefined;
+    let headers: RequestHeaders | undefined;
     if (filters.length > 0) {
       const context: CallContext = { path, route: runtime.target.route };
-      headers = toIncomingHeaders(fields);
+      headers = new RequestHeaders(fields);
       for (const filter of filters) {
         const decision = filter.apply(headers, context);
         if (decision.action === 'reject') {

@@ -1,12 +1,12 @@
-import type { IncomingHttpHeaders } from 'node:http2';
 import type { ClusterSnapshot } from '../cluster/cluster.js';
 import type { Endpoint } from '../cluster/endpoint.js';
 import type { GatewayError } from '../grpc/gateway-error.js';
+import type { RequestHeaders } from '../grpc/request-headers.js';
 
 /** What a balancer may look at when picking. */
 export interface PickContext {
   /** The call's request headers (read only). */
-  readonly headers: IncomingHttpHeaders;
+  readonly headers: RequestHeaders;
 }
 
 /**

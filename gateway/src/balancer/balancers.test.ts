@@ -1,9 +1,9 @@
-import type { IncomingHttpHeaders } from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { type ClusterSnapshot, snapshotOf } from '../cluster/cluster.js';
 import { makeEndpoint } from '../cluster/endpoint.js';
+import { RequestHeaders } from '../grpc/request-headers.js';
 import { Status } from '../grpc/status.js';
-import type { PickResult } from './balancer.js';
+import type { PickContext, PickResult } from './balancer.js';
 import { ExclusiveStickyBalancer } from './exclusive-sticky-balancer.js';
 import { InMemorySessionStore } from './in-memory-session-store.js';
 import { RoundRobinBalancer } from './round-robin-balancer.js';
@@ -26,7 +26,7 @@ function failed(result: PickResult): { code: number; message: string } {
   );
 }
 
-const session = (id: string): { headers: IncomingHttpHeaders } => ({ headers: { 'session-id': id } });
+const session = (id: string): PickContext => ({ headers: RequestHeaders.fromObject({ 'session-id': id }) });
 
 describe('RoundRobinBalancer', () => {
   it('cycles through the endpoints in order', () => {
@@ -57,7 +57,7 @@ describe('ExclusiveStickyBalancer', () => {
   it('needs the sticky header: missing or empty → UNAUTHENTICATED `missing or invalid token`', () => {
     const balancer = new ExclusiveStickyBalancer('session-id', new InMemorySessionStore());
     const expected = { code: Status.UNAUTHENTICATED, message: 'missing or invalid token' };
-    expect(failed(balancer.pick(endpoints(2), { headers: {} }))).toEqual(expected);
+    expect(failed(balancer.pick(endpoints(2), { headers: RequestHeaders.fromObject({}) }))).toEqual(expected);
     expect(failed(balancer.pick(endpoints(2), session('')))).toEqual(expected);
   });
 

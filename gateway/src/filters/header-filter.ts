@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http2';
+import type { RequestHeaders } from '../grpc/request-headers.js';
 import type { StatusCode } from '../grpc/status.js';
 import type { Route } from '../routing/route-table.js';
 
@@ -28,5 +28,5 @@ export const CONTINUE: FilterDecision = Object.freeze({ action: 'continue' });
 export interface HeaderFilter {
   /** Stable snake_case name, for logs and metrics. */
   readonly name: string;
-  apply(headers: IncomingHttpHeaders, ctx: CallContext): FilterDecision;
+  apply(headers: RequestHeaders, ctx: CallContext): FilterDecision;
 }

@@ -202,6 +202,24 @@ describe('Hs256TokenValidator', () => {
       expect(cache.size).toBe(2);
     });
 
+    it('moves a hit to the young end only once half the cache came in after it', () => {
+      const v = new Hs256TokenValidator(SECRET, { cacheSize: 4 });
+      const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((s) =>
+        craft(claims({ session_id: s })),
+      ) as string[];
+      const cache = (v as unknown as { cache: Map<string, unknown> }).cache;
+      v.validate(a, 'a', NOW_MS);
+      v.validate(b, 'b', NOW_MS);
+      v.validate(a, 'a', NOW_MS);
+      expect([...cache.keys()]).toEqual([a, b]);
+      v.validate(c, 'c', NOW_MS);
+      v.validate(d, 'd', NOW_MS);
+      v.validate(a, 'a', NOW_MS);
+      expect([...cache.keys()]).toEqual([b, c, d, a]);
+      v.validate(e, 'e', NOW_MS);
+      expect([...cache.keys()]).toEqual([c, d, a, e]);
+    });
+
     it('never caches a token that failed', () => {
       const v = new Hs256TokenValidator(SECRET, { cacheSize: 10 });
       const cache = (v as unknown as { cache: Map<string, unknown> }).cache;

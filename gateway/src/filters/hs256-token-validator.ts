@@ -24,6 +24,12 @@ interface VerifiedClaims {
   readonly sessionId: string;
 }
 
+interface CacheEntry {
+  readonly claims: VerifiedClaims;
+  /** `insertions` when the entry was last (re)inserted: its place in the eviction order. */
+  stamp: number;
+}
+
 /**
  * HS256 JWT validation on `node:crypto` rather than jose: it runs on every authorised call, and
  * jose's async, general-purpose path costs far more than one HMAC.
@@ -35,7 +41,10 @@ interface VerifiedClaims {
  *
  * Successful verifications are cached (token → claims, bounded, least recently used evicted), so a
  * session's repeated calls skip the HMAC and the JSON parsing; expiry, `nbf` and the session are
- * still checked on every call. Only tokens signed with our secret can enter the cache.
+ * still checked on every call. Only tokens signed with our secret can enter the cache. A hit moves
+ * its token to the young end only once half the cache was inserted after it, so a session's calls
+ * in a row cost one lookup each, not a delete and an insert; a token is evicted only when at
+ * least half a cache of other tokens came in since its last use.
  *
  * Secret rotation (`JWT_SECRET_PREVIOUS`): a token signed with `previousSecret` is accepted too, so
  * sessions logged in before the auth service switched secrets stay valid until the previous secret
@@ -46,7 +55,9 @@ export class Hs256TokenValidator implements TokenValidator {
   /** The current secret's key first. */
   private readonly keys: readonly KeyObject[];
   private readonly cacheSize: number;
-  private readonly cache = new Map<string, VerifiedClaims>();
+  /** In eviction order: the least recently used first. */
+  private readonly cache = new Map<string, CacheEntry>();
+  private insertions = 0;
 
   constructor(
     secret: string,
@@ -70,14 +81,20 @@ export class Hs256TokenValidator implements TokenValidator {
     if (token.length > MAX_TOKEN_LENGTH) {
       return false;
     }
-    let claims = this.cache.get(token);
-    if (claims !== undefined) {
-      // Re-insert to mark it recently used: Map iteration order is insertion order.
-      this.cache.delete(token);
+    const entry = this.cache.get(token);
+    let claims: VerifiedClaims | undefined;
+    if (entry !== undefined) {
+      claims = entry.claims;
       if (nowMs > claims.expMs) {
+        this.cache.delete(token);
         return false;
       }
-      this.cache.set(token, claims);
+      if (this.insertions - entry.stamp > this.cacheSize >> 1) {
+        // Re-insert to mark it recently used: Map iteration order is insertion order.
+        this.cache.delete(token);
+        entry.stamp = this.insertions++;
+        this.cache.set(token, entry);
+      }
     } else {
       claims = this.verify(token);
       if (claims === undefined || nowMs > claims.expMs) {
@@ -145,7 +162,7 @@ export class Hs256TokenValidator implements TokenValidator {
       const leastRecentlyUsed = this.cache.keys().next().value as string;
       this.cache.delete(leastRecentlyUsed);
     }
-    this.cache.set(token, claims);
+    this.cache.set(token, { claims, stamp: this.insertions++ });
   }
 }
 

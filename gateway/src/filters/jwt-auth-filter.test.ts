@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http2';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { RequestHeaders } from '../grpc/request-headers.js';
 import { Status } from '../grpc/status.js';
 import type { Route } from '../routing/route-table.js';
 import type { CallContext } from './header-filter.js';
@@ -42,7 +42,9 @@ function token({ secret = SECRET, sessionId = SESSION, expS = NOW_MS / 1000 + 36
 
 let now = NOW_MS;
 const filter = new JwtAuthFilter(new Hs256TokenValidator(SECRET), () => now);
-const apply = (headers: IncomingHttpHeaders, context: CallContext = ctx) => filter.apply(headers, context);
+type HeaderObject = Record<string, string | undefined>;
+const apply = (headers: HeaderObject, context: CallContext = ctx) =>
+  filter.apply(RequestHeaders.fromObject(headers), context);
 
 describe('JwtAuthFilter (REFERENCE.md 6.5)', () => {
   it('lets a valid token for the same session through, headers untouched', async () => {
@@ -119,8 +121,12 @@ describe('JwtAuthFilter (REFERENCE.md 6.5)', () => {
     const live = new JwtAuthFilter(new Hs256TokenValidator(SECRET));
     const fresh = await token({ expS: Math.floor(Date.now() / 1000) + 60 });
     const stale = await token({ expS: Math.floor(Date.now() / 1000) - 60 });
-    expect(live.apply({ 'session-id': SESSION, authorization: fresh }, ctx)).toBe(CONTINUE);
-    expect(live.apply({ 'session-id': SESSION, authorization: stale }, ctx)).toEqual(UNAUTHENTICATED_TOKEN);
+    expect(live.apply(RequestHeaders.fromObject({ 'session-id': SESSION, authorization: fresh }), ctx)).toBe(
+      CONTINUE,
+    );
+    expect(
+      live.apply(RequestHeaders.fromObject({ 'session-id': SESSION, authorization: stale }), ctx),
+    ).toEqual(UNAUTHENTICATED_TOKEN);
   });
 
   it('passes the session-id header value and the trimmed token to the validator', () => {
@@ -131,7 +137,10 @@ describe('JwtAuthFilter (REFERENCE.md 6.5)', () => {
         return true;
       },
     };
-    new JwtAuthFilter(recording, () => 7).apply({ 'session-id': ' s ', authorization: ' Bearer t ' }, ctx);
+    new JwtAuthFilter(recording, () => 7).apply(
+      RequestHeaders.fromObject({ 'session-id': ' s ', authorization: ' Bearer t ' }),
+      ctx,
+    );
     expect(calls).toEqual([['t', ' s ', 7]]);
   });
 
@@ -142,7 +151,7 @@ describe('JwtAuthFilter (REFERENCE.md 6.5)', () => {
       },
     };
     const decision = new JwtAuthFilter(throwing).apply(
-      { 'session-id': SESSION, authorization: 'secret.token.value' },
+      RequestHeaders.fromObject({ 'session-id': SESSION, authorization: 'secret.token.value' }),
       ctx,
     );
     expect(decision).toEqual({

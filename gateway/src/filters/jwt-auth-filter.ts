@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http2';
 import { firstMetadataValue } from '../grpc/metadata.js';
+import type { RequestHeaders } from '../grpc/request-headers.js';
 import { GatewayMessage, Status } from '../grpc/status.js';
 import type { CallContext, FilterDecision, HeaderFilter } from './header-filter.js';
 import { CONTINUE } from './header-filter.js';
@@ -42,7 +42,7 @@ export class JwtAuthFilter implements HeaderFilter {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  apply(headers: IncomingHttpHeaders, ctx: CallContext): FilterDecision {
+  apply(headers: RequestHeaders, ctx: CallContext): FilterDecision {
     if (ctx.route.authorization !== 'required') {
       return CONTINUE;
     }
@@ -66,6 +66,9 @@ export class JwtAuthFilter implements HeaderFilter {
 }
 
 function bearerToken(value: string | undefined): string | undefined {
-  const token = value?.trim().replace(BEARER_PREFIX, '');
+  if (value === undefined) return undefined;
+  let token = value.trim();
+  // Only a value starting with b/B can carry the scheme: a bare token skips the regular expression.
+  if ((token.charCodeAt(0) | 0x20) === 98 /* b */) token = token.replace(BEARER_PREFIX, '');
   return token ? token : undefined;
 }

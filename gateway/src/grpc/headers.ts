@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http2';
 import type { HeaderFields } from '../h2/stream.js';
 
 /**
@@ -95,28 +94,6 @@ export function trailersFromTrailersOnly(upstream: HeaderFields): HeaderFields {
     out.push(name, upstream[i + 1] as string);
   }
   return out;
-}
-
-/**
- * The request headers as node:http2 presents them, for header filters and balancers (the public
- * `HeaderFilter` API): one property per name, repeated names joined with `, ` (`set-cookie` and
- * `cookie` as node does: an array, and `; `).
- */
-export function toIncomingHeaders(fields: HeaderFields): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i] as string;
-    const value = fields[i + 1] as string;
-    const existing = headers[name];
-    if (existing === undefined) {
-      headers[name] = name === 'set-cookie' ? [value] : value;
-    } else if (Array.isArray(existing)) {
-      existing.push(value);
-    } else {
-      headers[name] = `${existing}${name === 'cookie' ? '; ' : ', '}${value}`;
-    }
-  }
-  return headers;
 }
 
 /** Milliseconds per grpc-timeout unit (PROTOCOL-HTTP2.md: `TimeoutValue TimeoutUnit`). */

@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http2';
 import type { Balancer, PickContext, SettledPick } from '../balancer/balancer.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Endpoint } from '../cluster/endpoint.js';
@@ -6,12 +5,12 @@ import { backendUnavailable, GatewayError } from '../grpc/gateway-error.js';
 import {
   fieldValue,
   responseFieldsForClient,
-  toIncomingHeaders,
   upstreamRequestFields,
   withoutFields,
 } from '../grpc/headers.js';
 import { MessageCounter } from '../grpc/message-counter.js';
 import { RequestFraming } from '../grpc/request-framing.js';
+import { RequestHeaders } from '../grpc/request-headers.js';
 import {
   endWithStatus,
   endWithTrailers,
@@ -103,7 +102,7 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
   private readonly replay: RequestReplay | undefined;
   private readonly startedAt = performance.now();
   private readonly deadline: Deadline | undefined;
-  private headersView: IncomingHttpHeaders | undefined;
+  private headersView: RequestHeaders | undefined;
   private attemptsLeft = 0;
   private streamsOpened = 0;
   private transfers = 0;
@@ -124,8 +123,8 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
     private readonly target: ProxyTarget,
     private readonly settings: ProxySettings,
     endStream: boolean,
-    /** The headers as an object when the pipeline built one already (for its filters). */
-    headers: IncomingHttpHeaders | undefined,
+    /** The headers' view when the pipeline made one already (for its filters). */
+    headers: RequestHeaders | undefined,
     /** The method's series; undefined when metrics are off. */
     private readonly calls: MethodMetrics | undefined,
   ) {
@@ -150,9 +149,9 @@ export class ProxyCall implements StreamHandler, AttemptOwner, PickContext, Dead
     this.halfClosed = endStream;
   }
 
-  /** The request headers as an object, built on first use (sticky balancers, header filters). */
-  get headers(): IncomingHttpHeaders {
-    this.headersView ??= toIncomingHeaders(this.fields);
+  /** The request headers' view, made on first use (sticky balancers). */
+  get headers(): RequestHeaders {
+    this.headersView ??= new RequestHeaders(this.fields);
     return this.headersView;
   }
 
