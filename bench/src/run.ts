@@ -9,7 +9,7 @@ import { describeMachine } from './machine.js';
 import { REPO_ROOT } from './paths.js';
 import { readCpuMicros, readRssBytes } from './proc-stats.js';
 import { renderReport } from './render-report.js';
-import type { BenchResults, LatencyRun, SizeKey, TargetResults, ThroughputRun } from './results.js';
+import type { BenchResults, LatencyRun, SizeKey, TargetResults } from './results.js';
 import { SIZES } from './results.js';
 import { runH2load } from './run-h2load.js';
 import { runBackendKill } from './scenarios/backend-kill.js';
@@ -27,11 +27,18 @@ import { startNaiveTarget } from './targets/naive-target.js';
 import { startNginxTarget } from './targets/nginx-target.js';
 import { awaitEcho } from './targets/ready-probe.js';
 import { PLAIN_PATH, type Target } from './targets/target.js';
+import { combineThroughputSlices, type ThroughputSlice } from './throughput-slices.js';
 
 const began = performance.now();
 
 /** Each target's c=1 run per repetition is split into this many slices, the targets taking turns. */
 const LATENCY_SLICES = 3;
+/**
+ * The same for the c=8 runs of the small sizes, whose CPU-per-call ratios (JWT + sticky against the
+ * plain route, metrics on against off) are a few µs apart. 64 KiB runs stay whole: every run's end
+ * cancels 256 calls of 64 KiB, which some proxies take seconds to digest.
+ */
+const THROUGHPUT_SLICES: Readonly<Record<SizeKey, number>> = { '20B': 4, '1KiB': 4, '64KiB': 1 };
 /** Before each slice: a new h2load connection starts with empty HPACK tables. */
 const LATENCY_WARMUP_SECONDS = 0.5;
 /** The BENCH_TARGETS id that selects the session-store scenario (it has no h2load target). */
@@ -217,11 +224,11 @@ async function main(): Promise<void> {
     }
     progress(`warmed up ${targets.map((target) => target.id).join(', ')}`);
 
-    const throughputRun = async (
+    const throughputSlice = async (
       target: Target,
       size: SizeKey,
-      repetition: number,
-    ): Promise<ThroughputRun> => {
+      durationSeconds: number,
+    ): Promise<ThroughputSlice> => {
       const proxyBefore = target.proxyPid === undefined ? 0 : readCpuMicros(target.proxyPid);
       const backendBefore = readCpuMicros(backend.process.pid);
       const { summary } = await runH2load({
@@ -231,19 +238,13 @@ async function main(): Promise<void> {
         bodyFile: bodyFiles[size],
         clients: 8,
         streams: 32,
-        durationSeconds: settings.throughputSeconds,
+        durationSeconds,
       });
-      const requests = summary.requests.done;
-      const proxyCpu =
-        target.proxyPid === undefined ? undefined : readCpuMicros(target.proxyPid) - proxyBefore;
       const codes = summary.statusCodes;
-      const echoedFraction = requests === 0 ? 0 : summary.dataBytes / (requests * bodies[size].length);
       return {
-        repetition,
-        requestsPerSecond: summary.requestsPerSecond,
-        mibPerSecond: summary.dataBytes / 2 ** 20 / summary.durationSeconds,
-        requests,
-        echoedFraction,
+        requests: summary.requests.done,
+        durationSeconds: summary.durationSeconds,
+        dataBytes: summary.dataBytes,
         failures:
           summary.requests.failed +
           summary.requests.errored +
@@ -251,9 +252,9 @@ async function main(): Promise<void> {
           codes['3xx'] +
           codes['4xx'] +
           codes['5xx'],
-        proxyCpuMicrosPerRequest: proxyCpu === undefined || requests === 0 ? undefined : proxyCpu / requests,
-        backendCpuMicrosPerRequest:
-          requests === 0 ? 0 : (readCpuMicros(backend.process.pid) - backendBefore) / requests,
+        proxyCpuMicros:
+          target.proxyPid === undefined ? undefined : readCpuMicros(target.proxyPid) - proxyBefore,
+        backendCpuMicros: readCpuMicros(backend.process.pid) - backendBefore,
       };
     };
     /** One slice of a target's c=1 run: the answered calls' durations (µs). */
@@ -319,29 +320,42 @@ async function main(): Promise<void> {
       const order = targets.map((_, i) => targets[(i + repetition) % targets.length] as Target);
       const rep = `rep ${repetition + 1}/${settings.repetitions}`;
       for (const size of SIZES) {
-        for (const target of order) {
-          if (exited(target, `before the ${size.label} c8 m32 run of ${rep}`)) continue;
-          try {
-            const run = await throughputRun(target, size.key, repetition);
-            resultsOf(target).throughput[size.key].push(run);
-            const cpu =
-              run.proxyCpuMicrosPerRequest === undefined
-                ? ''
-                : `, ${run.proxyCpuMicrosPerRequest.toFixed(0)} µs CPU/req`;
-            const mib = size.key === '64KiB' ? `, ${run.mibPerSecond.toFixed(0)} MiB/s` : '';
-            const failed =
-              (run.failures > 0 ? `, ${run.failures} FAILED` : '') +
-              (run.echoedFraction < 0.9
-                ? `, TRUNCATED: ${(run.echoedFraction * 100).toFixed(0)}% of the request bytes came back`
-                : '');
-            progress(
-              `${rep} · ${size.label} c8 m32 · ${target.id}: ${Math.round(run.requestsPerSecond)} req/s${mib}${cpu}${failed}`,
-            );
-          } catch (error) {
-            results.runErrors.push(`${target.id} ${size.label} ${rep}: ${errorText(error)}`);
-            progress(`${rep} · ${size.label} · ${target.id}: FAILED ${errorText(error)}`);
+        // In slices, the targets taking turns, like the c=1 runs below.
+        const slices = THROUGHPUT_SLICES[size.key];
+        const sliced = new Map<Target, ThroughputSlice[]>();
+        for (let slice = 0; slice < slices; slice++) {
+          for (const target of order) {
+            if (exited(target, `before the ${size.label} c8 m32 run of ${rep}`)) continue;
+            try {
+              const part = await throughputSlice(target, size.key, settings.throughputSeconds / slices);
+              sliced.set(target, [...(sliced.get(target) ?? []), part]);
+            } catch (error) {
+              results.runErrors.push(
+                `${target.id} ${size.label} ${rep} slice ${slice + 1}: ${errorText(error)}`,
+              );
+              progress(`${rep} · ${size.label} · ${target.id}: FAILED ${errorText(error)}`);
+            }
+            await settle(target, `the ${size.label} c8 m32 run of ${rep}`);
           }
-          await settle(target, `the ${size.label} c8 m32 run of ${rep}`);
+        }
+        for (const target of order) {
+          const parts = sliced.get(target);
+          if (parts === undefined) continue;
+          const run = combineThroughputSlices(parts, repetition, bodies[size.key].length);
+          resultsOf(target).throughput[size.key].push(run);
+          const cpu =
+            run.proxyCpuMicrosPerRequest === undefined
+              ? ''
+              : `, ${run.proxyCpuMicrosPerRequest.toFixed(0)} µs CPU/req`;
+          const mib = size.key === '64KiB' ? `, ${run.mibPerSecond.toFixed(0)} MiB/s` : '';
+          const failed =
+            (run.failures > 0 ? `, ${run.failures} FAILED` : '') +
+            (run.echoedFraction < 0.9
+              ? `, TRUNCATED: ${(run.echoedFraction * 100).toFixed(0)}% of the request bytes came back`
+              : '');
+          progress(
+            `${rep} · ${size.label} c8 m32 · ${target.id}: ${Math.round(run.requestsPerSecond)} req/s${mib}${cpu}${failed}`,
+          );
         }
       }
       // The c=1 runs in slices, the targets taking turns: a burst of noise from the shared machine
